@@ -1,0 +1,62 @@
+// Package cli implements the newswatch command line: the all-in-one runner,
+// the demo and the operator and analyst commands.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// IO bundles a command's standard streams.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command runs one subcommand with its arguments and returns the exit code.
+type command struct {
+	run   func(ctx context.Context, args []string, io IO) int
+	usage string
+}
+
+// commands is the explicit table of subcommands.
+var commands = map[string]command{
+	"extract": {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
+	"analyze": {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
+	"match":   {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},
+}
+
+// Main runs the newswatch command line and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	streams := IO{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(stderr)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return cmd.run(ctx, args[1:], streams)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: newswatch <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].usage)
+	}
+}
