@@ -1,0 +1,319 @@
+// Package config loads newswatch's YAML configuration file, applies defaults
+// and NEWSWATCH_<SECTION>_<KEY> environment overrides, and validates it with
+// errors that name the offending key. docs/config.md documents every key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("config: invalid")
+
+// Config is the whole configuration file.
+type Config struct {
+	NATS     NATS     `yaml:"nats"`
+	HTTP     HTTP     `yaml:"http"`
+	Log      Log      `yaml:"log"`
+	Fetcher  Fetcher  `yaml:"fetcher"`
+	Analyzer Analyzer `yaml:"analyzer"`
+	Notifier Notifier `yaml:"notifier"`
+	Streams  Streams  `yaml:"streams"`
+	Feeds    []Feed   `yaml:"feeds"`
+	Watches  []Watch  `yaml:"watches"`
+	Sinks    []Sink   `yaml:"sinks"`
+}
+
+// NATS says where the NATS server is, or how to run the embedded one.
+type NATS struct {
+	URL             string `yaml:"url"`
+	Listen          string `yaml:"listen"`
+	StoreDir        string `yaml:"store_dir"`
+	Replicas        int    `yaml:"replicas"`
+	CredentialsFile string `yaml:"credentials_file"`
+	NKeySeedFile    string `yaml:"nkey_seed_file"`
+	User            string `yaml:"user"`
+	Password        string `yaml:"password"`
+	PasswordFile    string `yaml:"password_file"`
+	Token           string `yaml:"token"`
+	TokenFile       string `yaml:"token_file"`
+	TLS             TLS    `yaml:"tls"`
+}
+
+// TLS names the files for a TLS connection to NATS.
+type TLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// HTTP is the address of /metrics, /healthz and /readyz.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log chooses the log format and level.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Fetcher configures feed polling and page fetching.
+type Fetcher struct {
+	AllowPrivateNetworks bool          `yaml:"allow_private_networks"`
+	UserAgent            string        `yaml:"user_agent"`
+	DefaultInterval      time.Duration `yaml:"default_interval"`
+	MaxItemAge           time.Duration `yaml:"max_item_age"`
+	Timeout              time.Duration `yaml:"timeout"`
+	MaxBodyBytes         int64         `yaml:"max_body_bytes"`
+	Concurrency          int           `yaml:"concurrency"`
+	SeenTTL              time.Duration `yaml:"seen_ttl"`
+}
+
+// Analyzer configures the topic classifier, the gazetteer and story clustering.
+type Analyzer struct {
+	TaxonomyFile   string  `yaml:"taxonomy_file"`
+	GazetteerFile  string  `yaml:"gazetteer_file"`
+	StoryThreshold float64 `yaml:"story_threshold"`
+}
+
+// Notifier configures alerting.
+type Notifier struct {
+	MaxDeliveries int `yaml:"max_deliveries"`
+}
+
+// Streams holds the limits of each JetStream stream.
+type Streams struct {
+	Articles StreamLimits `yaml:"articles"`
+	Analyzed StreamLimits `yaml:"analyzed"`
+	Alerts   StreamLimits `yaml:"alerts"`
+}
+
+// StreamLimits bounds one stream.
+type StreamLimits struct {
+	MaxAge          time.Duration `yaml:"max_age"`
+	MaxBytes        int64         `yaml:"max_bytes"`
+	DuplicateWindow time.Duration `yaml:"duplicate_window"`
+}
+
+// Feed is one polled feed.
+type Feed struct {
+	ID       string        `yaml:"id"`
+	URL      string        `yaml:"url"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Watch is one analyst's standing query.
+type Watch struct {
+	ID      string   `yaml:"id"`
+	Query   string   `yaml:"query"`
+	Sinks   []string `yaml:"sinks"`
+	Updates bool     `yaml:"updates"`
+	Paused  bool     `yaml:"paused"`
+}
+
+// Sink is one alert destination; its type-specific keys stay in Spec and are
+// decoded by the sink's own package.
+type Sink struct {
+	Name string    `yaml:"name"`
+	Type string    `yaml:"type"`
+	Spec yaml.Node `yaml:"-"`
+}
+
+// UnmarshalYAML keeps the whole mapping for the sink's package to decode.
+func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Name string `yaml:"name"`
+		Type string `yaml:"type"`
+	}
+	if err := n.Decode(&head); err != nil {
+		return err
+	}
+	s.Name, s.Type, s.Spec = head.Name, head.Type, *n
+	return nil
+}
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() Config {
+	return Config{
+		NATS: NATS{Listen: "127.0.0.1:4222", StoreDir: "./data", Replicas: 1},
+		HTTP: HTTP{Listen: "127.0.0.1:9090"},
+		Log:  Log{Format: "text", Level: "info"},
+		Fetcher: Fetcher{
+			UserAgent:       "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
+			DefaultInterval: 5 * time.Minute,
+			MaxItemAge:      48 * time.Hour,
+			Timeout:         30 * time.Second,
+			MaxBodyBytes:    10 << 20,
+			Concurrency:     16,
+			SeenTTL:         90 * 24 * time.Hour,
+		},
+		Analyzer: Analyzer{StoryThreshold: 0},
+		Notifier: Notifier{MaxDeliveries: 8},
+		Streams: Streams{
+			Articles: StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
+			Analyzed: StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
+			Alerts:   StreamLimits{MaxAge: 90 * 24 * time.Hour, MaxBytes: 512 << 20, DuplicateWindow: 2 * time.Hour},
+		},
+	}
+}
+
+// Load reads the file at path (an empty path means defaults only), applies
+// environment overrides and validates the result.
+func Load(path string) (*Config, error) {
+	var data []byte
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: reading %s: %w (pass an existing file with -config)", path, err)
+		}
+		data = b
+	}
+	return Parse(data, path, os.LookupEnv)
+}
+
+// Parse decodes data (named name in errors) over the defaults, applies
+// overrides looked up with env, and validates.
+func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, error) {
+	cfg := Default()
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("config: %s: %w (see docs/config.md for the keys)", name, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Validate checks every key and fills derived values such as missing feed ids.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
+	}
+	if c.NATS.URL == "" && c.NATS.StoreDir == "" {
+		return bad("nats.store_dir", "must be set when nats.url is empty (the embedded server stores JetStream data there)")
+	}
+	if c.NATS.Replicas != 1 && c.NATS.Replicas != 3 && c.NATS.Replicas != 5 {
+		return bad("nats.replicas", "is %d; use 1 on one machine or 3 (or 5) in a NATS cluster", c.NATS.Replicas)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return bad("log.format", "is %q; use text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "is %q; use debug, info, warn or error", c.Log.Level)
+	}
+	if c.Fetcher.Concurrency < 1 {
+		return bad("fetcher.concurrency", "is %d; must be at least 1", c.Fetcher.Concurrency)
+	}
+	if c.Fetcher.MaxBodyBytes < 1024 {
+		return bad("fetcher.max_body_bytes", "is %d; must be at least 1024", c.Fetcher.MaxBodyBytes)
+	}
+	if c.Fetcher.Timeout <= 0 {
+		return bad("fetcher.timeout", "must be a positive duration such as 30s")
+	}
+	if c.Fetcher.DefaultInterval < time.Second {
+		return bad("fetcher.default_interval", "is %s; must be at least 1s", c.Fetcher.DefaultInterval)
+	}
+	if c.Analyzer.StoryThreshold < 0 || c.Analyzer.StoryThreshold > 1 {
+		return bad("analyzer.story_threshold", "is %g; must be between 0 and 1 (0 keeps the built-in default)", c.Analyzer.StoryThreshold)
+	}
+	if c.Notifier.MaxDeliveries < 1 {
+		return bad("notifier.max_deliveries", "is %d; must be at least 1", c.Notifier.MaxDeliveries)
+	}
+	for name, s := range map[string]StreamLimits{"articles": c.Streams.Articles, "analyzed": c.Streams.Analyzed, "alerts": c.Streams.Alerts} {
+		if s.MaxAge <= 0 || s.MaxBytes <= 0 || s.DuplicateWindow <= 0 {
+			return bad("streams."+name, "max_age, max_bytes and duplicate_window must all be positive")
+		}
+		if s.DuplicateWindow > s.MaxAge {
+			return bad("streams."+name+".duplicate_window", "is longer than max_age")
+		}
+	}
+	seen := map[string]bool{}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		key := fmt.Sprintf("feeds[%d]", i)
+		u, err := url.Parse(f.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad(key+".url", "%q is not an http(s) URL", f.URL)
+		}
+		if f.ID == "" {
+			f.ID = FeedID(f.URL)
+		}
+		if !idPattern.MatchString(f.ID) {
+			return bad(key+".id", "%q may hold only letters, digits, '-' and '_' (it becomes a NATS subject token)", f.ID)
+		}
+		if seen[f.ID] {
+			return bad(key+".id", "%q is used by another feed", f.ID)
+		}
+		seen[f.ID] = true
+		if f.Interval == 0 {
+			f.Interval = c.Fetcher.DefaultInterval
+		}
+		if f.Interval < time.Second {
+			return bad(key+".interval", "is %s; must be at least 1s", f.Interval)
+		}
+	}
+	sinks := map[string]bool{}
+	for i, s := range c.Sinks {
+		key := fmt.Sprintf("sinks[%d]", i)
+		if !idPattern.MatchString(s.Name) {
+			return bad(key+".name", "%q must be set and hold only letters, digits, '-' and '_'", s.Name)
+		}
+		if sinks[s.Name] {
+			return bad(key+".name", "%q is used by another sink", s.Name)
+		}
+		sinks[s.Name] = true
+		switch s.Type {
+		case "webhook", "slack", "email":
+		default:
+			return bad(key+".type", "is %q; use webhook, slack or email", s.Type)
+		}
+	}
+	seen = map[string]bool{}
+	for i, w := range c.Watches {
+		key := fmt.Sprintf("watches[%d]", i)
+		if !idPattern.MatchString(w.ID) {
+			return bad(key+".id", "%q must be set and hold only letters, digits, '-' and '_' (alerts go to alerts.<id>)", w.ID)
+		}
+		if seen[w.ID] {
+			return bad(key+".id", "%q is used by another watch", w.ID)
+		}
+		seen[w.ID] = true
+		if w.Query == "" {
+			return bad(key+".query", "is empty")
+		}
+		for _, s := range w.Sinks {
+			if !sinks[s] {
+				return bad(key+".sinks", "names %q, which is not among the sinks: entries", s)
+			}
+		}
+	}
+	return nil
+}
+
+// Embedded reports whether this configuration runs its own NATS server.
+func (c *Config) Embedded() bool { return c.NATS.URL == "" }
+
+// FeedID derives a stable subject-safe id for a feed URL.
+func FeedID(feedURL string) string {
+	return "f" + hash(feedURL)[:12]
+}

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestParseDefaultsAndKeys(t *testing.T) {
+	cfg, err := Parse([]byte(`
+nats:
+  store_dir: /tmp/x
+fetcher:
+  allow_private_networks: true
+feeds:
+  - url: https://www.livemint.com/rss/news
+    interval: 5m
+watches:
+  - id: mq-9b
+    query: '"MQ-9B"'
+  - id: quad
+    query: 'Quad'
+`), "test.yaml", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Embedded() || cfg.NATS.Listen != "127.0.0.1:4222" || cfg.HTTP.Listen != "127.0.0.1:9090" {
+		t.Errorf("defaults not applied: %+v", cfg.NATS)
+	}
+	if !cfg.Fetcher.AllowPrivateNetworks || cfg.Fetcher.MaxItemAge != 48*time.Hour {
+		t.Errorf("fetcher = %+v", cfg.Fetcher)
+	}
+	if cfg.Feeds[0].ID == "" || cfg.Feeds[0].Interval != 5*time.Minute {
+		t.Errorf("feed = %+v", cfg.Feeds[0])
+	}
+	if len(cfg.Watches) != 2 || cfg.Watches[1].Query != "Quad" {
+		t.Errorf("watches = %+v", cfg.Watches)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	env := map[string]string{
+		"NEWSWATCH_NATS_URL":                       "nats://nats:4222",
+		"NEWSWATCH_NATS_TLS_CA_FILE":               "/etc/ca.pem",
+		"NEWSWATCH_HTTP_LISTEN":                    "0.0.0.0:9090",
+		"NEWSWATCH_FETCHER_ALLOW_PRIVATE_NETWORKS": "true",
+		"NEWSWATCH_FETCHER_MAX_ITEM_AGE":           "1h",
+	}
+	cfg, err := Parse(nil, "env", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NATS.URL != "nats://nats:4222" || cfg.NATS.TLS.CAFile != "/etc/ca.pem" || cfg.HTTP.Listen != "0.0.0.0:9090" ||
+		!cfg.Fetcher.AllowPrivateNetworks || cfg.Fetcher.MaxItemAge != time.Hour {
+		t.Errorf("overrides not applied: %+v", cfg)
+	}
+}
+
+func TestInvalidNamesTheKey(t *testing.T) {
+	tests := []struct {
+		name, yaml, env, wantKey string
+	}{
+		{"unknown key", "nats:\n  urll: x\n", "", "urll"},
+		{"bad feed url", "feeds:\n  - url: ftp://x/y\n", "", "feeds[0].url"},
+		{"bad watch id", "watches:\n  - id: 'a b'\n    query: x\n", "", "watches[0].id"},
+		{"empty query", "watches:\n  - id: a\n", "", "watches[0].query"},
+		{"duplicate watch", "watches:\n  - {id: a, query: x}\n  - {id: a, query: y}\n", "", "watches[1].id"},
+		{"unknown sink", "watches:\n  - {id: a, query: x, sinks: [hook]}\n", "", "watches[0].sinks"},
+		{"bad sink type", "sinks:\n  - {name: s, type: pager}\n", "", "sinks[0].type"},
+		{"replicas", "nats:\n  replicas: 2\n", "", "nats.replicas"},
+		{"env duration", "", "NEWSWATCH_FETCHER_TIMEOUT=soon", "fetcher.timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := noEnv
+			if tt.env != "" {
+				k, v, _ := strings.Cut(tt.env, "=")
+				env = func(n string) (string, bool) { return v, n == k }
+			}
+			_, err := Parse([]byte(tt.yaml), "bad.yaml", env)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.wantKey) {
+				t.Errorf("error %q does not name %q", err, tt.wantKey)
+			}
+			if tt.name != "unknown key" && !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v is not ErrInvalid", err)
+			}
+		})
+	}
+}
