@@ -186,6 +186,21 @@ type normalizer struct {
 func (n *normalizer) run(i int) {
 	s := n.orig
 	for i < len(s) {
+		// Copy plain ASCII in bulk; the byte before a multi-byte rune is
+		// left to the NFKC path because a combining mark may follow it.
+		j := i
+		for j < len(s) && asciiKind[s[j]] == kindPlain {
+			j++
+		}
+		if j < len(s) && s[j] >= utf8.RuneSelf && j > i {
+			j--
+		}
+		if j > i {
+			n.out = append(n.out, s[i:j]...)
+			n.lastSpace = false
+			i = j
+			continue
+		}
 		b := s[i]
 		// An ASCII byte followed by another ASCII byte cannot combine with
 		// anything, so it skips NFKC entirely.
