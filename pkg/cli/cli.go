@@ -26,9 +26,9 @@ type command struct {
 
 // commands is the explicit table of subcommands.
 var commands = map[string]command{
-	"extract": {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
-	"analyze": {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
-	"match":   {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},
+	"extract":   {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
+	"analyze":   {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
+	"match":     {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},
 }
 
 // Main runs the newswatch command line and returns the process exit code.
@@ -37,6 +37,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stderr)
 		return 2
+	}
+	if args[0] == "-version" || args[0] == "--version" {
+		args[0] = "version"
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

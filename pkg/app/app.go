@@ -1,0 +1,301 @@
+// Package app wires newswatch's components from a configuration: the
+// embedded NATS server when no nats.url is set, the JetStream topology, the
+// status server and any of the fetcher, analyzer and notifier workers. The
+// all-in-one command and the three worker binaries all start through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/newswatch/newswatch/pkg/analyzer"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/consume"
+	"github.com/newswatch/newswatch/pkg/embedded"
+	"github.com/newswatch/newswatch/pkg/entities"
+	"github.com/newswatch/newswatch/pkg/extract"
+	"github.com/newswatch/newswatch/pkg/fetcher"
+	"github.com/newswatch/newswatch/pkg/httpguard"
+	"github.com/newswatch/newswatch/pkg/natsconn"
+	"github.com/newswatch/newswatch/pkg/notifier"
+	"github.com/newswatch/newswatch/pkg/statusserver"
+	"github.com/newswatch/newswatch/pkg/story"
+	"github.com/newswatch/newswatch/pkg/topics"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+// Component names.
+const (
+	Fetcher  = "fetcher"
+	Analyzer = "analyzer"
+	Notifier = "notifier"
+)
+
+// All is every worker, as the all-in-one runs them.
+var All = []string{Fetcher, Analyzer, Notifier}
+
+// ErrNeedsNATS is returned when a standalone worker has no server to join.
+var ErrNeedsNATS = errors.New("app: no NATS server to connect to")
+
+// App is a running set of components.
+type App struct {
+	cfg     *config.Config
+	logger  *slog.Logger
+	server  *embedded.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	status  *statusserver.Server
+	fetcher *fetcher.Fetcher
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errMu   sync.Mutex
+	err     error
+}
+
+// Start starts the named components. With embedded set and no nats.url in
+// cfg it runs an embedded NATS server first.
+func Start(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, logger: logger}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Stop()
+		}
+	}()
+	url := cfg.NATS.URL
+	if url == "" {
+		if !embed {
+			return nil, fmt.Errorf("%w: set nats.url in the config, NEWSWATCH_NATS_URL or -nats-url (or run `newswatch run`, which embeds a server)", ErrNeedsNATS)
+		}
+		srv, err := embedded.Start(cfg.NATS.Listen, cfg.NATS.StoreDir)
+		if err != nil {
+			return nil, err
+		}
+		a.server = srv
+		url = srv.ClientURL()
+		logger.Info("embedded NATS server with JetStream running", "url", url, "store_dir", cfg.NATS.StoreDir)
+	}
+	nc, err := natsconn.Connect(url, cfg.NATS, "newswatch", logger)
+	if err != nil {
+		return nil, err
+	}
+	a.nc = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("app: JetStream: %w", err)
+	}
+	a.js = js
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	status, err := statusserver.New(cfg.HTTP.Listen, reg)
+	if err != nil {
+		return nil, err
+	}
+	a.status = status
+
+	setupCtx, cancelSetup := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelSetup()
+	topo := topology.New(js, cfg)
+	if err := topo.EnsureStreams(setupCtx); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.goRun("status", func() error { return status.Serve(runCtx, logger) })
+	lag := consume.NewLagMetrics(reg)
+
+	for _, c := range components {
+		switch c {
+		case Fetcher:
+			f, err := a.buildFetcher(setupCtx, topo, reg)
+			if err != nil {
+				return nil, err
+			}
+			a.fetcher = f
+			a.goRun(Fetcher, func() error { return f.Run(runCtx) })
+		case Analyzer:
+			an, err := a.buildAnalyzer(setupCtx, topo, reg)
+			if err != nil {
+				return nil, err
+			}
+			cons, err := topo.Consumer(setupCtx, topology.StreamArticles, topology.ConsumerAnalyzer, 30*time.Second, -1)
+			if err != nil {
+				return nil, err
+			}
+			a.goRun(Analyzer, func() error { return an.Run(runCtx, js, cons, logger) })
+			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+		case Notifier:
+			n, err := a.buildNotifier(setupCtx, topo, reg)
+			if err != nil {
+				return nil, err
+			}
+			cons, err := topo.Consumer(setupCtx, topology.StreamAnalyzed, topology.ConsumerNotifier, 30*time.Second, -1)
+			if err != nil {
+				return nil, err
+			}
+			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
+			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+		default:
+			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
+		}
+	}
+	status.AddCheck("nats", func() error {
+		if !nc.IsConnected() {
+			return errors.New("not connected to NATS")
+		}
+		return nil
+	})
+	logger.Info("newswatch started", "components", components, "http_listen", status.Addr())
+	ok = true
+	return a, nil
+}
+
+func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*fetcher.Fetcher, error) {
+	seen, err := topo.KV(ctx, topology.BucketSeen, a.cfg.Fetcher.SeenTTL, 1)
+	if err != nil {
+		return nil, err
+	}
+	state, err := topo.KV(ctx, topology.BucketFeedState, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	client := httpguard.New(
+		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
+		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
+		httpguard.WithMaxBodyBytes(a.cfg.Fetcher.MaxBodyBytes),
+		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
+	)
+	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
+		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger)), nil
+}
+
+// Gazetteer builds the entity gazetteer: the built-in entries plus those of
+// analyzer.gazetteer_file.
+func Gazetteer(cfg *config.Config) (*entities.Gazetteer, error) {
+	entries := entities.DefaultEntries()
+	if f := cfg.Analyzer.GazetteerFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("app: analyzer.gazetteer_file: %w", err)
+		}
+		extra, err := entities.ParseEntries(b)
+		if err != nil {
+			return nil, fmt.Errorf("app: analyzer.gazetteer_file %s: %w", f, err)
+		}
+		entries = append(entries, extra...)
+	}
+	return entities.New(entries)
+}
+
+// Classifier builds the topic classifier from analyzer.taxonomy_file or the
+// built-in taxonomy.
+func Classifier(cfg *config.Config) (*topics.Classifier, error) {
+	tax := topics.DefaultTaxonomy()
+	if f := cfg.Analyzer.TaxonomyFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("app: analyzer.taxonomy_file: %w", err)
+		}
+		if tax, err = topics.ParseTaxonomy(b); err != nil {
+			return nil, fmt.Errorf("app: analyzer.taxonomy_file %s: %w", f, err)
+		}
+	}
+	return topics.New(tax)
+}
+
+func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {
+	cl, err := Classifier(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := Gazetteer(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := topo.KV(ctx, topology.BucketStories, 7*24*time.Hour, 1)
+	if err != nil {
+		return nil, err
+	}
+	var opts []story.Option
+	if t := a.cfg.Analyzer.StoryThreshold; t > 0 {
+		opts = append(opts, story.WithThreshold(t))
+	}
+	return analyzer.New(cl, gz, story.New(kv, opts...), analyzer.NewMetrics(reg)), nil
+}
+
+func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*notifier.Notifier, error) {
+	gz, err := Gazetteer(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	watches, err := notifier.Compile(a.cfg.Watches, gz.Aliases)
+	if err != nil {
+		return nil, err
+	}
+	alerted, err := topo.KV(ctx, topology.BucketAlerted, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	return notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger), nil
+}
+
+func (a *App) goRun(name string, f func() error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := f(); err != nil {
+			a.logger.Error("component stopped", "component", name, "err", err)
+			a.errMu.Lock()
+			if a.err == nil {
+				a.err = fmt.Errorf("%s: %w", name, err)
+			}
+			a.errMu.Unlock()
+		}
+	}()
+}
+
+// Conn is the NATS connection of the app.
+func (a *App) Conn() *nats.Conn { return a.nc }
+
+// JetStream is the JetStream context of the app.
+func (a *App) JetStream() jetstream.JetStream { return a.js }
+
+// FetcherWorker is the running fetcher, or nil.
+func (a *App) FetcherWorker() *fetcher.Fetcher { return a.fetcher }
+
+// StatusAddr is the address of /metrics, /healthz and /readyz.
+func (a *App) StatusAddr() string { return a.status.Addr() }
+
+// Stop stops the workers, drains the NATS connection and stops the
+// embedded server. It returns the first error a component stopped with.
+func (a *App) Stop() error {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+	if a.nc != nil {
+		if err := a.nc.Drain(); err == nil {
+			for i := 0; i < 100 && !a.nc.IsClosed(); i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		a.nc.Close()
+	}
+	if a.server != nil {
+		a.server.Shutdown()
+	}
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	return a.err
+}

@@ -1,0 +1,213 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/demosite"
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func e2eConfig(t *testing.T, feedURL, dir string) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = dir
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Fetcher.AllowPrivateNetworks = true
+	cfg.Feeds = []config.Feed{{ID: "demo", URL: feedURL, Interval: time.Hour}}
+	cfg.Watches = []config.Watch{{ID: "mq-9b", Query: `"MQ-9B"`}, {ID: "quad", Query: `Quad`}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &cfg
+}
+
+// streamMessages returns every message stored in a stream.
+func streamMessages(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	site := httptest.NewServer(demosite.Handler())
+	defer site.Close()
+	dir := t.TempDir()
+	cfg := e2eConfig(t, site.URL+"/feed.xml", dir)
+
+	a, err := app.Start(ctx, cfg, app.All, true, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			a.Stop()
+		}
+	}()
+	js := a.JetStream()
+
+	pages := demosite.Pages()
+	waitFor(t, "every page analyzed", func() bool {
+		return len(streamMessages(t, ctx, js, topology.StreamAnalyzed)) == len(pages)
+	})
+	waitFor(t, "two alerts", func() bool { return len(streamMessages(t, ctx, js, topology.StreamAlerts)) >= 2 })
+	time.Sleep(500 * time.Millisecond) // let any wrong extra alert arrive
+
+	seed := demosite.SeedPage()
+	t.Run("analyzed articles", func(t *testing.T) {
+		for _, m := range streamMessages(t, ctx, js, topology.StreamAnalyzed) {
+			var an events.AnalyzedArticle
+			if err := json.Unmarshal(m.Data, &an); err != nil {
+				t.Fatal(err)
+			}
+			isSeed := strings.HasSuffix(an.Article.URL, seed.Path)
+			if isSeed {
+				for _, topic := range []string{"defence-cooperation", "terrorism"} {
+					if !an.HasTopic(topic) {
+						t.Errorf("seed article lacks topic %s: %+v", topic, an.Topics)
+					}
+				}
+				for _, tp := range an.Topics {
+					if len(tp.Evidence) == 0 || tp.Score < tp.Threshold {
+						t.Errorf("topic %s without evidence or under its threshold: %+v", tp.Name, tp)
+					}
+				}
+				if strings.Contains(an.Article.Text, "Milestone Alert") || !strings.Contains(an.Article.Text, "31 MQ-9B drones") {
+					t.Errorf("seed body badly extracted: %.300q", an.Article.Text)
+				}
+			} else if len(an.Topics) > 0 {
+				t.Errorf("unrelated page %s flagged %+v", an.Article.URL, an.Topics)
+			}
+		}
+	})
+
+	t.Run("one alert per watch for the seed, with snippets", func(t *testing.T) {
+		alerts := streamMessages(t, ctx, js, topology.StreamAlerts)
+		if len(alerts) != 2 {
+			t.Fatalf("got %d alerts, want 2", len(alerts))
+		}
+		want := map[string]string{"alerts.mq-9b": "MQ-9B", "alerts.quad": "Quad"}
+		for _, m := range alerts {
+			term, ok := want[m.Subject]
+			if !ok {
+				t.Errorf("alert on unexpected subject %s", m.Subject)
+				continue
+			}
+			delete(want, m.Subject)
+			var ev events.CloudEvent
+			if err := json.Unmarshal(m.Data, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.SpecVersion != "1.0" || ev.Type != events.AlertEventType || ev.ID == "" || ev.ID != ev.Data.AlertID {
+				t.Errorf("not a CloudEvent alert: %+v", ev)
+			}
+			if m.Header.Get("Nats-Msg-Id") != ev.ID {
+				t.Errorf("Nats-Msg-Id %q, want the alert id %q", m.Header.Get("Nats-Msg-Id"), ev.ID)
+			}
+			if !strings.HasSuffix(ev.Data.URL, seed.Path) {
+				t.Errorf("%s fired on %s, want the seed article", m.Subject, ev.Data.URL)
+			}
+			if len(ev.Data.Matches) == 0 || !strings.Contains(ev.Data.Matches[0].Snippet, term) {
+				t.Errorf("%s: no snippet with %q: %+v", m.Subject, term, ev.Data.Matches)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("no alert on %v", want)
+		}
+	})
+
+	articles := len(streamMessages(t, ctx, js, topology.StreamArticles))
+	if articles != len(pages) {
+		t.Fatalf("ARTICLES holds %d messages, want %d", articles, len(pages))
+	}
+
+	t.Run("polling again publishes nothing", func(t *testing.T) {
+		res, err := a.FetcherWorker().PollOnce(ctx, cfg.Feeds[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Published != 0 || res.Duplicates != len(pages) {
+			t.Errorf("second poll: %+v, want 0 published and %d duplicates", res, len(pages))
+		}
+		if n := len(streamMessages(t, ctx, js, topology.StreamArticles)); n != articles {
+			t.Errorf("ARTICLES grew from %d to %d", articles, n)
+		}
+	})
+
+	if err := a.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped = true
+
+	t.Run("restart publishes nothing twice", func(t *testing.T) {
+		b, err := app.Start(ctx, cfg, app.All, true, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Stop()
+		res, err := b.FetcherWorker().PollOnce(ctx, cfg.Feeds[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Published != 0 {
+			t.Errorf("poll after restart published %d articles", res.Published)
+		}
+		time.Sleep(time.Second)
+		js := b.JetStream()
+		if n := len(streamMessages(t, ctx, js, topology.StreamArticles)); n != articles {
+			t.Errorf("ARTICLES holds %d after restart, want %d", n, articles)
+		}
+		if n := len(streamMessages(t, ctx, js, topology.StreamAlerts)); n != 2 {
+			t.Errorf("ALERTS holds %d after restart, want 2", n)
+		}
+	})
+}

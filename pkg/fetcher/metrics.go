@@ -1,0 +1,69 @@
+package fetcher
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the fetcher's Prometheus metrics.
+type Metrics struct {
+	Polls              *prometheus.CounterVec
+	PollDuration       prometheus.Histogram
+	ExtractDuration    prometheus.Histogram
+	FetchedBytes       prometheus.Counter
+	Published          prometheus.Counter
+	DuplicatesSkipped  prometheus.Counter
+	ExtractionFailures *prometheus.CounterVec
+	FeedsInBackoff     prometheus.Gauge
+	FeedsFailing       prometheus.Gauge
+	Feeds              prometheus.Gauge
+}
+
+// NewMetrics registers the fetcher's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Polls: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_polls_total",
+			Help: "Feed polls by result (ok, not_modified, error, rate_limited).",
+		}, []string{"result"}),
+		PollDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "newswatch_fetcher_poll_duration_seconds",
+			Help:    "Time to fetch and parse one feed, pages excluded.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+		ExtractDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "newswatch_fetcher_extraction_duration_seconds",
+			Help:    "Time to fetch an article page and extract its body.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+		FetchedBytes: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_fetched_bytes_total",
+			Help: "Bytes of feeds and pages fetched (after decompression).",
+		}),
+		Published: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_articles_published_total",
+			Help: "Articles published to JetStream.",
+		}),
+		DuplicatesSkipped: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_duplicates_skipped_total",
+			Help: "Feed items skipped because they were published before.",
+		}),
+		ExtractionFailures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_extraction_failures_total",
+			Help: "Article pages whose body could not be extracted, by reason; the feed summary is published instead.",
+		}, []string{"reason"}),
+		FeedsInBackoff: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_fetcher_feeds_in_backoff",
+			Help: "Feeds whose last poll failed and that are polled with backoff.",
+		}),
+		FeedsFailing: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_fetcher_feeds_failing",
+			Help: "Feeds that failed at least the reporting threshold of polls in a row.",
+		}),
+		Feeds: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_fetcher_feeds",
+			Help: "Feeds this fetcher polls.",
+		}),
+	}
+}

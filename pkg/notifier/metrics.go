@@ -1,0 +1,38 @@
+package notifier
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the notifier's Prometheus metrics.
+type Metrics struct {
+	Alerts               *prometheus.CounterVec
+	DuplicatesSuppressed prometheus.Counter
+	Latency              prometheus.Histogram
+	Undecodable          prometheus.Counter
+}
+
+// NewMetrics registers the notifier's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Alerts: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_alerts_total",
+			Help: "Alerts published, by watch.",
+		}, []string{"watch"}),
+		DuplicatesSuppressed: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_notifier_duplicates_suppressed_total",
+			Help: "Matches not alerted because the watch already alerted on the story.",
+		}),
+		Latency: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "newswatch_notifier_alert_latency_seconds",
+			Help:    "Time from the article's fetch to its alert's publication.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}),
+		Undecodable: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_notifier_undecodable_messages_total",
+			Help: "Messages on ANALYZED that were not a known analyzed article and were terminated.",
+		}),
+	}
+}

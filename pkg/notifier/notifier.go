@@ -1,0 +1,212 @@
+// Package notifier evaluates analysts' watches against analyzed articles and
+// publishes one alert per (watch, story) on alerts.<watch-id>, keeping the
+// record of what it published in JetStream KV.
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/consume"
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+// ErrQuery is wrapped when a watch's query does not parse.
+var ErrQuery = errors.New("notifier: invalid watch query")
+
+// Watch is a watch with its compiled query.
+type Watch struct {
+	config.Watch
+	q *query.Query
+}
+
+// Compile parses the queries of ws; aliases resolves entity:"X" terms.
+func Compile(ws []config.Watch, aliases func(string) []string) ([]Watch, error) {
+	out := make([]Watch, 0, len(ws))
+	for _, w := range ws {
+		q, err := query.Parse(w.Query, query.WithAliases(aliases))
+		if err != nil {
+			return nil, fmt.Errorf("%w: watch %q: %w", ErrQuery, w.ID, err)
+		}
+		out = append(out, Watch{Watch: w, q: q})
+	}
+	return out, nil
+}
+
+// Notifier turns analyzed articles into alerts.
+type Notifier struct {
+	js      jetstream.JetStream
+	alerted jetstream.KeyValue
+	watches atomic.Pointer[[]Watch]
+	metrics *Metrics
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// New returns a notifier publishing through js and recording alerts in
+// alerted (the topology.BucketAlerted bucket).
+func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches []Watch, m *Metrics, logger *slog.Logger) *Notifier {
+	n := &Notifier{js: js, alerted: alerted, metrics: m, logger: logger.With("component", "notifier"), now: time.Now}
+	n.SetWatches(watches)
+	return n
+}
+
+// SetWatches replaces the watches evaluated from the next article on.
+func (n *Notifier) SetWatches(ws []Watch) { n.watches.Store(&ws) }
+
+// record is what the newswatch_alerted bucket holds per (watch, story).
+type record struct {
+	AlertID   string    `json:"alert_id"`
+	WatchID   string    `json:"watch_id"`
+	StoryID   string    `json:"story_id"`
+	Articles  []string  `json:"article_ids"`
+	Sources   []string  `json:"sources"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func recordKey(watchID, storyID string) string { return watchID + "." + storyID }
+
+// AlertID is the stable id of the alert of a watch on a story.
+func AlertID(watchID, storyID string) string { return events.HashID("alert", watchID, storyID) }
+
+// Handle evaluates every watch on a and publishes the alerts due. It returns
+// the alerts it published.
+func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]events.Alert, error) {
+	doc := &query.Doc{
+		Title:  a.Article.Title,
+		Text:   a.Article.Text,
+		Source: a.Article.Source,
+		Lang:   a.Article.Language,
+		Topics: map[string]float64{},
+	}
+	topicNames := make([]string, 0, len(a.Topics))
+	for _, t := range a.Topics {
+		doc.Topics[t.Name] = t.Score
+		topicNames = append(topicNames, t.Name)
+	}
+	var published []events.Alert
+	for _, w := range *n.watches.Load() {
+		if w.Paused {
+			continue
+		}
+		spans, ok := w.q.Match(doc)
+		if !ok {
+			continue
+		}
+		alert, err := n.alertOnce(ctx, w, a, spans, topicNames)
+		if err != nil {
+			return published, err
+		}
+		if alert != nil {
+			published = append(published, *alert)
+		}
+	}
+	return published, nil
+}
+
+func (n *Notifier) alertOnce(ctx context.Context, w Watch, a events.AnalyzedArticle, spans []query.Span, topics []string) (*events.Alert, error) {
+	key := recordKey(w.ID, a.StoryID)
+	entry, err := n.alerted.Get(ctx, key)
+	switch {
+	case err == nil:
+		n.metrics.DuplicatesSuppressed.Inc()
+		return nil, n.addSource(ctx, entry, a)
+	case !errors.Is(err, jetstream.ErrKeyNotFound):
+		return nil, fmt.Errorf("notifier: reading %s/%s: %w", topology.BucketAlerted, key, err)
+	}
+	alert := events.Alert{
+		Schema:      events.AlertSchema,
+		AlertID:     AlertID(w.ID, a.StoryID),
+		WatchID:     w.ID,
+		Query:       w.Query,
+		StoryID:     a.StoryID,
+		ArticleID:   a.Article.ID,
+		URL:         a.Article.URL,
+		Title:       a.Article.Title,
+		Source:      a.Article.Source,
+		PublishedAt: a.Article.PublishedAt,
+		Topics:      topics,
+		CreatedAt:   n.now().UTC(),
+	}
+	for _, s := range spans {
+		alert.Matches = append(alert.Matches, events.MatchedTerm{Term: s.Term, Field: s.Field, Start: s.Start, End: s.End, Snippet: s.Snippet})
+	}
+	data, err := json.Marshal(events.NewAlertEvent(alert, events.AlertEventType))
+	if err != nil {
+		return nil, consume.Poison(err)
+	}
+	// Publish first, record second: a crash in between republishes the same
+	// Nats-Msg-Id, which the stream's duplicate window drops.
+	if _, err := n.js.Publish(ctx, topology.AlertSubject(w.ID), data, jetstream.WithMsgID(alert.AlertID)); err != nil {
+		return nil, fmt.Errorf("notifier: publishing alert %s to %s: %w", alert.AlertID, topology.AlertSubject(w.ID), err)
+	}
+	rec, _ := json.Marshal(record{
+		AlertID: alert.AlertID, WatchID: w.ID, StoryID: a.StoryID,
+		Articles: []string{a.Article.ID}, Sources: []string{a.Article.Source}, CreatedAt: alert.CreatedAt,
+	})
+	if _, err := n.alerted.Create(ctx, key, rec); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("notifier: recording %s/%s: %w", topology.BucketAlerted, key, err)
+	}
+	n.metrics.Alerts.WithLabelValues(w.ID).Inc()
+	if !a.Article.FetchedAt.IsZero() {
+		n.metrics.Latency.Observe(n.now().Sub(a.Article.FetchedAt).Seconds())
+	}
+	n.logger.Info("alert published", "watch_id", w.ID, "alert_id", alert.AlertID, "article_id", a.Article.ID, "story_id", a.StoryID)
+	return &alert, nil
+}
+
+// addSource records another copy of an alerted story on its record.
+func (n *Notifier) addSource(ctx context.Context, entry jetstream.KeyValueEntry, a events.AnalyzedArticle) error {
+	var rec record
+	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		return nil
+	}
+	if slices.Contains(rec.Articles, a.Article.ID) {
+		return nil
+	}
+	rec.Articles = append(rec.Articles, a.Article.ID)
+	if !slices.Contains(rec.Sources, a.Article.Source) {
+		rec.Sources = append(rec.Sources, a.Article.Source)
+	}
+	data, _ := json.Marshal(rec)
+	if _, err := n.alerted.Update(ctx, entry.Key(), data, entry.Revision()); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("notifier: %s/%s changed concurrently; retrying: %w", topology.BucketAlerted, entry.Key(), err)
+		}
+		return fmt.Errorf("notifier: updating %s/%s: %w", topology.BucketAlerted, entry.Key(), err)
+	}
+	return nil
+}
+
+// Handler returns the consumer handler for ANALYZED messages.
+func (n *Notifier) Handler() consume.Handler {
+	return func(ctx context.Context, msg jetstream.Msg) error {
+		var a events.AnalyzedArticle
+		if err := json.Unmarshal(msg.Data(), &a); err != nil {
+			n.metrics.Undecodable.Inc()
+			return consume.Poison(fmt.Errorf("notifier: decoding %s: %w", msg.Subject(), err))
+		}
+		if a.Schema != events.AnalyzedArticleSchema || a.StoryID == "" {
+			n.metrics.Undecodable.Inc()
+			return consume.Poison(fmt.Errorf("notifier: %s carries schema %q story %q; want %s with a story id", msg.Subject(), a.Schema, a.StoryID, events.AnalyzedArticleSchema))
+		}
+		_, err := n.Handle(ctx, a)
+		return err
+	}
+}
+
+// Run consumes ANALYZED through cons until ctx ends.
+func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
+	return consume.Run(ctx, cons, topology.ConsumerNotifier, n.Handler(), n.logger, 2*time.Second)
+}

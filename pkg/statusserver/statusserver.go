@@ -1,0 +1,96 @@
+// Package statusserver serves a worker's /metrics, /healthz and /readyz.
+package statusserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ReadyFunc reports nil when a component is ready to do its work.
+type ReadyFunc func() error
+
+// Server is the HTTP status endpoint of a process.
+type Server struct {
+	mu     sync.Mutex
+	checks map[string]ReadyFunc
+	srv    *http.Server
+	ln     net.Listener
+}
+
+// New listens on addr and serves the metrics of gatherer.
+func New(addr string, gatherer prometheus.Gatherer) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("statusserver: cannot listen on http.listen %q: %w (pick a free address)", addr, err)
+	}
+	s := &Server{checks: map[string]ReadyFunc{}, ln: ln}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// AddCheck registers a readiness check under name.
+func (s *Server) AddCheck(name string, f ReadyFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks[name] = f
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	checks := make(map[string]ReadyFunc, len(s.checks))
+	for k, v := range s.checks {
+		checks[k] = v
+	}
+	s.mu.Unlock()
+	var failed []string
+	for name, f := range checks {
+		if err := f(); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+		}
+	}
+	if len(checks) == 0 {
+		failed = append(failed, "starting")
+	}
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		for _, f := range failed {
+			fmt.Fprintln(w, f)
+		}
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Serve serves until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	logger.Info("status server listening", "addr", s.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
