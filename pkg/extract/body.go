@@ -1,0 +1,470 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// stats describes a subtree: how much text it holds, how much of that is
+// link text, and how paragraph-like it is.
+type stats struct {
+	text, link, commas, paras int
+	score                     float64
+	scored, listed            bool
+}
+
+// body holds the per-node figures of one extraction.
+type body struct {
+	st    map[*html.Node]*stats
+	title string
+}
+
+// dropTags never hold article text.
+var dropTags = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Svg: true, atom.Math: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
+	atom.Canvas: true, atom.Button: true, atom.Select: true, atom.Input: true,
+	atom.Textarea: true, atom.Link: true, atom.Meta: true, atom.Head: true, atom.Audio: true,
+	atom.Video: true, atom.Map: true, atom.Dialog: true, atom.Label: true, atom.Option: true,
+}
+
+// structuralBoilerplate are elements whose role is page furniture.
+var structuralBoilerplate = map[atom.Atom]bool{
+	atom.Nav: true, atom.Footer: true, atom.Aside: true, atom.Header: true, atom.Menu: true,
+}
+
+var boilerRoles = map[string]bool{
+	"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
+	"search": true, "dialog": true, "alertdialog": true, "menu": true, "menubar": true,
+}
+
+// negativeToken matches one class or id token (camelCase split into
+// dashes) that names page furniture in common CMS themes.
+var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|side|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|breaking|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|print|follow|slider|carousel)(?:[-_]|$)`)
+
+// commentToken is furniture that can outweigh the article itself.
+var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
+
+var positiveToken = regexp.MustCompile(`(?:^|[-_])(?:article|articles|body|content|contents|entry|main|page|post|text|blog|story|artikel|inhalt|texto|contenido|nota|noticia|beitrag|single|prose|rich-text|richtext|paragraph|markdown)(?:[-_]|$)`)
+
+// tokens returns the lower-cased class and id tokens with camelCase split,
+// so "shareBar" and "share-bar" look the same.
+func tokens(n *html.Node) []string {
+	var out []string
+	for _, a := range n.Attr {
+		if a.Key != "class" && a.Key != "id" {
+			continue
+		}
+		for _, f := range strings.Fields(a.Val) {
+			out = append(out, splitCamel(f))
+		}
+	}
+	return out
+}
+
+func splitCamel(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			if prevLower {
+				b.WriteByte('-')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			prevLower = false
+			continue
+		}
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func anyMatch(re *regexp.Regexp, toks []string) bool {
+	for _, t := range toks {
+		if re.MatchString(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// classWeight is readability's hint from class and id names.
+func classWeight(toks []string) float64 {
+	w := 0.0
+	if anyMatch(negativeToken, toks) {
+		w -= 25
+	}
+	if anyMatch(positiveToken, toks) {
+		w += 25
+	}
+	return w
+}
+
+// extractBody returns the article text of doc. keep, when set by a site
+// rule, is the container to render.
+func extractBody(doc *html.Node, keep *html.Node, title string) string {
+	b := &body{st: make(map[*html.Node]*stats, 1024), title: normKey(title)}
+	clean(doc)
+	root := findBody(doc)
+	if root == nil {
+		return ""
+	}
+	if keep != nil {
+		return b.render([]*html.Node{keep}, false)
+	}
+	total := b.measure(root)
+	if total.text == 0 {
+		return ""
+	}
+	b.removeBoilerplate(root, total.text)
+	nodes := b.candidates(root)
+	text := b.render(nodes, true)
+	return text
+}
+
+func findBody(doc *html.Node) *html.Node {
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Body {
+			return n
+		}
+	}
+	return nil
+}
+
+// clean removes what is never text: scripts, forms' controls, hidden
+// elements and comments.
+func clean(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch c.Type {
+		case html.CommentNode, html.DoctypeNode:
+			n.RemoveChild(c)
+		case html.ElementNode:
+			if dropTags[c.DataAtom] || isHidden(c) {
+				n.RemoveChild(c)
+			} else {
+				clean(c)
+			}
+		}
+		c = next
+	}
+}
+
+func isHidden(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "hidden":
+			return true
+		case "aria-hidden":
+			if a.Val == "true" {
+				return true
+			}
+		case "style":
+			s := strings.ToLower(a.Val)
+			if strings.Contains(s, "display:none") || strings.Contains(s, "display: none") ||
+				strings.Contains(s, "visibility:hidden") || strings.Contains(s, "visibility: hidden") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// measure fills st bottom-up and returns the figures of n.
+func (b *body) measure(n *html.Node) *stats {
+	s := &stats{}
+	if n.Type == html.TextNode {
+		s.text, s.commas = countText(n.Data)
+		return s
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		cs := b.measure(c)
+		s.text += cs.text
+		s.link += cs.link
+		s.commas += cs.commas
+		s.paras += cs.paras
+	}
+	if n.Type == html.ElementNode {
+		switch n.DataAtom {
+		case atom.A:
+			s.link = s.text
+		case atom.P:
+			s.paras++
+		}
+		b.st[n] = s
+	}
+	return s
+}
+
+// countText counts non-space runes and commas (Latin, CJK and Arabic).
+func countText(s string) (n, commas int) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch c {
+			case ' ', '\n', '\t', '\r', '\f':
+				continue
+			case ',':
+				commas++
+			}
+			n++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if unicode.IsSpace(r) {
+			continue
+		}
+		if r == '，' || r == '、' || r == '،' {
+			commas++
+		}
+		n++
+	}
+	return n, commas
+}
+
+// removeBoilerplate drops furniture found by tag, role, class or id, unless
+// the element holds most of the page's text (a theme that calls its whole
+// content column "main-with-sidebar").
+func (b *body) removeBoilerplate(n *html.Node, total int) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode {
+			if b.isBoilerplate(c, total) {
+				b.detach(c)
+			} else {
+				b.removeBoilerplate(c, total)
+			}
+		}
+		c = next
+	}
+}
+
+func (b *body) isBoilerplate(n *html.Node, total int) bool {
+	s := b.st[n]
+	if s == nil {
+		return false
+	}
+	share := float64(s.text) / float64(total)
+	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
+		return share < 0.6
+	}
+	switch n.DataAtom {
+	case atom.Article, atom.Main, atom.Body, atom.P:
+		return false
+	}
+	toks := tokens(n)
+	if len(toks) == 0 {
+		return false
+	}
+	if anyMatch(commentToken, toks) {
+		return share < 0.9
+	}
+	if !anyMatch(negativeToken, toks) {
+		return false
+	}
+	if anyMatch(positiveToken, toks) && (share > 0.3 || s.paras >= 3) {
+		return false
+	}
+	return share < 0.6
+}
+
+// detach removes n and takes its figures off its ancestors.
+func (b *body) detach(n *html.Node) {
+	s := b.st[n]
+	for p := n.Parent; p != nil; p = p.Parent {
+		if ps := b.st[p]; ps != nil {
+			ps.text -= s.text
+			ps.link -= s.link
+			ps.commas -= s.commas
+			ps.paras -= s.paras
+		}
+	}
+	n.Parent.RemoveChild(n)
+}
+
+func (s *stats) linkDensity() float64 {
+	if s.text == 0 {
+		return 0
+	}
+	return float64(s.link) / float64(s.text)
+}
+
+var inlineTags = map[atom.Atom]bool{
+	atom.A: true, atom.B: true, atom.I: true, atom.Em: true, atom.Strong: true, atom.Span: true,
+	atom.Font: true, atom.Small: true, atom.Sup: true, atom.Sub: true, atom.U: true, atom.Abbr: true,
+	atom.Cite: true, atom.Code: true, atom.Q: true, atom.Mark: true, atom.Time: true, atom.Br: true,
+	atom.Img: true, atom.S: true, atom.Strike: true, atom.Del: true, atom.Ins: true, atom.Kbd: true,
+	atom.Var: true, atom.Dfn: true, atom.Big: true, atom.Tt: true, atom.Wbr: true, atom.Bdi: true, atom.Bdo: true,
+}
+
+// directText is the text of n that is not inside a child block element:
+// what a reader sees as n's own paragraph.
+func (b *body) directText(n *html.Node) (text, commas int) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode:
+			t, cm := countText(c.Data)
+			text += t
+			commas += cm
+		case c.Type == html.ElementNode && inlineTags[c.DataAtom]:
+			if s := b.st[c]; s != nil {
+				text += s.text
+				commas += s.commas
+			}
+		}
+	}
+	return text, commas
+}
+
+func tagWeight(a atom.Atom) float64 {
+	switch a {
+	case atom.Div, atom.Article, atom.Main, atom.Section:
+		return 5
+	case atom.Pre, atom.Td, atom.Blockquote:
+		return 3
+	case atom.Address, atom.Ol, atom.Ul, atom.Dl, atom.Dd, atom.Dt, atom.Li, atom.Form:
+		return -3
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Th:
+		return -5
+	}
+	return 0
+}
+
+func (b *body) initScore(n *html.Node) *stats {
+	s := b.st[n]
+	if s == nil {
+		return nil
+	}
+	if !s.scored {
+		s.scored = true
+		s.score = tagWeight(n.DataAtom) + classWeight(tokens(n))
+	}
+	return s
+}
+
+// candidates scores every paragraph-like block into its ancestors and
+// returns the best container plus the siblings that belong with it.
+func (b *body) candidates(root *html.Node) []*html.Node {
+	var scored []*html.Node
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if !inlineTags[c.DataAtom] {
+				var text, commas int
+				switch c.DataAtom {
+				case atom.P, atom.Pre, atom.Td, atom.Blockquote:
+					s := b.st[c]
+					text, commas = s.text, s.commas
+				case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Th:
+				default:
+					text, commas = b.directText(c)
+				}
+				if text >= 25 {
+					score := 1 + float64(commas) + min(float64(text)/100, 3)
+					level := 0
+					for p := c.Parent; p != nil && p.Type == html.ElementNode && level < 5; p = p.Parent {
+						ps := b.initScore(p)
+						if ps == nil {
+							break
+						}
+						if !ps.scoredList() {
+							scored = append(scored, p)
+							ps.markListed()
+						}
+						div := 1.0
+						switch {
+						case level == 1:
+							div = 2
+						case level > 1:
+							div = float64(level * 3)
+						}
+						ps.score += score / div
+						level++
+					}
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+
+	var top *html.Node
+	var topScore float64
+	for _, n := range scored {
+		s := b.st[n]
+		f := s.score * (1 - s.linkDensity())
+		s.score = f
+		if top == nil || f > topScore {
+			top, topScore = n, f
+		}
+	}
+	if top == nil {
+		return []*html.Node{root}
+	}
+	// A container whose parent holds nearly the same text is usually one
+	// wrapper of several; climb while nothing is lost but little is gained.
+	for p := top.Parent; p != nil && p != root && p.Type == html.ElementNode; p = p.Parent {
+		ps, ts := b.st[p], b.st[top]
+		if ps == nil || ts == nil || ps.text > ts.text*11/10+20 {
+			break
+		}
+		top = p
+	}
+
+	parent := top.Parent
+	if parent == nil || top == root {
+		return []*html.Node{top}
+	}
+	threshold := max(10, topScore*0.2)
+	topClass := attr(top, "class")
+	var out []*html.Node
+	for sib := parent.FirstChild; sib != nil; sib = sib.NextSibling {
+		if sib == top {
+			out = append(out, sib)
+			continue
+		}
+		if sib.Type == html.TextNode {
+			continue
+		}
+		if sib.Type != html.ElementNode {
+			continue
+		}
+		s := b.st[sib]
+		if s == nil {
+			continue
+		}
+		bonus := 0.0
+		if topClass != "" && attr(sib, "class") == topClass {
+			bonus = topScore * 0.2
+		}
+		if s.scored && s.score+bonus >= threshold {
+			out = append(out, sib)
+			continue
+		}
+		if sib.DataAtom == atom.P || sib.DataAtom == atom.Blockquote || sib.DataAtom == atom.Pre {
+			ld := s.linkDensity()
+			if s.text > 80 && ld < 0.25 {
+				out = append(out, sib)
+			} else if s.text > 0 && s.text <= 80 && ld == 0 && sentenceEnd.MatchString(textOf(sib)) {
+				out = append(out, sib)
+			}
+		}
+	}
+	return out
+}
+
+var sentenceEnd = regexp.MustCompile(`[.!?。！？]\s*$|[.!?。！？]\s`)
+
+func (s *stats) scoredList() bool { return s.listed }
+func (s *stats) markListed()      { s.listed = true }

@@ -1,0 +1,148 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// blockTags start a new paragraph of output.
+var blockTags = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true, atom.Main: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Li: true, atom.Ul: true, atom.Ol: true, atom.Dl: true, atom.Dt: true, atom.Dd: true,
+	atom.Blockquote: true, atom.Pre: true, atom.Table: true, atom.Tr: true, atom.Tbody: true,
+	atom.Thead: true, atom.Tfoot: true, atom.Caption: true, atom.Figure: true, atom.Figcaption: true,
+	atom.Header: true, atom.Footer: true, atom.Address: true, atom.Hr: true, atom.Center: true,
+	atom.Details: true, atom.Summary: true, atom.Form: true, atom.Fieldset: true, atom.Legend: true,
+	atom.Nav: true, atom.Aside: true, atom.Body: true, atom.Html: true,
+}
+
+// boilerPhrase starts the short blocks that sites insert into article
+// bodies: cross-links, ad labels, share prompts, newsletter pitches.
+var boilerPhrase = regexp.MustCompile(`(?i)^(?:also read|read also|read more|more from|see also|related\b|recommended|advertisement|sponsored|subscribe|sign up|share this|share on|share via|follow us|click here|download the|catch all the|milestone alert|lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|mehr zu|weiterlesen|weitere artikel|anzeige|werbung|teilen|lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|publicité|partager|leer más|lea también|lee también|te puede interesar|publicidad|compartir|leia também|leia mais|veja também|compartilhe|leggi anche|potrebbe interessarti|pubblicità|condividi|lees ook|lees meer|delen|czytaj też|czytaj także|czytaj więcej|reklama|читайте также|реклама|поделиться|devamını oku|ayrıca okuyun|ilginizi çekebilir)\b`)
+
+// renderer accumulates the output of render.
+type renderer struct {
+	b        *body
+	filter   bool
+	out      []string
+	cur      strings.Builder
+	curLink  int
+	curTag   atom.Atom
+	curLinks int
+	titleCut bool
+}
+
+// render writes the text of nodes block by block. With filter set it drops
+// blocks that are mostly links, the headline and inserted cross-links.
+func (b *body) render(nodes []*html.Node, filter bool) string {
+	r := &renderer{b: b, filter: filter}
+	for _, n := range nodes {
+		r.walk(n, false)
+		r.flush()
+	}
+	return strings.Join(r.out, "\n\n")
+}
+
+func (r *renderer) walk(n *html.Node, inLink bool) {
+	switch n.Type {
+	case html.TextNode:
+		r.cur.WriteString(n.Data)
+		if inLink {
+			c, _ := countText(n.Data)
+			r.curLink += c
+		}
+		return
+	case html.ElementNode:
+	default:
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			r.walk(c, inLink)
+		}
+		return
+	}
+	a := n.DataAtom
+	switch {
+	case a == atom.Br:
+		r.cur.WriteByte('\n')
+		return
+	case a == atom.Td || a == atom.Th:
+		r.cur.WriteByte(' ')
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			r.walk(c, inLink)
+		}
+		r.cur.WriteByte(' ')
+		return
+	case blockTags[a]:
+		r.flush()
+		prev := r.curTag
+		r.curTag = a
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			r.walk(c, inLink)
+		}
+		r.flush()
+		r.curTag = prev
+		return
+	case a == atom.A:
+		r.curLinks++
+		inLink = true
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		r.walk(c, inLink)
+	}
+}
+
+func (r *renderer) flush() {
+	raw := r.cur.String()
+	link, links := r.curLink, r.curLinks
+	r.cur.Reset()
+	r.curLink, r.curLinks = 0, 0
+	text := collapse(raw)
+	if text == "" {
+		return
+	}
+	if r.filter && r.drop(text, link, links) {
+		return
+	}
+	r.out = append(r.out, text)
+}
+
+func (r *renderer) drop(text string, link, links int) bool {
+	n, _ := countText(text)
+	if n == 0 {
+		return true
+	}
+	switch r.curTag {
+	case atom.H1, atom.H2:
+		if !r.titleCut && r.b.title != "" && normKey(text) == r.b.title {
+			r.titleCut = true
+			return true
+		}
+	}
+	if link*2 > n && !looksLikeURL(text) {
+		return true
+	}
+	if utf8.RuneCountInString(text) < 250 && boilerPhrase.MatchString(text) {
+		return true
+	}
+	return false
+}
+
+func looksLikeURL(s string) bool {
+	return !strings.Contains(s, " ") && (strings.Contains(s, "://") || strings.HasPrefix(s, "www."))
+}
+
+// normKey is a comparison key for headlines: letters and digits only.
+func normKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
