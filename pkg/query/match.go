@@ -240,7 +240,8 @@ func (n *proxNode) close(ec *evalCtx, a, b occ) bool {
 	if a.first > b.first {
 		a, b = b, a
 	}
-	between := b.first - a.last - 1 // words strictly between the two
+	toks := ec.ix.fields[a.field].toks
+	between := toks[b.first].word - toks[a.last].word - 1 // words strictly between
 	return between <= int32(n.n)
 }
 
@@ -335,14 +336,14 @@ func Snippet(s string, start, end, width int) string {
 		left -= sz
 	}
 	cutLeft, cutRight := left > 0, right < len(s)
-	if cutLeft {
+	if r, _ := utf8.DecodeLastRuneInString(s[:left]); cutLeft && !unicode.IsSpace(r) {
 		if i := strings.IndexFunc(s[left:start], unicode.IsSpace); i >= 0 {
 			left += i
 		} else {
 			left = start
 		}
 	}
-	if cutRight {
+	if r, _ := utf8.DecodeRuneInString(s[right:]); cutRight && !unicode.IsSpace(r) {
 		if i := strings.LastIndexFunc(s[end:right], unicode.IsSpace); i >= 0 {
 			right = end + i
 		} else {

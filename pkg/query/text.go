@@ -26,6 +26,7 @@ type token struct {
 	norm       string // NFKC form without invisible characters
 	fold       string // lower-cased norm
 	sent       int32  // sentence number within the field
+	word       int32  // word number: MQ-9B and Quad's are one word each
 	gap        gapKind
 	sentStart  bool
 	// ambiguous marks positions where a capital letter says nothing about
@@ -133,7 +134,9 @@ var abbreviations = map[string]bool{
 func tokenize(s string) []token {
 	toks := make([]token, 0, len(s)/6+1)
 	var (
-		sent          int32
+		sent, word    int32
+		hasSpace      bool
+		onlyApos      = true
 		hasDash       bool
 		hasOther      bool
 		hasLineBreak  bool
@@ -146,6 +149,7 @@ func tokenize(s string) []token {
 		if !isWordRune(r) {
 			switch {
 			case unicode.IsSpace(r):
+				hasSpace = true
 				if isLineBreak(r) {
 					hasLineBreak = true
 				}
@@ -157,6 +161,7 @@ func tokenize(s string) []token {
 			case isIgnorable(r):
 			default:
 				hasOther = true
+				onlyApos = onlyApos && isApostrophe(r)
 				if isTerminator(r) {
 					seenTerm = true
 				}
@@ -198,15 +203,20 @@ func tokenize(s string) []token {
 				t.gap = gapSpace
 			}
 			prev := &toks[len(toks)-1]
+			if hasSpace || hasOther && !onlyApos || !hasDash && !hasOther {
+				word++
+			}
 			if hasLineBreak || termThenSpace && !isAbbreviation(prev) && !startsLower(t.norm) {
 				t.sentStart = true
 				sent++
 			}
 		}
 		t.sent = sent
+		t.word = word
 		t.ambiguous = t.sentStart
 		toks = append(toks, t)
 		hasDash, hasOther, hasLineBreak, seenTerm, termThenSpace = false, false, false, false, false
+		hasSpace, onlyApos = false, true
 	}
 	return toks
 }
