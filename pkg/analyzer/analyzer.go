@@ -55,18 +55,33 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
+// EntityFinder finds entities; *entities.Gazetteer implements it.
+type EntityFinder interface {
+	Find(title, text string) []events.Entity
+}
+
+// StoryAssigner gives an article the id of its story; *story.Index implements it.
+type StoryAssigner interface {
+	Assign(ctx context.Context, articleID, title, text string, published time.Time) (string, error)
+}
+
+var (
+	_ EntityFinder  = (*entities.Gazetteer)(nil)
+	_ StoryAssigner = (*story.Index)(nil)
+)
+
 // Analyzer analyses articles.
 type Analyzer struct {
 	classifier *topics.Classifier
-	gazetteer  *entities.Gazetteer
-	stories    *story.Index
+	gazetteer  EntityFinder
+	stories    StoryAssigner
 	metrics    *Metrics
 	now        func() time.Time
 }
 
 // New returns an analyzer. stories may be nil, in which case each article
 // is its own story.
-func New(c *topics.Classifier, g *entities.Gazetteer, stories *story.Index, m *Metrics) *Analyzer {
+func New(c *topics.Classifier, g EntityFinder, stories StoryAssigner, m *Metrics) *Analyzer {
 	return &Analyzer{classifier: c, gazetteer: g, stories: stories, metrics: m, now: time.Now}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/story"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/topology"
+	watchstore "github.com/newswatch/newswatch/pkg/watches"
 )
 
 // Component names.
@@ -56,6 +57,7 @@ type App struct {
 	js      jetstream.JetStream
 	status  *statusserver.Server
 	fetcher *fetcher.Fetcher
+	follow  func(context.Context) error
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	errMu   sync.Mutex
@@ -145,6 +147,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
+			a.goRun("watches", func() error { return a.follow(runCtx) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
@@ -247,7 +250,25 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 	if err != nil {
 		return nil, err
 	}
-	return notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger), nil
+	kv, err := topo.KV(ctx, topology.BucketWatches, 0, 5)
+	if err != nil {
+		return nil, err
+	}
+	// The config file's watches are applied at start; the bucket may hold
+	// more, added at run time with `newswatch watch add`.
+	store := watchstore.New(kv)
+	for _, w := range a.cfg.Watches {
+		if err := store.Put(ctx, w); err != nil {
+			return nil, err
+		}
+	}
+	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger)
+	a.follow = func(ctx context.Context) error {
+		return store.Follow(ctx, a.logger, func(ws []config.Watch) {
+			n.SetWatches(notifier.CompileValid(ws, gz.Aliases, a.logger))
+		})
+	}
+	return n, nil
 }
 
 func (a *App) goRun(name string, f func() error) {

@@ -44,6 +44,21 @@ func Compile(ws []config.Watch, aliases func(string) []string) ([]Watch, error) 
 	return out, nil
 }
 
+// CompileValid compiles the watches whose queries parse and logs the others,
+// so that one bad watch in the KV bucket does not stop the rest.
+func CompileValid(ws []config.Watch, aliases func(string) []string, logger *slog.Logger) []Watch {
+	out := make([]Watch, 0, len(ws))
+	for _, w := range ws {
+		c, err := Compile([]config.Watch{w}, aliases)
+		if err != nil {
+			logger.Error("ignoring a watch whose query does not parse; fix it with newswatch watch add", "watch_id", w.ID, "err", err)
+			continue
+		}
+		out = append(out, c...)
+	}
+	return out
+}
+
 // Notifier turns analyzed articles into alerts.
 type Notifier struct {
 	js      jetstream.JetStream
