@@ -31,14 +31,15 @@ const (
 
 // KV buckets.
 const (
-	BucketFeeds     = "newswatch_feeds"
-	BucketFeedState = "newswatch_feed_state"
-	BucketSeen      = "newswatch_seen"
-	BucketLeases    = "newswatch_leases"
-	BucketWatches   = "newswatch_watches"
-	BucketAlerted   = "newswatch_alerted"
-	BucketStories   = "newswatch_stories"
-	BucketSilences  = "newswatch_silences"
+	BucketFeeds      = "newswatch_feeds"
+	BucketFeedState  = "newswatch_feed_state"
+	BucketSeen       = "newswatch_seen"
+	BucketLeases     = "newswatch_leases"
+	BucketWatches    = "newswatch_watches"
+	BucketAlerted    = "newswatch_alerted"
+	BucketStories    = "newswatch_stories"
+	BucketSilences   = "newswatch_silences"
+	BucketDeliveries = "newswatch_deliveries"
 )
 
 // ErrSetup is wrapped by every failure to create the topology.

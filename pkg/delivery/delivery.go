@@ -1,0 +1,257 @@
+// Package delivery sends alerts from the ALERTS stream to the sinks of their
+// watch (webhooks, Slack, email) through the durable "delivery" consumer, so
+// a retry survives a restart. Each (alert, sink) delivery has a stable id and
+// is recorded in the newswatch_deliveries bucket before the message is acked:
+// only a crash between sending and recording can repeat a delivery, and the
+// repeat carries the same id.
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/sink"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+// Sink sends one alert; the sink packages implement it.
+type Sink interface {
+	Name() string
+	Send(ctx context.Context, deliveryID string, ev events.CloudEvent) error
+}
+
+// ID is the stable id of the delivery of an alert to a sink; webhooks send it
+// as webhook-id so receivers can drop repeats.
+func ID(alertID, sinkName string) string { return events.HashID("delivery", alertID, sinkName) }
+
+// DeadLetter is what deadletter.<sink> holds for an alert that could not be
+// delivered.
+type DeadLetter struct {
+	DeliveryID string            `json:"delivery_id"`
+	Sink       string            `json:"sink"`
+	Error      string            `json:"error"`
+	Reason     string            `json:"reason"`
+	Attempts   int               `json:"attempts"`
+	FailedAt   time.Time         `json:"failed_at"`
+	Event      events.CloudEvent `json:"event"`
+}
+
+// record is what newswatch_deliveries holds per delivery id.
+type record struct {
+	Sink        string    `json:"sink"`
+	AlertID     string    `json:"alert_id"`
+	Result      string    `json:"result"` // delivered or dead_letter
+	CompletedAt time.Time `json:"completed_at"`
+}
+
+// Metrics are the delivery metrics.
+type Metrics struct {
+	Deliveries  *prometheus.CounterVec
+	Duration    *prometheus.HistogramVec
+	DeadLetters *prometheus.CounterVec
+}
+
+// NewMetrics registers the delivery metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Deliveries: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_deliveries_total",
+			Help: "Alert deliveries to sinks by result (ok, retry, failed).",
+		}, []string{"sink", "result"}),
+		Duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "newswatch_notifier_delivery_duration_seconds",
+			Help:    "Time of one delivery attempt to a sink.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}, []string{"sink"}),
+		DeadLetters: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_dead_letters_total",
+			Help: "Alerts moved to deadletter.<sink> after a permanent failure or their last attempt.",
+		}, []string{"sink"}),
+	}
+}
+
+// Deliverer delivers alerts.
+type Deliverer struct {
+	js          jetstream.JetStream
+	records     jetstream.KeyValue
+	sinks       map[string]Sink
+	sinksOf     func(watchID string) []string
+	maxDeliver  int
+	baseBackoff time.Duration
+	metrics     *Metrics
+	logger      *slog.Logger
+	now         func() time.Time
+}
+
+// New returns a deliverer. sinksOf names the sinks of a watch; records is the
+// topology.BucketDeliveries bucket; maxDeliver is the consumer's MaxDeliver.
+func New(js jetstream.JetStream, records jetstream.KeyValue, sinks map[string]Sink, sinksOf func(string) []string,
+	maxDeliver int, m *Metrics, logger *slog.Logger) *Deliverer {
+	return &Deliverer{
+		js: js, records: records, sinks: sinks, sinksOf: sinksOf, maxDeliver: maxDeliver,
+		baseBackoff: 2 * time.Second, metrics: m, logger: logger.With("component", "delivery"), now: time.Now,
+	}
+}
+
+// retryError asks for a redelivery after a delay.
+type retryError struct {
+	delay time.Duration
+	err   error
+}
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// Handle delivers one ALERTS message to every sink of its watch that has not
+// had it yet. attempt is the message's delivery count (1 on the first).
+func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt int) error {
+	var retry *retryError
+	for _, name := range d.sinksOf(ev.Data.WatchID) {
+		s, ok := d.sinks[name]
+		if !ok {
+			d.logger.Error("watch names a sink that is not configured; skipping it", "watch_id", ev.Data.WatchID, "sink", name)
+			continue
+		}
+		id := ID(ev.ID, name)
+		done, err := d.delivered(ctx, id)
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		start := d.now()
+		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = s.Send(sendCtx, id, ev)
+		cancel()
+		d.metrics.Duration.WithLabelValues(name).Observe(d.now().Sub(start).Seconds())
+		if err == nil {
+			d.metrics.Deliveries.WithLabelValues(name, "ok").Inc()
+			if err := d.record(ctx, id, name, ev.ID, "delivered"); err != nil {
+				return err
+			}
+			continue
+		}
+		if sink.IsRetryable(err) && attempt < d.maxDeliver {
+			d.metrics.Deliveries.WithLabelValues(name, "retry").Inc()
+			delay := d.backoff(attempt, err)
+			d.logger.Warn("delivery failed; retrying", "sink", name, "alert_id", ev.ID, "attempt", attempt, "retry_in", delay, "err", err)
+			if retry == nil || delay > retry.delay {
+				retry = &retryError{delay: delay, err: err}
+			}
+			continue
+		}
+		d.metrics.Deliveries.WithLabelValues(name, "failed").Inc()
+		if err := d.deadLetter(ctx, id, name, ev, attempt, err); err != nil {
+			return err
+		}
+	}
+	if retry != nil {
+		return retry
+	}
+	return nil
+}
+
+// backoff is exponential with full jitter, at least what the peer asked for.
+func (d *Deliverer) backoff(attempt int, err error) time.Duration {
+	ceiling := d.baseBackoff << min(attempt-1, 10)
+	delay := ceiling/2 + time.Duration(rand.Int64N(int64(ceiling/2)+1))
+	var se *sink.Error
+	if errors.As(err, &se) && se.RetryAfter > delay {
+		delay = se.RetryAfter
+	}
+	return delay
+}
+
+func (d *Deliverer) delivered(ctx context.Context, id string) (bool, error) {
+	_, err := d.records.Get(ctx, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false, nil
+	default:
+		return false, fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketDeliveries, id, err)
+	}
+}
+
+func (d *Deliverer) record(ctx context.Context, id, sinkName, alertID, result string) error {
+	data, _ := json.Marshal(record{Sink: sinkName, AlertID: alertID, Result: result, CompletedAt: d.now().UTC()})
+	if _, err := d.records.Put(ctx, id, data); err != nil {
+		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, id, err)
+	}
+	return nil
+}
+
+func (d *Deliverer) deadLetter(ctx context.Context, id, sinkName string, ev events.CloudEvent, attempt int, cause error) error {
+	reason := "unknown"
+	var se *sink.Error
+	if errors.As(cause, &se) {
+		reason = se.Reason
+	}
+	data, _ := json.Marshal(DeadLetter{
+		DeliveryID: id, Sink: sinkName, Error: cause.Error(), Reason: reason,
+		Attempts: attempt, FailedAt: d.now().UTC(), Event: ev,
+	})
+	if _, err := d.js.Publish(ctx, topology.DeadLetterSubject(sinkName), data, jetstream.WithMsgID(id)); err != nil {
+		return fmt.Errorf("delivery: dead-lettering %s to %s: %w", id, topology.DeadLetterSubject(sinkName), err)
+	}
+	d.metrics.DeadLetters.WithLabelValues(sinkName).Inc()
+	d.logger.Error("alert dead-lettered; list with newswatch dlq list, resend with newswatch dlq replay",
+		"sink", sinkName, "alert_id", ev.ID, "attempts", attempt, "reason", reason, "err", cause)
+	return d.record(ctx, id, sinkName, ev.ID, "dead_letter")
+}
+
+// Run consumes the ALERTS stream through cons until ctx ends.
+func (d *Deliverer) Run(ctx context.Context, cons jetstream.Consumer) error {
+	return runConsumer(ctx, cons, d)
+}
+
+func runConsumer(ctx context.Context, cons jetstream.Consumer, d *Deliverer) error {
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		var ev events.CloudEvent
+		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.ID == "" {
+			d.logger.Error("terminating an ALERTS message that is not an alert", "subject", msg.Subject(), "err", err)
+			_ = msg.Term()
+			return
+		}
+		attempt := 1
+		if meta, err := msg.Metadata(); err == nil {
+			attempt = int(meta.NumDelivered)
+		}
+		err := d.Handle(ctx, ev, attempt)
+		var retry *retryError
+		switch {
+		case err == nil:
+			_ = msg.Ack()
+		case errors.As(err, &retry):
+			_ = msg.NakWithDelay(retry.delay)
+		default:
+			d.logger.Warn("delivery bookkeeping failed; redelivering", "alert_id", ev.ID, "err", err)
+			_ = msg.NakWithDelay(5 * time.Second)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("delivery: starting consumer %s: %w", topology.ConsumerDelivery, err)
+	}
+	<-ctx.Done()
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(10 * time.Second):
+		cc.Stop()
+	}
+	return nil
+}
+
