@@ -213,7 +213,7 @@ func lexScore(rs []rune, i, k int) (qtok, int, error) {
 	if op == "==" {
 		op = "="
 	}
-	if op == "=<" || op == "=>" {
+	if op == "=" && k < len(rs) && (rs[k] == '<' || rs[k] == '>') {
 		return qtok{}, 0, &ParseError{Pos: col, Msg: "score comparison must be one of >=, >, <=, <, ="}
 	}
 	for k < len(rs) && unicode.IsSpace(rs[k]) {
