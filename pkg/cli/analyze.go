@@ -1,12 +1,157 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/topics"
 )
 
-// runAnalyze is being written; see the issue tracker.
+// maxAnalyzeLine bounds one JSON line on stdin: full article bodies of a
+// megabyte or more must fit.
+const maxAnalyzeLine = 16 << 20
+
+// analyzeInput is the part of a JSON line analyze reads; a full
+// events.Article has these fields too.
+type analyzeInput struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+}
+
+// analyzeOutput is one result line.
+type analyzeOutput struct {
+	ID       string          `json:"id"`
+	Topics   []events.Topic  `json:"topics"`
+	Entities []events.Entity `json:"entities"`
+}
+
+// runAnalyze flags the topics of JSON-lines articles read from stdin and
+// writes one JSON line per article, or with --explain a readable account.
 func runAnalyze(ctx context.Context, args []string, io IO) int {
-	fmt.Fprintln(io.Stderr, "newswatch analyze: not built yet")
-	return 2
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	explain := fs.Bool("explain", false, "print a readable account of every topic's score instead of JSON")
+	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
+	fs.Usage = func() {
+		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] < articles.jsonl")
+		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: unexpected argument %q; articles are read from stdin\n", fs.Arg(0))
+		return 2
+	}
+	tax := topics.DefaultTaxonomy()
+	if *taxonomyFile != "" {
+		b, err := os.ReadFile(*taxonomyFile)
+		if err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+			return 2
+		}
+		if tax, err = topics.ParseTaxonomy(b); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch analyze: %s: %v\n", *taxonomyFile, err)
+			return 2
+		}
+	}
+	clf, err := topics.New(tax)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+		return 2
+	}
+	return analyzeStream(ctx, clf, *explain, io)
+}
+
+func analyzeStream(ctx context.Context, clf *topics.Classifier, explain bool, streams IO) int {
+	sc := bufio.NewScanner(streams.Stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), maxAnalyzeLine)
+	out := bufio.NewWriter(streams.Stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	bad := 0
+	line := 0
+	for sc.Scan() {
+		line++
+		if ctx.Err() != nil {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: interrupted at line %d\n", line)
+			return 1
+		}
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var in analyzeInput
+		if err := json.Unmarshal(raw, &in); err != nil {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: line %d: not a JSON article: %v\n", line, err)
+			bad++
+			continue
+		}
+		if in.Title == "" && in.Text == "" {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: line %d: no \"title\" or \"text\" to analyze\n", line)
+			bad++
+			continue
+		}
+		if explain {
+			if err := writeExplanation(out, line, in, clf.Explain(in.Title, in.Text)); err != nil {
+				fmt.Fprintf(streams.Stderr, "newswatch analyze: %v\n", err)
+				return 1
+			}
+			continue
+		}
+		res := analyzeOutput{ID: in.ID, Topics: clf.Classify(in.Title, in.Text), Entities: []events.Entity{}}
+		if res.Topics == nil {
+			res.Topics = []events.Topic{}
+		}
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: writing output: %v\n", err)
+			return 1
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: line %d: longer than %d bytes\n", line+1, maxAnalyzeLine)
+		} else {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: reading stdin: %v\n", err)
+		}
+		return 1
+	}
+	if bad > 0 {
+		fmt.Fprintf(streams.Stderr, "newswatch analyze: %d bad line(s) skipped\n", bad)
+		return 1
+	}
+	return 0
+}
+
+func writeExplanation(w io.Writer, line int, in analyzeInput, ex topics.Explanation) error {
+	id := in.ID
+	if id == "" {
+		id = fmt.Sprintf("line %d", line)
+	}
+	title := in.Title
+	if len(title) > 120 {
+		title = title[:120] + "…"
+	}
+	if _, err := fmt.Fprintf(w, "%s: %s\n", id, title); err != nil {
+		return err
+	}
+	if err := ex.WriteText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
 }
