@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"unicode"
@@ -45,7 +47,7 @@ var boilerRoles = map[string]bool{
 
 // negativeToken matches one class or id token (camelCase split into
 // dashes) that names page furniture in common CMS themes.
-var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|side|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|breaking|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|print|follow|slider|carousel)(?:[-_]|$)`)
+var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|print|follow|slider|carousel)(?:[-_]|$)`)
 
 // commentToken is furniture that can outweigh the article itself.
 var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
@@ -238,6 +240,9 @@ func (b *body) removeBoilerplate(n *html.Node, total int) {
 		next := c.NextSibling
 		if c.Type == html.ElementNode {
 			if b.isBoilerplate(c, total) {
+				if debugRemovals {
+					fmt.Fprintf(os.Stderr, "remove <%s %v> text=%d\n", c.Data, c.Attr, b.st[c].text)
+				}
 				b.detach(c)
 			} else {
 				b.removeBoilerplate(c, total)
@@ -270,7 +275,12 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	if !anyMatch(negativeToken, toks) {
 		return false
 	}
-	if anyMatch(positiveToken, toks) && (share > 0.3 || s.paras >= 3) {
+	// Article text is several real paragraphs with few links; furniture
+	// (share bars, related lists, promos, bios) is short or mostly links.
+	if s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.3 {
+		return false
+	}
+	if anyMatch(positiveToken, toks) && share > 0.3 {
 		return false
 	}
 	return share < 0.6
@@ -422,6 +432,9 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 		top = p
 	}
 
+	if debugRemovals {
+		fmt.Fprintf(os.Stderr, "top <%s %v> score=%.1f text=%d\n", top.Data, top.Attr, topScore, b.st[top].text)
+	}
 	parent := top.Parent
 	if parent == nil || top == root {
 		return []*html.Node{top}
@@ -468,3 +481,5 @@ var sentenceEnd = regexp.MustCompile(`[.!?。！？]\s*$|[.!?。！？]\s`)
 
 func (s *stats) scoredList() bool { return s.listed }
 func (s *stats) markListed()      { s.listed = true }
+
+var debugRemovals = os.Getenv("NEWSWATCH_EXTRACT_DEBUG") != ""

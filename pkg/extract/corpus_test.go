@@ -49,12 +49,24 @@ func TestCorpus(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatal(err)
 		}
+		only := os.Getenv("NEWSWATCH_EXTRACTION_URL")
+		if only != "" && !strings.Contains(c.URL, only) {
+			continue
+		}
 		raw := readGz(t, filepath.Join(dir, c.File))
 		text := ""
-		if page, err := extract.DecodeHTML(raw, ""); err == nil {
-			if res, err := ex.Extract(page, c.URL); err == nil {
+		page, err := extract.DecodeHTML(raw, "")
+		if err == nil {
+			var res *extract.Result
+			if res, err = ex.Extract(page, c.URL); err == nil {
 				text = norm(res.Text)
 			}
+			if only != "" {
+				t.Logf("%s\n%s", c.File, res.Text)
+			}
+		}
+		if err != nil && only != "" {
+			t.Logf("error: %v", err)
 		}
 		w := worst{url: c.URL}
 		for _, s := range c.With {

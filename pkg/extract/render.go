@@ -26,11 +26,17 @@ var blockTags = map[atom.Atom]bool{
 // bodies: cross-links, ad labels, share prompts, newsletter pitches.
 var boilerPhrase = regexp.MustCompile(`(?i)^(?:also read|read also|read more|more from|see also|related\b|recommended|advertisement|sponsored|subscribe|sign up|share this|share on|share via|follow us|click here|download the|catch all the|milestone alert|lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|mehr zu|weiterlesen|weitere artikel|anzeige|werbung|teilen|lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|publicité|partager|leer más|lea también|lee también|te puede interesar|publicidad|compartir|leia também|leia mais|veja também|compartilhe|leggi anche|potrebbe interessarti|pubblicità|condividi|lees ook|lees meer|delen|czytaj też|czytaj także|czytaj więcej|reklama|читайте также|реклама|поделиться|devamını oku|ayrıca okuyun|ilginizi çekebilir)\b`)
 
+// block is one paragraph of output.
+type block struct {
+	text    string
+	heading bool // a heading, or a short line introducing what follows
+}
+
 // renderer accumulates the output of render.
 type renderer struct {
 	b        *body
 	filter   bool
-	out      []string
+	out      []block
 	cur      strings.Builder
 	curLink  int
 	curTag   atom.Atom
@@ -46,7 +52,19 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		r.walk(n, false)
 		r.flush()
 	}
-	return strings.Join(r.out, "\n\n")
+	var parts []string
+	for i, bl := range r.out {
+		if bl.text == "" {
+			continue
+		}
+		// A heading with nothing kept under it introduced a block that was
+		// dropped: "Related articles", "Mehr zum Thema", "Tags:".
+		if r.filter && bl.heading && (i+1 == len(r.out) || r.out[i+1].heading) {
+			continue
+		}
+		parts = append(parts, bl.text)
+	}
+	return strings.Join(parts, "\n\n")
 }
 
 func (r *renderer) walk(n *html.Node, inLink bool) {
@@ -77,6 +95,10 @@ func (r *renderer) walk(n *html.Node, inLink bool) {
 		}
 		r.cur.WriteByte(' ')
 		return
+	case r.filter && (a == atom.Figcaption || a == atom.Figure && !hasBlockText(n)):
+		// Captions and credits describe pictures, not the story.
+		r.flush()
+		return
 	case blockTags[a]:
 		r.flush()
 		prev := r.curTag
@@ -106,9 +128,18 @@ func (r *renderer) flush() {
 		return
 	}
 	if r.filter && r.drop(text, link, links) {
+		// Mark the gap so a heading before a dropped block goes too.
+		r.out = append(r.out, block{heading: true})
 		return
 	}
-	r.out = append(r.out, text)
+	heading := false
+	switch r.curTag {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
+		heading = true
+	default:
+		heading = len(text) < 60 && strings.HasSuffix(text, ":")
+	}
+	r.out = append(r.out, block{text: text, heading: heading})
 }
 
 func (r *renderer) drop(text string, link, links int) bool {
@@ -145,4 +176,20 @@ func normKey(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// hasBlockText reports whether a figure holds paragraphs besides its
+// caption, as some CMSs wrap whole sections in <figure>.
+func hasBlockText(n *html.Node) bool {
+	for c := range n.Descendants() {
+		if c.Type == html.ElementNode && (c.DataAtom == atom.P || c.DataAtom == atom.Blockquote) {
+			for p := c.Parent; p != nil && p != n; p = p.Parent {
+				if p.DataAtom == atom.Figcaption {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
