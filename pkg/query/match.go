@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -320,43 +319,79 @@ func Snippet(s string, start, end, width int) string {
 		return ""
 	}
 	room := max(width-utf8.RuneCountInString(s[start:end]), 0)
-	left, right := start, end
-	n := 0
-	for ; n < room/2 && left > 0; n++ {
-		_, sz := utf8.DecodeLastRuneInString(s[:left])
-		left -= sz
-	}
-	for ; n < room && right < len(s); n++ {
-		_, sz := utf8.DecodeRuneInString(s[right:])
-		right += sz
-	}
+	left, usedL := runesBack(s, start, room/2)
+	right, usedR := runesForward(s, end, room-usedL)
 	// Give the left side what the right side could not use.
-	for ; n < room && left > 0; n++ {
-		_, sz := utf8.DecodeLastRuneInString(s[:left])
-		left -= sz
-	}
+	left, _ = runesBack(s, left, room-usedL-usedR)
 	cutLeft, cutRight := left > 0, right < len(s)
-	if r, _ := utf8.DecodeLastRuneInString(s[:left]); cutLeft && !unicode.IsSpace(r) {
-		if i := strings.IndexFunc(s[left:start], unicode.IsSpace); i >= 0 {
-			left += i
-		} else {
-			left = start
+	if cutLeft && !isSpaceByte(s[left-1]) {
+		// Drop the word the cut went through.
+		for left < start && !isSpaceByte(s[left]) {
+			left++
 		}
 	}
-	if r, _ := utf8.DecodeRuneInString(s[right:]); cutRight && !unicode.IsSpace(r) {
-		if i := strings.LastIndexFunc(s[end:right], unicode.IsSpace); i >= 0 {
-			right = end + i
-		} else {
-			right = end
+	if cutRight && !isSpaceByte(s[right]) {
+		for right > end && !isSpaceByte(s[right-1]) {
+			right--
 		}
 	}
 	var b strings.Builder
+	b.Grow(right - left + 2*len("…"))
 	if cutLeft {
 		b.WriteString("…")
 	}
-	b.WriteString(strings.Join(strings.Fields(s[left:right]), " "))
+	// Collapse runs of whitespace, newlines included, to one space, copying
+	// the text between them in whole slices.
+	seg := s[left:right]
+	for i := 0; i < len(seg); {
+		if !isSpaceByte(seg[i]) {
+			j := i + 1
+			for j < len(seg) && !isSpaceByte(seg[j]) {
+				j++
+			}
+			if i > 0 && b.Len() > 0 && (!cutLeft || b.Len() > len("…")) {
+				b.WriteByte(' ')
+			}
+			b.WriteString(seg[i:j])
+			i = j
+			continue
+		}
+		i++
+	}
 	if cutRight {
 		b.WriteString("…")
 	}
 	return b.String()
+}
+
+// isSpaceByte reports ASCII whitespace. Snippets only break and collapse
+// there: other Unicode spaces are rare in extracted text and kept as they are.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// runesBack moves pos back by up to n runes and says how many it moved.
+func runesBack(s string, pos, n int) (int, int) {
+	moved := 0
+	for pos > 0 && moved < n {
+		pos--
+		for pos > 0 && !utf8.RuneStart(s[pos]) {
+			pos--
+		}
+		moved++
+	}
+	return pos, moved
+}
+
+// runesForward moves pos forward by up to n runes and says how many it moved.
+func runesForward(s string, pos, n int) (int, int) {
+	moved := 0
+	for pos < len(s) && moved < n {
+		pos++
+		for pos < len(s) && !utf8.RuneStart(s[pos]) {
+			pos++
+		}
+		moved++
+	}
+	return pos, moved
 }

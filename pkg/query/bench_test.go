@@ -1,0 +1,115 @@
+package query_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/newswatch/newswatch/pkg/query"
+)
+
+// benchArticle builds a deterministic ~5 KB defence news article.
+func benchArticle() *query.Doc {
+	sentences := []string{
+		"India on Tuesday signed a deal with the United States for 31 MQ-9B drones worth about $3.5 billion.",
+		"The agreement, cleared by the Cabinet Committee on Security, covers SeaGuardian and SkyGuardian variants.",
+		"Officials said the Quad partners would deepen maritime domain awareness in the Indian Ocean.",
+		"The Navy has leased two unarmed drones from General Atomics since 2020 for surveillance missions.",
+		"Analysts in New Delhi said the purchase signals a shift towards long-endurance unmanned platforms.",
+		"China's growing presence near the Andaman and Nicobar Islands has worried planners for years.",
+		"The drones will be assembled partly in India, with a maintenance, repair and overhaul facility.",
+		"Quad bikes, meanwhile, were banned from the beach after a spate of accidents, police said.",
+	}
+	var b strings.Builder
+	for b.Len() < 5000 {
+		for _, s := range sentences {
+			b.WriteString(s)
+			b.WriteByte(' ')
+		}
+		b.WriteString("\n")
+	}
+	return &query.Doc{
+		Title:  "India signs $3.5 billion deal for 31 MQ-9B drones",
+		Text:   b.String()[:5000],
+		Source: "www.livemint.com",
+		Lang:   "en",
+		Topics: map[string]float64{"military": 0.91, "geopolitics": 0.55},
+	}
+}
+
+// benchWatches returns n watches of the shapes analysts write.
+func benchWatches(tb testing.TB, n int) []*query.Query {
+	aliases := func(name string) []string {
+		if name == "MQ-9B" {
+			return []string{"SeaGuardian", "SkyGuardian", "MQ 9B", "MQ9B"}
+		}
+		return nil
+	}
+	shapes := []string{
+		`"MQ-9B" Quad`,
+		`entity:"MQ-9B" India`,
+		`Quad AND (India OR Japan OR Australia) NOT cricket`,
+		`NEAR/5(drone OR drones, India)`,
+		`SENTENCE("Indian Ocean", Quad)`,
+		`title:"MQ-9B" topic:military score>=0.8`,
+		`"General Atomics" source:livemint`,
+		`missile%d OR "anti-ship missile"`,
+		`Taiwan%d AND Strait`,
+		`frigate%d OR corvette OR destroyer lang:en`,
+	}
+	qs := make([]*query.Query, 0, n)
+	for i := range n {
+		s := shapes[i%len(shapes)]
+		if strings.Contains(s, "%d") {
+			s = fmt.Sprintf(s, i)
+		}
+		q, err := query.Parse(s, query.WithAliases(aliases))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	return qs
+}
+
+// BenchmarkMatch measures one 5 KB article against 100 watches, the way a
+// matcher worker does it: prepare the article once, then match every watch.
+func BenchmarkMatch(b *testing.B) {
+	art := benchArticle()
+	qs := benchWatches(b, 100)
+	for _, prepared := range []bool{true, false} {
+		name := "prepared"
+		if !prepared {
+			name = "unprepared"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			matched := 0
+			for b.Loop() {
+				d := *art
+				if prepared {
+					d.Prepare()
+				}
+				for _, q := range qs {
+					if _, ok := q.Match(&d); ok {
+						matched++
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+			b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
+			b.ReportMetric(float64(b.N*len(art.Text))/b.Elapsed().Seconds()/1e6, "MB/s")
+		})
+	}
+}
+
+// BenchmarkParse measures parsing a typical watch.
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := query.Parse(`"MQ-9B" AND (Quad OR India) NOT topic:sports NEAR/5(drone, Navy)`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+}
