@@ -192,7 +192,7 @@ func (n *normalizer) run(i int) {
 		for j < len(s) && asciiKind[s[j]] == kindPlain {
 			j++
 		}
-		if j < len(s) && s[j] >= utf8.RuneSelf && j > i {
+		if j < len(s) && s[j] >= utf8.RuneSelf && j > i && !isQuick(s, j) {
 			j--
 		}
 		if j > i {
@@ -202,9 +202,26 @@ func (n *normalizer) run(i int) {
 			continue
 		}
 		b := s[i]
+		if b >= utf8.RuneSelf {
+			if c, size := quick(s, i); size > 0 {
+				if c == ' ' {
+					if n.cfg.collapseSpace && n.lastSpace {
+						n.drop(i, i+size)
+					} else {
+						n.replace(i, i+size, ' ')
+					}
+					n.lastSpace = true
+				} else {
+					n.replace(i, i+size, c)
+					n.lastSpace = false
+				}
+				i += size
+				continue
+			}
+		}
 		// An ASCII byte followed by another ASCII byte cannot combine with
 		// anything, so it skips NFKC entirely.
-		if b < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
+		if b < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf || isQuick(s, i+1)) {
 			switch asciiKind[b] {
 			case kindUpper:
 				if n.cfg.foldCase {
@@ -301,6 +318,40 @@ func (n *normalizer) addSeg(normStart, normEnd, origStart, origEnd int) {
 		return
 	}
 	n.segs = append(n.segs, segment{normStart, normEnd, origStart, origEnd})
+}
+
+// quick handles the non-ASCII characters news text is full of (curly
+// quotes, dashes, no-break spaces) without calling NFKC: they are starters
+// that NFKC leaves alone (or, for U+00A0, turns into a space) and nothing
+// composes with them. It applies only when an ASCII byte follows, because a
+// combining mark after them would need NFKC. size is 0 when it does not apply.
+func quick(s string, i int) (c byte, size int) {
+	if i+1 < len(s) && s[i] == 0xC2 && s[i+1] == 0xA0 {
+		size, c = 2, ' '
+	} else if i+2 < len(s) && s[i] == 0xE2 && s[i+1] == 0x80 {
+		switch s[i+2] {
+		case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95: // U+2010..U+2015
+			c = '-'
+		case 0x98, 0x99, 0x9A, 0x9B: // U+2018..U+201B
+			c = '\''
+		case 0x9C, 0x9D, 0x9E, 0x9F: // U+201C..U+201F
+			c = '"'
+		default:
+			return 0, 0
+		}
+		size = 3
+	} else {
+		return 0, 0
+	}
+	if i+size < len(s) && s[i+size] >= utf8.RuneSelf {
+		return 0, 0
+	}
+	return c, size
+}
+
+func isQuick(s string, i int) bool {
+	_, size := quick(s, i)
+	return size > 0
 }
 
 // fold maps dashes and quotes to their ASCII forms and returns -1 for
