@@ -29,7 +29,7 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(io.Stderr, "usage: newswatch match --query Q [--json] < articles.jsonl")
 		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title, text and optional source, lang, topics")
 		fmt.Fprintln(io.Stderr, "(or analyzed articles with those under \"article\") and prints the matches.")
-		fmt.Fprintln(io.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 error. Syntax: docs/queries.md\n")
+		fmt.Fprint(io.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 error. Syntax: docs/queries.md\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
