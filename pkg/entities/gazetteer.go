@@ -46,6 +46,7 @@ type pattern struct {
 type scratch struct {
 	hits    []hit
 	matches []match
+	slot    []int32
 }
 
 type match struct {
@@ -188,22 +189,33 @@ func (g *Gazetteer) Find(title, text string) []events.Entity {
 		return nil
 	}
 
+	// slot maps an entity to its index in out; it lives in the scratch and
+	// is reset entry by entry, so Find does not allocate a map per article.
+	if len(sc.slot) != len(g.entities) {
+		sc.slot = make([]int32, len(g.entities))
+		for i := range sc.slot {
+			sc.slot[i] = -1
+		}
+	}
+	slot := sc.slot
 	var out []events.Entity
-	slot := map[int]int{}
 	for _, m := range sc.matches {
 		src, field, orig := tt, "title", title
 		if m.field == 1 {
 			src, field, orig = bt, "text", text
 		}
 		start, end := src.Span(m.start, m.end)
-		i, ok := slot[m.entity]
-		if !ok {
-			i = len(out)
+		i := slot[m.entity]
+		if i < 0 {
+			i = int32(len(out))
 			slot[m.entity] = i
 			e := &g.entities[m.entity]
 			out = append(out, events.Entity{Name: e.name, Type: e.typ})
 		}
 		out[i].Mentions = append(out[i].Mentions, events.Mention{Field: field, Start: start, End: end, Text: orig[start:end]})
+	}
+	for _, m := range sc.matches {
+		slot[m.entity] = -1
 	}
 	return out
 }
