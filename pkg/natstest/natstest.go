@@ -1,0 +1,49 @@
+// Package natstest starts a real embedded NATS server with JetStream in a
+// test's temporary directory, for tests that need JetStream.
+package natstest
+
+import (
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/embedded"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+// Server is a JetStream server and a connection to it.
+type Server struct {
+	URL  string
+	Conn *nats.Conn
+	JS   jetstream.JetStream
+	Topo *topology.Topology
+	Cfg  *config.Config
+}
+
+// Start runs a server in t.TempDir() with the default stream topology
+// created; everything stops at the end of the test.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	srv, err := embedded.Start("127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	topo := topology.New(js, &cfg)
+	if err := topo.EnsureStreams(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return &Server{URL: srv.ClientURL(), Conn: nc, JS: js, Topo: topo, Cfg: &cfg}
+}
