@@ -361,14 +361,18 @@ func TestTimeouts(t *testing.T) {
 		wantInfo string
 	}{
 		{
-			name:     "response header timeout",
-			client:   func() *Client { return New(WithAllowPrivateNetworks(true), WithTimeouts(time.Second, short, 30*time.Second)) },
+			name: "response header timeout",
+			client: func() *Client {
+				return New(WithAllowPrivateNetworks(true), WithTimeouts(time.Second, short, 30*time.Second))
+			},
 			path:     "/no-headers",
 			wantInfo: "response header 300ms",
 		},
 		{
-			name:     "total timeout on a slow-drip body",
-			client:   func() *Client { return New(WithAllowPrivateNetworks(true), WithTimeouts(time.Second, time.Second, short)) },
+			name: "total timeout on a slow-drip body",
+			client: func() *Client {
+				return New(WithAllowPrivateNetworks(true), WithTimeouts(time.Second, time.Second, short))
+			},
 			path:     "/drip",
 			wantInfo: "total 300ms",
 		},
