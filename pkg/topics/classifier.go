@@ -23,10 +23,13 @@ const (
 	defaultLeadSentences = 2
 	defaultLeadWeight    = 1.0
 	defaultBodyWeight    = 0.5
+	defaultBodyCap       = 1.0
 	defaultSentenceCap   = 1.5
-	defaultRepeatDecay   = 0.5
+	defaultRepeatDecay   = 0.3
+	defaultTermDecay     = 0.6
 	defaultDensityFull   = 0.3
 	defaultDensityMin    = 8
+	defaultDensityEvid   = 0.8
 )
 
 // Entry kinds: what a pattern occurrence means.
@@ -234,14 +237,23 @@ func withDefaults(t TopicDef) TopicDef {
 	if t.BodyWeight == 0 {
 		t.BodyWeight = defaultBodyWeight
 	}
+	if t.BodyCap == 0 {
+		t.BodyCap = defaultBodyCap
+	}
 	if t.SentenceCap == 0 {
 		t.SentenceCap = defaultSentenceCap
 	}
 	if t.RepeatDecay == 0 {
 		t.RepeatDecay = defaultRepeatDecay
 	}
+	if t.TermDecay == 0 {
+		t.TermDecay = defaultTermDecay
+	}
 	if t.Density.Full == 0 {
 		t.Density.Full = defaultDensityFull
+	}
+	if t.Density.MinEvidence == 0 {
+		t.Density.MinEvidence = defaultDensityEvid
 	}
 	if t.Density.MinSentences == 0 {
 		t.Density.MinSentences = defaultDensityMin
@@ -262,6 +274,7 @@ func (c *Classifier) Topics() []string {
 type ehit struct {
 	span       int32
 	start, end int32
+	pattern    int32
 	ent        *entry
 	dead       bool
 }
@@ -287,10 +300,14 @@ type scratch struct {
 	actorFrom []int32  // per span: first index into actorHits
 	actorHits []int32  // home actor index of each actor occurrence, by span
 	seen      []int32
+	reps      []int32
 	firings   []firing
 	order     []int32
 	scores    []float64
 	density   []float64
+	dense     []int // per topic: text sentences with substantial evidence
+	body      []float64
+	bodyScale []float64
 }
 
 func grow[T any](s []T, n int) []T {
@@ -349,7 +366,7 @@ func (c *Classifier) evaluate(title, text string, sc *scratch) {
 			continue
 		}
 		for k := c.entIdx[h.pattern]; k < c.entIdx[h.pattern+1]; k++ {
-			sc.ehits = append(sc.ehits, ehit{span: int32(si), start: h.start, end: h.end, ent: &c.ents[k]})
+			sc.ehits = append(sc.ehits, ehit{span: int32(si), start: h.start, end: h.end, pattern: h.pattern, ent: &c.ents[k]})
 		}
 	}
 	c.suppress(sc.ehits)
@@ -539,6 +556,9 @@ func (c *Classifier) score(sc *scratch, ns int) {
 	nt := len(c.topics)
 	sc.scores = grow(sc.scores, nt)
 	sc.density = grow(sc.density, nt)
+	sc.dense = grow(sc.dense, nt)
+	sc.body = grow(sc.body, nt)
+	sc.bodyScale = grow(sc.bodyScale, nt)
 	fs := sc.firings
 	// Raw contributions with the per-sentence cap on positive evidence.
 	for i := 0; i < len(fs); {
@@ -555,6 +575,9 @@ func (c *Classifier) score(sc *scratch, ns int) {
 						pos += w
 					}
 				}
+			}
+			if pos >= tp.def.Density.MinEvidence && sc.textIdx[fs[i].span] >= 0 {
+				sc.dense[t]++
 			}
 			scale := 1.0
 			if pos > tp.def.SentenceCap {
@@ -602,16 +625,48 @@ func (c *Classifier) score(sc *scratch, ns int) {
 		}
 		return int(fa.span) - int(fb.span)
 	})
-	f := 1.0
+	// The first firing of each distinct term keeps termDecay^(terms before
+	// it); a term's repeats decay by repeatDecay on top.
+	sc.seen = sc.seen[:0] // pattern ids met in this feature, in order
+	reps := sc.reps[:0]   // firings per seen term so far
 	for k, idx := range sc.order {
 		fr := &fs[idx]
 		if k == 0 || fs[sc.order[k-1]].topic != fr.topic || fs[sc.order[k-1]].feature != fr.feature {
-			f = 1.0
-		} else {
-			f *= c.topics[fr.topic].def.RepeatDecay
+			sc.seen, reps = sc.seen[:0], reps[:0]
 		}
-		fr.contrib *= f
-		sc.scores[fr.topic] += fr.contrib
+		def := &c.topics[fr.topic].def
+		term := sc.ehits[fr.hit].pattern
+		ti := slices.Index(sc.seen, term)
+		if ti < 0 {
+			ti = len(sc.seen)
+			sc.seen = append(sc.seen, term)
+			reps = append(reps, 0)
+		}
+		fr.contrib *= math.Pow(def.TermDecay, float64(ti)) * math.Pow(def.RepeatDecay, float64(reps[ti]))
+		reps[ti]++
+		if sc.textIdx[fr.span] >= int32(def.LeadSentences) {
+			sc.body[fr.topic] += fr.contrib
+		} else {
+			sc.scores[fr.topic] += fr.contrib
+		}
+	}
+	sc.reps = reps
+	// Evidence beyond the lead saturates at body_cap: a long article
+	// reaches the threshold through its title, its lead or the density of
+	// its evidence, never through the sheer number of passing mentions.
+	for t := range c.topics {
+		b, bc := sc.body[t], c.topics[t].def.BodyCap
+		if b > 0 {
+			sc.bodyScale[t] = bc * (1 - math.Exp(-b/bc)) / b
+		} else {
+			sc.bodyScale[t] = 1
+		}
+		sc.scores[t] += b * sc.bodyScale[t]
+	}
+	for i := range fs {
+		if fs[i].failed < 0 && sc.textIdx[fs[i].span] >= int32(c.topics[fs[i].topic].def.LeadSentences) {
+			fs[i].contrib *= sc.bodyScale[fs[i].topic]
+		}
 	}
 	// Density of evidence over the text's sentences.
 	for t := range c.topics {
@@ -619,14 +674,7 @@ func (c *Classifier) score(sc *scratch, ns int) {
 		if tp.def.Density.Weight == 0 {
 			continue
 		}
-		total, with := 0, 0
-		last := int32(-1)
-		for i := range fs {
-			if int(fs[i].topic) == t && fs[i].failed < 0 && fs[i].contrib > 0 && fs[i].span != last && sc.textIdx[fs[i].span] >= 0 {
-				with++
-				last = fs[i].span
-			}
-		}
+		total, with := 0, sc.dense[t]
 		for s := 0; s < ns; s++ {
 			if sc.textIdx[s] >= 0 {
 				total++

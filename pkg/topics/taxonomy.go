@@ -53,25 +53,35 @@ type TopicDef struct {
 	// BodyWeight multiplies evidence in the rest of the text (default 0.5),
 	// so a passing mention deep in a long article counts little.
 	BodyWeight float64 `yaml:"body_weight,omitempty"`
+	// BodyCap bounds what evidence after the lead can add (default 1):
+	// the body's sum s counts as cap*(1-exp(-s/cap)).
+	BodyCap float64 `yaml:"body_cap,omitempty"`
 	// SentenceCap bounds the positive evidence one sentence can add, before
 	// placement weighting (default 1.5).
 	SentenceCap float64 `yaml:"sentence_cap,omitempty"`
-	// RepeatDecay scales each further sentence in which the same feature
-	// fires (default 0.5): the k-th adds weight*decay^(k-1), so a feature
-	// saturates at weight/(1-decay) however often it repeats.
+	// RepeatDecay scales each further sentence in which the same term of a
+	// feature fires (default 0.3): its k-th firing adds weight*decay^(k-1),
+	// so a term saturates at weight/(1-decay) however often it repeats.
 	RepeatDecay float64 `yaml:"repeat_decay,omitempty"`
+	// TermDecay scales each further distinct term of the same feature
+	// (default 0.6), so varied evidence counts more than repetition but a
+	// feature still saturates.
+	TermDecay float64 `yaml:"term_decay,omitempty"`
 	// Density adds to the score according to the fraction of text sentences
 	// that carry positive evidence, for texts long enough to measure it.
 	Density  DensityDef   `yaml:"density,omitempty"`
 	Features []FeatureDef `yaml:"features"`
 }
 
-// DensityDef rewards articles in which many sentences carry evidence: the
-// bonus is Weight * min(1, fraction/Full), for texts of at least MinSentences
-// sentences (defaults: Full 0.3, MinSentences 8; Weight 0 disables it).
+// DensityDef rewards articles in which many sentences carry substantial
+// evidence: the bonus is Weight * min(1, fraction/Full), where fraction is
+// the share of text sentences whose positive evidence (before placement)
+// reaches MinEvidence, for texts of at least MinSentences sentences
+// (defaults: Full 0.3, MinEvidence 0.8, MinSentences 8; Weight 0 disables it).
 type DensityDef struct {
 	Weight       float64 `yaml:"weight,omitempty"`
 	Full         float64 `yaml:"full,omitempty"`
+	MinEvidence  float64 `yaml:"min_evidence,omitempty"`
 	MinSentences int     `yaml:"min_sentences,omitempty"`
 }
 
@@ -180,14 +190,18 @@ func (t Taxonomy) Validate() error {
 		}
 		for key, v := range map[string]float64{
 			"title_weight": tp.TitleWeight, "lead_weight": tp.LeadWeight, "body_weight": tp.BodyWeight,
+			"body_cap": tp.BodyCap,
 			"sentence_cap": tp.SentenceCap, "density.weight": tp.Density.Weight, "density.full": tp.Density.Full,
+			"density.min_evidence": tp.Density.MinEvidence,
 		} {
 			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("%w: %s: key %q must be a finite number >= 0, got %v", ErrTaxonomy, where, key, v)
 			}
 		}
-		if tp.RepeatDecay < 0 || tp.RepeatDecay >= 1 || math.IsNaN(tp.RepeatDecay) {
-			return fmt.Errorf("%w: %s: key \"repeat_decay\" must be in [0, 1), got %v", ErrTaxonomy, where, tp.RepeatDecay)
+		for key, v := range map[string]float64{"repeat_decay": tp.RepeatDecay, "term_decay": tp.TermDecay} {
+			if v < 0 || v >= 1 || math.IsNaN(v) {
+				return fmt.Errorf("%w: %s: key %q must be in [0, 1), got %v", ErrTaxonomy, where, key, v)
+			}
 		}
 		if tp.LeadSentences < 0 || tp.Density.MinSentences < 0 {
 			return fmt.Errorf("%w: %s: keys \"lead_sentences\" and \"density.min_sentences\" must not be negative", ErrTaxonomy, where)
