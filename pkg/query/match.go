@@ -141,16 +141,21 @@ func termOccs(ec *evalCtx, t *term) []occ {
 	for fi := range ec.ix.fields {
 		os = t.find(uint8(fi), &ec.ix.fields[fi], os)
 	}
-	strong := false
+	strong, weakTitle := false, false
 	for _, o := range os {
 		if !o.weak {
 			strong = true
 			break
 		}
+		weakTitle = weakTitle || o.field == fieldTitle
 	}
+	// Headlines lead with their subject far more often than with a common
+	// word that happens to be watched, so a title's sentence start counts
+	// unless the article uses the word in lower case.
+	titleOK := !strong && weakTitle && !usedLower(ec.ix, t)
 	keep := os[:0]
 	for _, o := range os {
-		if o.weak && !strong {
+		if o.weak && !strong && !(titleOK && o.field == fieldTitle) {
 			continue
 		}
 		if t.scope.field == onlyTitle && o.field != fieldTitle || t.scope.field == onlyText && o.field != fieldText {
@@ -159,6 +164,21 @@ func termOccs(ec *evalCtx, t *term) []occ {
 		keep = append(keep, o)
 	}
 	return keep
+}
+
+// usedLower reports whether the article has the term's first word written
+// all in lower case: evidence that it is a common word here ("quad bikes").
+func usedLower(ix *docIndex, t *term) bool {
+	w := t.words[0].fold
+	for fi := range ix.fields {
+		f := &ix.fields[fi]
+		for _, p := range f.index[w] {
+			if f.toks[p].norm == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (n *entityNode) eval(ec *evalCtx, collect bool) bool {

@@ -30,7 +30,7 @@ type token struct {
 	gap        gapKind
 	sentStart  bool
 	// ambiguous marks positions where a capital letter says nothing about
-	// the word: the start of a sentence or a headline-case title.
+	// the word: the start of a sentence.
 	ambiguous bool
 }
 
@@ -56,18 +56,13 @@ type docIndex struct {
 
 func buildIndex(title, text string) *docIndex {
 	ix := &docIndex{title: title, text: text}
-	ix.fields[fieldTitle] = newField(title, true)
-	ix.fields[fieldText] = newField(text, false)
+	ix.fields[fieldTitle] = newField(title)
+	ix.fields[fieldText] = newField(text)
 	return ix
 }
 
-func newField(s string, isTitle bool) field {
+func newField(s string) field {
 	f := field{src: s, toks: tokenize(s)}
-	if isTitle && headlineCase(f.toks) {
-		for i := range f.toks {
-			f.toks[i].ambiguous = true
-		}
-	}
 	f.index = make(map[string][]int32, len(f.toks)/2+1)
 	for i := range f.toks {
 		k := f.toks[i].fold
@@ -249,32 +244,6 @@ func startsLower(w string) bool {
 func startsUpper(w string) bool {
 	r, _ := utf8.DecodeRuneInString(w)
 	return unicode.IsUpper(r) || unicode.IsTitle(r)
-}
-
-// minorWords stay lower case in headline-case titles.
-var minorWords = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "in": true, "on": true,
-	"for": true, "to": true, "and": true, "or": true, "at": true, "by": true,
-	"with": true, "from": true, "as": true, "is": true, "vs": true, "but": true,
-	"into": true, "over": true, "after": true, "amid": true, "s": true,
-}
-
-// headlineCase reports a Title Case Headline, in which capitals carry no
-// information about proper nouns.
-func headlineCase(toks []token) bool {
-	total, capital := 0, 0
-	for i := 1; i < len(toks); i++ {
-		t := &toks[i]
-		r, _ := utf8.DecodeRuneInString(t.norm)
-		if !unicode.IsLetter(r) || minorWords[t.fold] {
-			continue
-		}
-		total++
-		if startsUpper(t.norm) {
-			capital++
-		}
-	}
-	return total >= 2 && capital*4 >= total*3
 }
 
 // gapText normalises a non-space gap for exact comparison: whitespace
