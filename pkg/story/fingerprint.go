@@ -1,0 +1,139 @@
+package story
+
+import (
+	"math/bits"
+	"unicode/utf8"
+
+	"github.com/newswatch/newswatch/pkg/textnorm"
+)
+
+// MinHash parameters. A signature holds NumHashes minimum hashes, enough
+// that the similarity estimate's standard error is about 0.04 near the
+// threshold. The LSH index keys the first Bands*Rows of them in Bands bands
+// of Rows rows: a pair whose shingle sets have Jaccard similarity J shares at
+// least one band with probability 1-(1-J^2)^Bands, which is 0.87 at J=0.25,
+// 0.95 at 0.3, 0.996 at 0.4 and 0.27 at J=0.1 (a false candidate costs one
+// extra KV get, nothing more). docs/entities.md has the reasoning.
+const (
+	NumHashes = 128
+	Rows      = 2
+	Bands     = 32
+	// shingleWords is the shingle length. Three-word shingles keep two
+	// stories about the same event apart (they share names, not sentences)
+	// while a rewrite keeps most of its sentences' word triples.
+	shingleWords = 3
+)
+
+// Signature is a MinHash sketch of an article's word shingles.
+type Signature struct {
+	Mins [NumHashes]uint32
+	// Shingles is how many shingles the text had; zero means there was
+	// nothing to compare and the signature matches nothing.
+	Shingles int
+}
+
+// Fingerprint computes the MinHash signature of the three-word shingles of
+// the normalised, case-folded title and text. Punctuation, quotes and white
+// space do not matter; word order within a sentence does.
+func Fingerprint(title, text string) Signature {
+	var sig Signature
+	for i := range sig.Mins {
+		sig.Mins[i] = ^uint32(0)
+	}
+	var window [shingleWords]uint64
+	words := 0
+	add := func(word uint64) {
+		copy(window[:], window[1:])
+		window[shingleWords-1] = word
+		words++
+		if words < shingleWords {
+			return
+		}
+		sig.addShingle(shingleHash(window[:]))
+	}
+	for _, field := range []string{title, text} {
+		s := textnorm.Normalize(field, textnorm.FoldCase).String()
+		for i := 0; i < len(s); {
+			start := i
+			for i < len(s) && textnorm.WordAfter(s, i) {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				i += size
+			}
+			if i > start {
+				add(wordHash(s[start:i]))
+				continue
+			}
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+	}
+	if words > 0 && words < shingleWords {
+		// A text of one or two words is its own single shingle.
+		sig.addShingle(shingleHash(window[shingleWords-words:]))
+	}
+	return sig
+}
+
+func (sig *Signature) addShingle(h uint64) {
+	sig.Shingles++
+	for i := range sig.Mins {
+		// Independent hash functions from one 64-bit shingle hash: mix it
+		// with a different odd constant per function.
+		v := uint32(mix64(h+uint64(i)*0x9e3779b97f4a7c15) >> 32)
+		if v < sig.Mins[i] {
+			sig.Mins[i] = v
+		}
+	}
+}
+
+// Similarity estimates the Jaccard similarity of the two articles' shingle
+// sets: the fraction of hash functions whose minima agree.
+func Similarity(a, b Signature) float64 {
+	if a.Shingles == 0 || b.Shingles == 0 {
+		return 0
+	}
+	same := 0
+	for i := range a.Mins {
+		if a.Mins[i] == b.Mins[i] {
+			same++
+		}
+	}
+	return float64(same) / NumHashes
+}
+
+// bandHash is the LSH key of band i of the signature.
+func (sig *Signature) bandHash(i int) uint64 {
+	h := uint64(i) + 1
+	for _, m := range sig.Mins[i*Rows : (i+1)*Rows] {
+		h = mix64(h ^ uint64(m))
+	}
+	return h
+}
+
+// wordHash is FNV-1a, good enough to tell words apart before mixing.
+func wordHash(w string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(w); i++ {
+		h ^= uint64(w[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func shingleHash(words []uint64) uint64 {
+	h := uint64(0x243f6a8885a308d3)
+	for _, w := range words {
+		h = mix64(bits.RotateLeft64(h, 17) ^ w)
+	}
+	return h
+}
+
+// mix64 is the splitmix64 finaliser.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}

@@ -1,0 +1,285 @@
+package story
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// natsServer runs an embedded NATS server with JetStream storing in dir.
+func natsServer(t testing.TB, dir string) *server.Server {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: dir, Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	return srv
+}
+
+// bucket connects to srv and opens (creating if needed) the stories bucket.
+func bucket(t testing.TB, srv *server.Server) jetstream.KeyValue {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateOrUpdateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: "stories", History: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+func newBucket(t testing.TB) jetstream.KeyValue {
+	t.Helper()
+	srv := natsServer(t, t.TempDir())
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	return bucket(t, srv)
+}
+
+type article struct{ id, title, text string }
+
+func load(t testing.TB, name string) article {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text, _ := strings.Cut(string(b), "\n")
+	return article{id: "https://example.com/" + name, title: title, text: text}
+}
+
+var day = time.Date(2023, 11, 10, 12, 0, 0, 0, time.UTC)
+
+func TestAssign(t *testing.T) {
+	ctx := context.Background()
+	ix := New(newBucket(t))
+	// Order matters: a story's id comes from the first article seen, and
+	// each later article must find its story among those before it.
+	steps := []struct {
+		article string
+		offset  time.Duration
+		story   string // article whose story it must join ("" = its own)
+	}{
+		{"drones-wire", 0, ""},
+		{"terror-wire", 10 * time.Minute, ""},
+		{"drones-syndicated", 40 * time.Minute, "drones-wire"},
+		{"quad-blinken", time.Hour, ""},
+		{"drones-rewrite", 3 * time.Hour, "drones-wire"},
+		{"drones-short", 26 * time.Hour, "drones-wire"},
+	}
+	got := map[string]string{}
+	for _, st := range steps {
+		a := load(t, st.article)
+		id, err := ix.Assign(ctx, a.id, a.title, a.text, day.Add(st.offset))
+		if err != nil {
+			t.Fatalf("Assign(%s): %v", st.article, err)
+		}
+		got[st.article] = id
+		want := NewStoryID(a.id)
+		if st.story != "" {
+			want = got[st.story]
+		}
+		if id != want {
+			t.Errorf("%s: story %s, want %s (the story of %q)", st.article, id, want, cmpOr(st.story, st.article))
+		}
+	}
+	if got["terror-wire"] == got["quad-blinken"] || got["terror-wire"] == got["drones-wire"] {
+		t.Errorf("different stories from the same dialogue were merged: %v", got)
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func TestAssignAgainReturnsFirstAnswer(t *testing.T) {
+	ctx := context.Background()
+	ix := New(newBucket(t))
+	wire, rewrite := load(t, "drones-wire"), load(t, "drones-rewrite")
+	first, err := ix.Assign(ctx, wire.id, wire.title, wire.text, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A revised article (same id, new text) keeps its story.
+	again, err := ix.Assign(ctx, wire.id, "Corrected: "+wire.title, load(t, "quad-blinken").text, day.Add(time.Hour))
+	if err != nil || again != first {
+		t.Fatalf("re-assign = %q, %v; want %q", again, err, first)
+	}
+	r, err := ix.Assign(ctx, rewrite.id, rewrite.title, rewrite.text, day)
+	if err != nil || r != first {
+		t.Fatalf("rewrite = %q, %v; want %q", r, err, first)
+	}
+}
+
+// TestRestart stops the NATS server and starts it again over the same store
+// directory, with a new Index: stored stories keep their ids.
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := natsServer(t, dir)
+	wire, rewrite, short := load(t, "drones-wire"), load(t, "drones-rewrite"), load(t, "drones-short")
+	ix := New(bucket(t, srv))
+	first, err := ix.Assign(ctx, wire.id, wire.title, wire.text, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := ix.Assign(ctx, rewrite.id, rewrite.title, rewrite.text, day.Add(time.Hour))
+	if err != nil || r1 != first {
+		t.Fatalf("before restart: rewrite = %q, %v; want %q", r1, err, first)
+	}
+	srv.Shutdown()
+	srv.WaitForShutdown()
+
+	srv = natsServer(t, dir)
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	ix = New(bucket(t, srv))
+	for _, a := range []article{wire, rewrite, short} {
+		id, err := ix.Assign(ctx, a.id, a.title, a.text, day.Add(2*time.Hour))
+		if err != nil || id != first {
+			t.Errorf("after restart: %s = %q, %v; want %q", a.id, id, err, first)
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	wire, syndicated := load(t, "drones-wire"), load(t, "drones-syndicated")
+	tests := []struct {
+		name  string
+		opts  []Option
+		later time.Duration
+		same  bool
+	}{
+		{"defaults", nil, time.Hour, true},
+		{"outside the default window", nil, 4 * 24 * time.Hour, false},
+		{"earlier copy outside the window", nil, -4 * 24 * time.Hour, false},
+		{"wider window", []Option{WithWindow(7 * 24 * time.Hour)}, 4 * 24 * time.Hour, true},
+		{"threshold above the copies' similarity", []Option{WithThreshold(0.99)}, time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			ix := New(newBucket(t), tt.opts...)
+			a, err := ix.Assign(ctx, wire.id, wire.title, wire.text, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := ix.Assign(ctx, syndicated.id, syndicated.title, syndicated.text, day.Add(tt.later))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (a == b) != tt.same {
+				t.Fatalf("same story = %v, want %v", a == b, tt.same)
+			}
+		})
+	}
+}
+
+func TestEmptyArticleGetsItsOwnStory(t *testing.T) {
+	ctx := context.Background()
+	ix := New(newBucket(t))
+	a, err := ix.Assign(ctx, "a", "", "", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ix.Assign(ctx, "b", "", "  \n", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != NewStoryID("a") || b != NewStoryID("b") {
+		t.Fatalf("empty articles share a story: %q %q", a, b)
+	}
+}
+
+// countingKV counts gets so the test can check that Assign's lookups do not
+// grow with the bucket.
+type countingKV struct {
+	jetstream.KeyValue
+	gets atomic.Int64
+}
+
+func (c *countingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	c.gets.Add(1)
+	return c.KeyValue.Get(ctx, key)
+}
+
+func TestLookupCostDoesNotGrowWithBucket(t *testing.T) {
+	ctx := context.Background()
+	kv := &countingKV{KeyValue: newBucket(t)}
+	ix := New(kv)
+	for i := range 200 {
+		if _, err := ix.Assign(ctx, fmt.Sprint("filler-", i), "", syntheticArticle(i), day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wire := load(t, "drones-wire")
+	kv.gets.Store(0)
+	if _, err := ix.Assign(ctx, wire.id, wire.title, wire.text, day); err != nil {
+		t.Fatal(err)
+	}
+	// One get for the article itself, one per band, a bounded number of
+	// candidate signatures, then reads for the compare-and-set band writes.
+	if max := int64(1 + Bands + maxCandidates + Bands); kv.gets.Load() > max {
+		t.Fatalf("Assign made %d gets over 200 stored articles, want at most %d", kv.gets.Load(), max)
+	}
+}
+
+// syntheticArticle makes a distinct article of plausible size.
+func syntheticArticle(i int) string {
+	var b strings.Builder
+	for w := range 300 {
+		fmt.Fprintf(&b, "w%d ", (i*7919+w*104729)%5003)
+	}
+	return b.String()
+}
+
+func TestStoreErrorsAreReported(t *testing.T) {
+	srv := natsServer(t, t.TempDir())
+	kv := bucket(t, srv)
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := New(kv).Assign(ctx, "x", "title", "some text here", day)
+	if !errors.Is(err, ErrStore) {
+		t.Fatalf("err = %v, want ErrStore", err)
+	}
+}
+
+func BenchmarkAssign(b *testing.B) {
+	ctx := context.Background()
+	ix := New(newBucket(b))
+	texts := make([]string, 64)
+	for i := range texts {
+		texts[i] = syntheticArticle(i)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := ix.Assign(ctx, fmt.Sprint("bench-", i), "", texts[i%len(texts)], day); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+}
