@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 )
@@ -115,9 +116,14 @@ type body struct {
 
 	wire *wireReader // counts compressed bytes; nil for unencoded bodies
 	dec  io.Reader
-	n    int64 // decoded bytes delivered
-	err  error // sticky
-	eof  bool
+	// pooled holds the decoders and buffers borrowed for this body. They
+	// go back to their pools only at a clean end of stream, after which
+	// Read never touches them again; that keeps a Close racing a Read
+	// from handing a decoder in use to another response.
+	pooled []any
+	n      int64 // decoded bytes delivered
+	err    error // sticky
+	eof    bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -149,6 +155,7 @@ func (b *body) Read(p []byte) (int, error) {
 	case err == nil:
 	case err == io.EOF:
 		b.eof = true
+		b.release()
 		b.err = io.EOF
 	default:
 		b.err = b.readErr(err)
@@ -174,17 +181,20 @@ func (b *body) init() error {
 	b.wire = &wireReader{r: b.raw, max: wireMax}
 	var r io.Reader = b.wire
 	for i := len(b.encs) - 1; i >= 0; i-- {
-		br := bufio.NewReader(r)
+		br := getBufio(r)
+		b.pooled = append(b.pooled, br)
 		if _, err := br.Peek(1); err == io.EOF {
+			b.release()
 			b.dec = strings.NewReader("")
 			return nil
 		}
 		switch b.encs[i] {
 		case "gzip":
-			zr, err := gzip.NewReader(br)
+			zr, err := getGzip(br)
 			if err != nil {
 				return b.readErr(err)
 			}
+			b.pooled = append(b.pooled, zr)
 			r = zr
 		case "deflate":
 			zr, err := newDeflateReader(br)
@@ -193,7 +203,9 @@ func (b *body) init() error {
 			}
 			r = zr
 		case "br":
-			r = brotli.NewReader(br)
+			zr := getBrotli(br)
+			b.pooled = append(b.pooled, zr)
+			r = zr
 		}
 	}
 	b.dec = r
@@ -273,4 +285,56 @@ func (w *wireReader) Read(p []byte) (int, error) {
 		w.err = err
 	}
 	return n, err
+}
+
+// Decoders are pooled because each one carries tens to hundreds of KiB of
+// window and tables, and the fetcher decodes every page it reads.
+var (
+	bufioPool  sync.Pool // *bufio.Reader
+	gzipPool   sync.Pool // *gzip.Reader
+	brotliPool sync.Pool // *brotli.Reader
+)
+
+func getBufio(r io.Reader) *bufio.Reader {
+	if br, ok := bufioPool.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReader(r)
+}
+
+func getGzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipPool.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func getBrotli(r io.Reader) *brotli.Reader {
+	if zr, ok := brotliPool.Get().(*brotli.Reader); ok {
+		_ = zr.Reset(r) // documented to always return nil
+		return zr
+	}
+	return brotli.NewReader(r)
+}
+
+// release returns the borrowed decoders; only call it when no Read will use
+// them again.
+func (b *body) release() {
+	for _, x := range b.pooled {
+		switch v := x.(type) {
+		case *bufio.Reader:
+			v.Reset(nil)
+			bufioPool.Put(v)
+		case *gzip.Reader:
+			gzipPool.Put(v)
+		case *brotli.Reader:
+			brotliPool.Put(v)
+		}
+	}
+	b.pooled = nil
+	b.dec = nil
 }
