@@ -239,10 +239,10 @@ func (b *body) readErr(err error) error {
 
 func (b *body) tooLarge() error {
 	if b.wire != nil && b.wire.exceeded {
-		return fmt.Errorf("%w: %s sent more than %d compressed bytes for a %d byte limit; raise the limit with WithMaxBodyBytes if the source is trusted",
+		return fmt.Errorf("%w: %s sent more than %d compressed bytes for a %d byte limit; raise fetcher.max_body_bytes (httpguard.WithMaxBodyBytes) if the source is trusted",
 			ErrBodyTooLarge, b.where, b.wire.max, b.max)
 	}
-	return fmt.Errorf("%w: %s sent more than %d bytes (counted after decompression); raise the limit with WithMaxBodyBytes if the source is trusted",
+	return fmt.Errorf("%w: %s sent more than %d bytes (counted after decompression); raise fetcher.max_body_bytes (httpguard.WithMaxBodyBytes) if the source is trusted",
 		ErrBodyTooLarge, b.where, b.max)
 }
 
