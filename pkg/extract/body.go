@@ -16,14 +16,18 @@ import (
 // link text, and how paragraph-like it is.
 type stats struct {
 	text, link, commas, paras int
+	// good is the text of the subtree's paragraphs that read like prose:
+	// long enough and with few links.
+	good int
 	score                     float64
 	scored, listed            bool
 }
 
 // body holds the per-node figures of one extraction.
 type body struct {
-	st    map[*html.Node]*stats
-	title string
+	st      map[*html.Node]*stats
+	title   string
+	lenient bool
 }
 
 // dropTags never hold article text.
@@ -47,7 +51,7 @@ var boilerRoles = map[string]bool{
 
 // negativeToken matches one class or id token (camelCase split into
 // dashes) that names page furniture in common CMS themes.
-var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|print|follow|slider|carousel)(?:[-_]|$)`)
+var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|follow|slider|slide|slides|slideshow|carousel)(?:[-_]|$)`)
 
 // commentToken is furniture that can outweigh the article itself.
 var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
@@ -110,24 +114,29 @@ func classWeight(toks []string) float64 {
 
 // extractBody returns the article text of doc. keep, when set by a site
 // rule, is the container to render.
-func extractBody(doc *html.Node, keep *html.Node, title string) string {
-	b := &body{st: make(map[*html.Node]*stats, 1024), title: normKey(title)}
+//
+// lenient skips removal by class and id names, for pages where those names
+// mislead (a theme that calls its article column "widget"). It returns the
+// prose text the page held before anything was removed, so the caller can
+// tell when the result lost most of it.
+func extractBody(doc *html.Node, keep *html.Node, title string, lenient bool) (string, int) {
+	b := &body{st: make(map[*html.Node]*stats, 1024), title: normKey(title), lenient: lenient}
 	clean(doc)
 	root := findBody(doc)
 	if root == nil {
-		return ""
+		return "", 0
 	}
 	if keep != nil {
-		return b.render([]*html.Node{keep}, false)
+		return b.render([]*html.Node{keep}, false), 0
 	}
 	total := b.measure(root)
 	if total.text == 0 {
-		return ""
+		return "", 0
 	}
+	good := total.good
 	b.removeBoilerplate(root, total.text)
 	nodes := b.candidates(root)
-	text := b.render(nodes, true)
-	return text
+	return b.render(nodes, true), good
 }
 
 func findBody(doc *html.Node) *html.Node {
@@ -185,12 +194,18 @@ func (b *body) measure(n *html.Node) *stats {
 		s.text, s.commas = countText(n.Data)
 		return s
 	}
+	var inl, inlLink int
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		cs := b.measure(c)
 		s.text += cs.text
 		s.link += cs.link
 		s.commas += cs.commas
 		s.paras += cs.paras
+		s.good += cs.good
+		if c.Type == html.TextNode || c.Type == html.ElementNode && inlineTags[c.DataAtom] {
+			inl += cs.text
+			inlLink += cs.link
+		}
 	}
 	if n.Type == html.ElementNode {
 		switch n.DataAtom {
@@ -199,10 +214,23 @@ func (b *body) measure(n *html.Node) *stats {
 		case atom.P:
 			s.paras++
 		}
+		switch n.DataAtom {
+		case atom.P, atom.Pre, atom.Blockquote, atom.Td, atom.Dd, atom.Li:
+			if proseLike(s.text, s.link) {
+				s.good = s.text
+			}
+		default:
+			if !inlineTags[n.DataAtom] && proseLike(inl, inlLink) {
+				s.good += inl
+			}
+		}
 		b.st[n] = s
 	}
 	return s
 }
+
+// proseLike is the test for a paragraph of article text.
+func proseLike(text, link int) bool { return text >= 50 && link*3 < text }
 
 // countText counts non-space runes and commas (Latin, CJK and Arabic).
 func countText(s string) (n, commas int) {
@@ -272,7 +300,7 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	if anyMatch(commentToken, toks) {
 		return share < 0.9
 	}
-	if !anyMatch(negativeToken, toks) {
+	if b.lenient || !anyMatch(negativeToken, toks) {
 		return false
 	}
 	// Article text is several real paragraphs with few links; furniture
@@ -295,6 +323,7 @@ func (b *body) detach(n *html.Node) {
 			ps.link -= s.link
 			ps.commas -= s.commas
 			ps.paras -= s.paras
+			ps.good -= s.good
 		}
 	}
 	n.Parent.RemoveChild(n)
@@ -439,6 +468,7 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 	if parent == nil || top == root {
 		return []*html.Node{top}
 	}
+	extra := b.proseSiblings(top, root)
 	threshold := max(10, topScore*0.2)
 	topClass := attr(top, "class")
 	var out []*html.Node
@@ -474,6 +504,58 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 			}
 		}
 	}
+	if len(extra) == 0 {
+		return out
+	}
+	for _, n := range out {
+		extra[n] = true
+	}
+	return inDocOrder(root, extra)
+}
+
+// proseSiblings looks beside the top candidate and beside its ancestors,
+// a few levels up, for blocks that are mostly prose: articles split over
+// several sibling containers (lead, body sections, a final box) otherwise
+// lose all but one of them.
+func (b *body) proseSiblings(top, root *html.Node) map[*html.Node]bool {
+	var found map[*html.Node]bool
+	a := top
+	for level := 0; level < proseLevels && a.Parent != nil && a.Parent != root; level++ {
+		for sib := a.Parent.FirstChild; sib != nil; sib = sib.NextSibling {
+			if sib == a || sib.Type != html.ElementNode {
+				continue
+			}
+			s := b.st[sib]
+			if s == nil || s.good < 50 || float64(s.good) < proseShare*float64(s.text) || s.linkDensity() >= 0.3 {
+				continue
+			}
+			if found == nil {
+				found = map[*html.Node]bool{}
+			}
+			found[sib] = true
+		}
+		a = a.Parent
+	}
+	if found != nil {
+		found[top] = true
+	}
+	return found
+}
+
+// inDocOrder returns the marked nodes in document order, outermost only.
+func inDocOrder(root *html.Node, marked map[*html.Node]bool) []*html.Node {
+	var out []*html.Node
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if marked[c] {
+				out = append(out, c)
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(root)
 	return out
 }
 
@@ -483,3 +565,15 @@ func (s *stats) scoredList() bool { return s.listed }
 func (s *stats) markListed()      { s.listed = true }
 
 var debugRemovals = os.Getenv("NEWSWATCH_EXTRACT_DEBUG") != ""
+
+var proseLevels = envInt("NW_LEVELS", 5)
+var proseShare = float64(envInt("NW_SHARE", 70)) / 100
+
+func envInt(k string, d int) int {
+	if v := os.Getenv(k); v != "" {
+		var n int
+		fmt.Sscan(v, &n)
+		return n
+	}
+	return d
+}

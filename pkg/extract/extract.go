@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
@@ -169,7 +170,20 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 			}
 		}
 	}
-	res.Text = extractBody(doc, keep, res.Title)
+	text, good := extractBody(doc, keep, res.Title, false)
+	if keep == nil {
+		if n := utf8.RuneCountInString(text); n < fallbackMin || n < good/fallbackShare {
+			// Class-based removal may have taken the article with it; the
+			// page is parsed again because the first pass changed the tree.
+			if doc2, err := html.Parse(bytes.NewReader(page)); err == nil {
+				alt, _ := extractBody(doc2, nil, res.Title, true)
+				if utf8.RuneCountInString(alt) > n*3/2 {
+					text = alt
+				}
+			}
+		}
+	}
+	res.Text = text
 	if len([]rune(res.Text)) < e.minText {
 		return res, fmt.Errorf("%w: %s (%d characters of body text)", ErrNoContent, pageURL, len([]rune(res.Text)))
 	}
@@ -190,3 +204,6 @@ func hasElements(doc *html.Node) bool {
 	}
 	return false
 }
+
+var fallbackMin = envInt("NW_FBMIN", 250)
+var fallbackShare = envInt("NW_FBSHARE", 3)

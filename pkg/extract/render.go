@@ -24,7 +24,14 @@ var blockTags = map[atom.Atom]bool{
 
 // boilerPhrase starts the short blocks that sites insert into article
 // bodies: cross-links, ad labels, share prompts, newsletter pitches.
-var boilerPhrase = regexp.MustCompile(`(?i)^(?:also read|read also|read more|more from|see also|related\b|recommended|advertisement|sponsored|subscribe|sign up|share this|share on|share via|follow us|click here|download the|catch all the|milestone alert|lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|mehr zu|weiterlesen|weitere artikel|anzeige|werbung|teilen|lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|publicité|partager|leer más|lea también|lee también|te puede interesar|publicidad|compartir|leia também|leia mais|veja também|compartilhe|leggi anche|potrebbe interessarti|pubblicità|condividi|lees ook|lees meer|delen|czytaj też|czytaj także|czytaj więcej|reklama|читайте также|реклама|поделиться|devamını oku|ayrıca okuyun|ilginizi çekebilir)\b`)
+var boilerPhrase = regexp.MustCompile(`(?i)^(?:also read|read also|read more|more from|see also|related\b|recommended|advertisement|sponsored|subscribe|sign up|share this|share on|share via|follow us|click here|download the|catch all the|milestone alert|lesen sie auch|lesen sie mehr|auch interessant|mehr zum thema|mehr zu|weiterlesen|weitere artikel|anzeige|werbung|teilen|lire aussi|à lire aussi|a lire aussi|lire la suite|voir aussi|publicité|partager|leer más|lea también|lee también|te puede interesar|publicidad|compartir|leia também|leia mais|veja também|compartilhe|leggi anche|potrebbe interessarti|pubblicità|condividi|lees ook|lees meer|delen|czytaj też|czytaj także|czytaj więcej|reklama|читайте также|реклама|поделиться|devamını oku|ayrıca okuyun|ilginizi çekebilir|you might also like|you may also like|more stories|more articles|latest articles|latest news|popular posts|recent posts|about the author|leave a reply|leave a comment|view comments|comments?\b|post a comment|das könnte (?:sie|dich) auch interessieren|neueste artikel|neueste beiträge|ähnliche beiträge|ähnliche artikel|verwandte artikel|weitere beiträge|über den autor|über die autorin|kommentare?\b|kommentar schreiben|schon gelesen|themen im artikel|weiterführende links?|quellen ausblenden|vorschau auf den nächsten artikel|alle artikel|à découvrir|vos réactions|réagir|sur le même sujet|dans la même rubrique|contenido relacionado|noticias relacionadas|artículos relacionados|más noticias|articoli correlati|leggi altri|powiązane|zobacz też|be sociable)`)
+
+// captionLine starts picture credits and captions that sit outside
+// <figcaption>.
+var captionLine = regexp.MustCompile(`(?i)^(?:foto|fotos|photo|photos|bild|bilder|image|imagen|imágenes|credit|credits|crédits?(?: photos?)?|quelle|source|fuente|titelbild|beitragsbild|abbildung|grafik|©|\(c\)|copyright|getty images|picture)\b`)
+
+// noLetters matches dates, times and counters standing alone.
+var noLetters = regexp.MustCompile(`^[\d\s.,:;/\-–|()+]*$`)
 
 // block is one paragraph of output.
 type block struct {
@@ -157,7 +164,14 @@ func (r *renderer) drop(text string, link, links int) bool {
 	if link*2 > n && !looksLikeURL(text) {
 		return true
 	}
-	if utf8.RuneCountInString(text) < 250 && boilerPhrase.MatchString(text) {
+	runes := utf8.RuneCountInString(text)
+	if runes < 250 && boilerPhrase.MatchString(text) {
+		return true
+	}
+	if runes < 150 && captionLine.MatchString(text) {
+		return true
+	}
+	if runes < 30 && noLetters.MatchString(text) {
 		return true
 	}
 	return false
