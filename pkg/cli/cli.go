@@ -26,6 +26,11 @@ type command struct {
 
 // commands is the explicit table of subcommands.
 var commands = map[string]command{
+	"run":       {runRun, "run every worker in one process (embedded NATS unless nats.url is set): run --config FILE"},
+	"demo":      {runDemo, "run everything against a bundled sample news site and print the alerts"},
+	"demo-site": {runDemoSite, "serve the bundled sample news site: demo-site [--listen ADDR]"},
+	"watch":     {runWatch, "manage watches at run time: watch add|list|show|rm|pause|resume"},
+	"version":   {runVersion, "print the version"},
 	"extract":   {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
 	"analyze":   {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
 	"match":     {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/version"
+)
+
+// runRun is `newswatch run`: every worker in one process, with an embedded
+// NATS server unless nats.url is set.
+func runRun(ctx context.Context, args []string, io IO) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	var flags app.Flags
+	flags.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitForFlagError(err)
+	}
+	if flags.ShowVersion {
+		fmt.Fprintln(io.Stdout, version.String("newswatch"))
+		return 0
+	}
+	cfg, err := flags.Load()
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch run: %v\n", err)
+		return 1
+	}
+	logger := app.NewLogger(cfg.Log, io.Stderr).With("service", "newswatch")
+	return app.RunUntilDone(ctx, cfg, app.All, true, logger, io.Stderr)
+}
+
+func runVersion(_ context.Context, _ []string, io IO) int {
+	fmt.Fprintln(io.Stdout, version.String("newswatch"))
+	return 0
+}
+
+func exitForFlagError(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watches"
+)
+
+const watchUsage = `usage: newswatch watch <subcommand> [flags]
+
+  add    --id ID --query Q [--sinks a,b] [--updates]   create or replace a watch
+  list                                                list the watches
+  show   ID                                           print one watch as JSON
+  rm     ID                                           delete a watch
+  pause  ID                                           stop evaluating a watch
+  resume ID                                           evaluate it again
+
+Every subcommand takes -config FILE and -nats-url URL to find the running newswatch.`
+
+// runWatch is `newswatch watch`: manage watches in the newswatch_watches
+// bucket of a running newswatch; notifiers apply a change within a second.
+func runWatch(ctx context.Context, args []string, io IO) int {
+	if len(args) == 0 {
+		fmt.Fprintln(io.Stderr, watchUsage)
+		return 2
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("watch "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	flags := operatorFlags(fs)
+	id := fs.String("id", "", "watch `id` (letters, digits, - and _): alerts go to alerts.<id>")
+	q := fs.String("query", "", "watch `query` (docs/queries.md)")
+	sinks := fs.String("sinks", "", "comma-separated sink `names` from the config")
+	updates := fs.Bool("updates", false, "send one update alert when an alerted story gains a source")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitForFlagError(err)
+	}
+	if sub != "add" && sub != "list" {
+		if fs.NArg() != 1 {
+			fmt.Fprintf(io.Stderr, "newswatch watch %s: give one watch id\n", sub)
+			return 2
+		}
+		*id = fs.Arg(0)
+	}
+	op, err := connectOperator(flags)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch watch: %v\n", err)
+		return 1
+	}
+	defer op.Close()
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	kv, err := op.topo.KV(ctx, topology.BucketWatches, 0, 5)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch watch: %v\n", err)
+		return 1
+	}
+	store := watches.New(kv)
+	fail := func(err error) int {
+		fmt.Fprintf(io.Stderr, "newswatch watch %s: %v\n", sub, err)
+		return 1
+	}
+	switch sub {
+	case "add":
+		w := config.Watch{ID: *id, Query: *q, Updates: *updates}
+		if *sinks != "" {
+			w.Sinks = strings.Split(*sinks, ",")
+		}
+		check := *op.cfg
+		check.Watches = []config.Watch{w}
+		if err := check.Validate(); err != nil {
+			return fail(err)
+		}
+		gz, err := app.Gazetteer(op.cfg)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := query.Parse(w.Query, query.WithAliases(gz.Aliases)); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch watch add: %v\n  %s\n", err, w.Query)
+			var pe *query.ParseError
+			if errors.As(err, &pe) && pe.Pos > 0 {
+				fmt.Fprintf(io.Stderr, "  %s^\n", strings.Repeat(" ", pe.Pos-1))
+			}
+			return 2
+		}
+		if err := store.Put(ctx, w); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(io.Stdout, "watch %s saved; alerts go to alerts.%s\n", w.ID, w.ID)
+	case "list":
+		ws, err := store.List(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tSINKS\tQUERY")
+		for _, w := range ws {
+			state := "active"
+			if w.Paused {
+				state = "paused"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.ID, state, strings.Join(w.Sinks, ","), w.Query)
+		}
+		tw.Flush()
+	case "show":
+		w, err := store.Get(ctx, *id)
+		if err != nil {
+			return fail(err)
+		}
+		enc := json.NewEncoder(io.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(w)
+	case "rm":
+		if err := store.Delete(ctx, *id); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(io.Stdout, "watch %s deleted\n", *id)
+	case "pause", "resume":
+		w, err := store.Get(ctx, *id)
+		if err != nil {
+			return fail(err)
+		}
+		w.Paused = sub == "pause"
+		if err := store.Put(ctx, w); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(io.Stdout, "watch %s %sd\n", *id, sub)
+	default:
+		fmt.Fprintf(io.Stderr, "newswatch watch: unknown subcommand %q\n\n%s\n", sub, watchUsage)
+		return 2
+	}
+	return 0
+}
