@@ -113,3 +113,15 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
+
+// BenchmarkPrepare measures tokenising and normalising one 5 KB article.
+func BenchmarkPrepare(b *testing.B) {
+	art := benchArticle()
+	b.ReportAllocs()
+	for b.Loop() {
+		d := *art
+		d.Prepare()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	b.ReportMetric(float64(b.N*(len(art.Text)+len(art.Title)))/b.Elapsed().Seconds()/1e6, "MB/s")
+}
