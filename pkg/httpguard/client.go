@@ -206,7 +206,11 @@ func (c *Client) dialContext(ctx context.Context, network, addr string) (net.Con
 	// names are checked in ControlContext, on the address actually dialled.
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if err := c.checkAddr(host, ip); err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+			var to net.Addr
+			if ap, perr := netip.ParseAddrPort(addr); perr == nil {
+				to = net.TCPAddrFromAddrPort(ap)
+			}
+			return nil, &net.OpError{Op: "dial", Net: network, Addr: to, Err: err}
 		}
 	}
 	d := net.Dialer{

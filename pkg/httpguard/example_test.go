@@ -44,5 +44,5 @@ func ExampleReason() {
 	fmt.Println(err)
 	// Output:
 	// private_network
-	// GET http://169.254.169.254/latest/meta-data/: dial tcp: httpguard: refusing private network host: 169.254.169.254 is a link-local address; set fetcher.allow_private_networks: true to allow it
+	// GET http://169.254.169.254/latest/meta-data/: dial tcp 169.254.169.254:80: httpguard: refusing private network host: 169.254.169.254 is a link-local address; set fetcher.allow_private_networks: true to allow it
 }

@@ -3,6 +3,7 @@ package httpguard
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -581,4 +582,47 @@ func TestReason(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHTTPClient checks that the *http.Client handed to webhook and Slack
+// senders carries the same guards: address checks, decoding and the limit.
+func TestHTTPClient(t *testing.T) {
+	srv := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(encode(t, "gzip", append([]byte("got "), body...)))
+	}))
+	t.Run("refuses private webhook targets", func(t *testing.T) {
+		hc := New().HTTPClient()
+		_, err := hc.Post(srv.URL+"/hook", "application/json", strings.NewReader(`{"alert":1}`))
+		if !errors.Is(err, ErrPrivateNetworkHost) || Reason(err) != ReasonPrivateNetwork {
+			t.Fatalf("error = %v, want ErrPrivateNetworkHost", err)
+		}
+		if srv.hits.Load() != 0 {
+			t.Fatal("refused request reached the server")
+		}
+	})
+	t.Run("decodes responses", func(t *testing.T) {
+		hc := New(WithAllowPrivateNetworks(true)).HTTPClient()
+		resp, err := hc.Post(srv.URL+"/hook", "application/json", strings.NewReader(`{"alert":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || string(b) != `got {"alert":1}` {
+			t.Errorf("body = %q, %v", b, err)
+		}
+	})
+	t.Run("limits responses", func(t *testing.T) {
+		hc := New(WithAllowPrivateNetworks(true), WithMaxBodyBytes(4)).HTTPClient()
+		resp, err := hc.Post(srv.URL+"/hook", "text/plain", strings.NewReader("more than four"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadAll(resp.Body); !errors.Is(err, ErrBodyTooLarge) {
+			t.Errorf("read error = %v, want ErrBodyTooLarge", err)
+		}
+	})
 }
