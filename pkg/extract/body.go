@@ -51,7 +51,11 @@ var boilerRoles = map[string]bool{
 
 // negativeToken matches one class or id token (camelCase split into
 // dashes) that names page furniture in common CMS themes.
-var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|follow|slider|slide|slides|slideshow|carousel)(?:[-_]|$)`)
+var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|date|dateline|timestamp|posted-on|entry-date|postmetadata|metadata|community-notice|notice|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|follow|slider|slide|slides|slideshow|carousel)(?:[-_]|$)`)
+
+// strongToken names blocks that are furniture however much prose they hold:
+// related-story lists with excerpts, author bios, disclaimers.
+var strongToken = regexp.MustCompile(`(?:^|[-_])(?:related|relatedposts|related-posts|recommended|recommendations|empfehlungen|newsletter|outbrain|taboola|popular|trending|most-read|mostread|more-stories|read-more|readmore|also-read|alsoread|author-box|authorbox|author-bio|saboxplugin|mini-bio|bio|license|licence|disclosure|disclaimer|affiliate|paywall|abowerbung|cta|nextstory|next-post|prev-post|post-navigation|nav-links|cookie|cookies|consent|gdpr|breadcrumbs?|pagination|sharing|share|social|socials|sharedaddy|shariff)(?:[-_]|$)`)
 
 // commentToken is furniture that can outweigh the article itself.
 var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
@@ -286,11 +290,19 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	share := float64(s.text) / float64(total)
+	if n.DataAtom == atom.Header && insideArticle(n) {
+		// An article's own header holds the lead paragraph; its byline and
+		// date blocks are caught one level down by their class names.
+		return false
+	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
 		return share < 0.6
 	}
 	switch n.DataAtom {
-	case atom.Article, atom.Main, atom.Body, atom.P:
+	case atom.Article, atom.Main, atom.Body, atom.P, atom.A, atom.Li,
+		atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Pre:
+		// Ids of these are often derived from their text ("nav_..."), and
+		// a paragraph is judged by the render filters instead.
 		return false
 	}
 	toks := tokens(n)
@@ -300,11 +312,17 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	if anyMatch(commentToken, toks) {
 		return share < 0.9
 	}
-	if b.lenient || !anyMatch(negativeToken, toks) {
+	if b.lenient {
+		return false
+	}
+	if anyMatch(strongToken, toks) && !anyMatch(positiveToken, toks) {
+		return share < 0.5
+	}
+	if !anyMatch(negativeToken, toks) {
 		return false
 	}
 	// Article text is several real paragraphs with few links; furniture
-	// (share bars, related lists, promos, bios) is short or mostly links.
+	// (share bars, promos, bios) is short or mostly links.
 	if s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.3 {
 		return false
 	}
@@ -312,6 +330,15 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	return share < 0.6
+}
+
+func insideArticle(n *html.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.DataAtom == atom.Article || p.DataAtom == atom.Main {
+			return true
+		}
+	}
+	return false
 }
 
 // detach removes n and takes its figures off its ancestors.

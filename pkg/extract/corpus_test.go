@@ -2,6 +2,7 @@ package extract_test
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"github.com/newswatch/newswatch/pkg/extract"
 )
@@ -76,11 +79,17 @@ func TestCorpus(t *testing.T) {
 				fn++
 				w.miss++
 				w.missed = append(w.missed, s)
+				if os.Getenv("NEWSWATCH_EXTRACTION_TRACE") != "" && page != nil {
+					t.Logf("MISS %s %q at %s", c.URL, s, tracePath(page, norm(s)))
+				}
 			}
 		}
 		for _, s := range c.Without {
 			if strings.Contains(text, norm(s)) {
 				fp++
+				if os.Getenv("NEWSWATCH_EXTRACTION_TRACE") != "" && page != nil {
+					t.Logf("KEPT %s %q at %s", c.URL, s, tracePath(page, norm(s)))
+				}
 				w.keep++
 				w.kept = append(w.kept, s)
 			} else {
@@ -121,4 +130,59 @@ func readGz(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// tracePath names the innermost element whose text holds seg, with its
+// ancestors, to see why extraction missed or kept it.
+func tracePath(page []byte, seg string) string {
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		return err.Error()
+	}
+	space := regexp.MustCompile(`\s+`)
+	var best *html.Node
+	var walk func(n *html.Node)
+	var text func(n *html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		if n.Type == html.ElementNode && (n.Data == "script" || n.Data == "style") {
+			return ""
+		}
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			b.WriteString(text(c))
+		}
+		return b.String()
+	}
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && strings.Contains(space.ReplaceAllString(text(n), " "), seg) {
+			best = n
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+	}
+	for c := doc.FirstChild; c != nil; c = c.NextSibling {
+		walk(c)
+	}
+	var parts []string
+	for n := best; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		p := n.Data
+		for _, a := range n.Attr {
+			if a.Key == "class" || a.Key == "id" || a.Key == "role" {
+				v := a.Val
+				if len(v) > 40 {
+					v = v[:40]
+				}
+				p += "[" + a.Key + "=" + v + "]"
+			}
+		}
+		parts = append(parts, p)
+		if len(parts) > 7 {
+			break
+		}
+	}
+	return strings.Join(parts, " < ")
 }
