@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/query"
 )
@@ -29,6 +30,7 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(io.Stderr, "usage: newswatch match --query Q [--json] < articles.jsonl")
 		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title, text and optional source, lang, topics")
 		fmt.Fprintln(io.Stderr, "(or analyzed articles with those under \"article\") and prints the matches.")
+		fmt.Fprintln(io.Stderr, "entity:\"X\" matches every alias of X in the built-in entity gazetteer.")
 		fmt.Fprint(io.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 error. Syntax: docs/queries.md\n\n")
 		fs.PrintDefaults()
 	}
@@ -51,7 +53,13 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 		fs.Usage()
 		return 2
 	}
-	query, err := query.Parse(src)
+	// entity: resolves aliases through the same gazetteer the analyser uses.
+	gaz, err := entities.New(entities.DefaultEntries())
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch match: loading the entity gazetteer: %v\n", err)
+		return 2
+	}
+	query, err := query.Parse(src, query.WithAliases(gaz.Aliases))
 	if err != nil {
 		printQueryError(io.Stderr, src, err)
 		return 2

@@ -11,7 +11,7 @@ import (
 )
 
 const matchInputLines = `{"id":"a1","title":"India clears MQ–9B purchase","text":"Leaders of the Quad met in Tokyo.","source":"livemint","lang":"en","topics":["military"]}
-{"id":"a2","title":"Quad bikes banned","text":"Quad bikes were banned from the beach."}
+{"id":"a2","title":"Beach rules tightened","text":"Quad bikes were banned from the beach."}
 
 not json
 {"schema":"newswatch.analyzed.v1","article":{"id":"a3","title":"Navy drones","text":"The Quad's navies fly the MQ 9B.","source":"The Hindu","lang":"en-IN"},"topics":[{"name":"terrorism","score":0.9,"threshold":0.5,"evidence":[]}]}
@@ -37,6 +37,7 @@ func TestRunMatch(t *testing.T) {
 		{name: "query as arguments", args: []string{"topic:terrorism", "score>=0.8"}, stdin: matchInputLines, code: 0, stdout: []string{"a3  Navy drones", "(matched on filters only)"}, noStdout: []string{"a1"}},
 		{name: "topics as names", args: []string{"--query", "topic:military source:livemint lang:en"}, stdin: matchInputLines, code: 0, stdout: []string{"a1"}},
 		{name: "nested source", args: []string{"--query", "Quad source:hindu lang:en"}, stdin: matchInputLines, code: 0, stdout: []string{"a3"}, noStdout: []string{"a1"}},
+		{name: "entity aliases from the gazetteer", args: []string{"--query", `entity:"MQ-9B"`}, stdin: `{"id":"e1","title":"Navy leases SeaGuardian","text":""}` + "\n", code: 0, stdout: []string{"e1", "title 12-23  MQ-9B: Navy leases SeaGuardian"}},
 		{name: "nothing matched", args: []string{"--query", "Taiwan"}, stdin: matchInputLines, code: 1},
 		{name: "empty stdin", args: []string{"--query", "Taiwan"}, stdin: "", code: 1},
 		{
