@@ -386,7 +386,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestSendFailures(t *testing.T) {
-	tls := startServer(t, true, true)
+	tlsSrv := startServer(t, true, true)
 	plain := startServer(t, false, true)
 	deferring := startServer(t, true, true)
 	rejecting := startServer(t, true, true)
@@ -401,11 +401,11 @@ func TestSendFailures(t *testing.T) {
 		retryable bool
 		mention   string
 	}{
-		{name: "wrong password", srv: tls, roots: true, mod: func(c *Config) { c.Password = "wrong-password-123" }, reason: sink.ReasonAuth, mention: "AUTH"},
-		{name: "untrusted certificate", srv: tls, reason: sink.ReasonTLS, mention: "STARTTLS"},
+		{name: "wrong password", srv: tlsSrv, roots: true, mod: func(c *Config) { c.Password = "wrong-password-123" }, reason: sink.ReasonAuth, mention: "AUTH"},
+		{name: "untrusted certificate", srv: tlsSrv, reason: sink.ReasonTLS, mention: "STARTTLS"},
 		{name: "required STARTTLS not offered", srv: plain, reason: sink.ReasonTLS, mention: "starttls"},
 		{name: "no password over plain text", srv: plain, mod: func(c *Config) { c.StartTLS = StartTLSOpportunistic }, reason: sink.ReasonTLS, mention: "unencrypted"},
-		{name: "unknown recipient is permanent", srv: tls, roots: true, mod: func(c *Config) { c.To = append(c.To, "nobody@example.org") }, reason: sink.ReasonRejected, mention: "RCPT TO"},
+		{name: "unknown recipient is permanent", srv: tlsSrv, roots: true, mod: func(c *Config) { c.To = append(c.To, "nobody@example.org") }, reason: sink.ReasonRejected, mention: "RCPT TO"},
 		{name: "451 at DATA is retryable", srv: deferring, roots: true, setup: func() {
 			deferring.dataErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
 		}, reason: sink.ReasonDeferred, retryable: true, mention: "451"},
