@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestDemoPrintsBothAlerts(t *testing.T) {
+	code, out, errOut := runCLI(t, "demo", "--max-alerts", "2", "--timeout", "90s")
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errOut)
+	}
+	for _, want := range []string{"ALERT alerts.mq-9b", "ALERT alerts.quad", "31 MQ-9B drones", "the Quad"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUnknownCommandAndVersion(t *testing.T) {
+	if code, _, errOut := runCLI(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: code %d, %q", code, errOut)
+	}
+	if code, out, _ := runCLI(t, "--version"); code != 0 || !strings.HasPrefix(out, "newswatch ") {
+		t.Errorf("--version: code %d, %q", code, out)
+	}
+}
+
+// A watch added with `newswatch watch add` while newswatch runs fires on the
+// next matching article, without a restart.
+func TestWatchAddedAtRunTimeFires(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := config.Default()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = t.TempDir()
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	url := a.Conn().ConnectedUrl()
+
+	code, out, errOut := runCLI(t, "watch", "add", "-nats-url", url, "--id", "f414", "--query", `"F-414" AND engines`)
+	if code != 0 {
+		t.Fatalf("watch add: %d %s", code, errOut)
+	}
+	if !strings.Contains(out, "alerts.f414") {
+		t.Errorf("watch add said %q", out)
+	}
+	if code, _, errOut := runCLI(t, "watch", "add", "-nats-url", url, "--id", "bad", "--query", `("F-414"`); code != 2 || !strings.Contains(errOut, "column") {
+		t.Errorf("bad query: code %d, %q", code, errOut)
+	}
+	code, out, _ = runCLI(t, "watch", "list", "-nats-url", url)
+	if code != 0 || !strings.Contains(out, "f414") || strings.Contains(out, "bad") {
+		t.Errorf("watch list: %d %q", code, out)
+	}
+	time.Sleep(time.Second) // "within a second"
+
+	sub, err := a.Conn().SubscribeSync("alerts.f414")
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := events.Article{
+		Schema: events.ArticleSchema, ID: "a-f414", Feed: "test", URL: "https://example.com/f414",
+		CanonicalURL: "https://example.com/f414", Title: "HAL and GE sign deal",
+		Text: "HAL will build GE F‑414 engines in India under the deal.", FetchedAt: time.Now(),
+	}
+	data, _ := json.Marshal(art)
+	if _, err := a.JetStream().Publish(ctx, topology.ArticleSubject("test"), data, jetstream.WithMsgID(art.ID)); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sub.NextMsg(30 * time.Second)
+	if err != nil {
+		t.Fatalf("no alert on alerts.f414: %v", err)
+	}
+	var ev events.CloudEvent
+	if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.Data.ArticleID != "a-f414" {
+		t.Errorf("alert %s (%v)", msg.Data, err)
+	}
+
+	if code, _, _ := runCLI(t, "watch", "rm", "-nats-url", url, "f414"); code != 0 {
+		t.Errorf("watch rm exited %d", code)
+	}
+	if code, _, errOut := runCLI(t, "watch", "show", "-nats-url", url, "f414"); code != 1 || !strings.Contains(errOut, "no such watch") {
+		t.Errorf("show after rm: %d %q", code, errOut)
+	}
+}
+
+func TestOperatorCommandsNeverStartAServer(t *testing.T) {
+	code, _, errOut := runCLI(t, "watch", "list", "-nats-url", "nats://127.0.0.1:1")
+	if code != 1 || !strings.Contains(errOut, "start newswatch first") {
+		t.Errorf("watch list with no server: code %d, %q", code, errOut)
+	}
+}
