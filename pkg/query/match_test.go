@@ -131,6 +131,8 @@ func TestMatchDashesAndUnicode(t *testing.T) {
 		{"Cyrillic lower", "київ", text("Удар по Києву, не по Київ і КИЇВ."), true, []string{"Київ", "КИЇВ"}},
 		{"Cyrillic case rule", "Київ", text("Удар по київ і Київ."), true, []string{"Київ"}},
 		{"Devanagari", "भारत", text("यह भारत का है।"), true, []string{"भारत"}},
+		{"CJK sentences", "SENTENCE(中国, 日本)", text("中国 发表 声明。日本 回应"), false, nil},
+		{"CJK same sentence", "SENTENCE(中国, 声明)", text("中国 发表 声明。日本 回应"), true, nil},
 		{"curly quotes in query", "“Quad summit”", text("The Quad summit."), true, []string{"Quad summit"}},
 		{"apostrophe variants", `"Quad's summit"`, text("The Quad’s summit."), true, []string{"Quad’s summit"}},
 		{"dotted abbreviation", `"U.S."`, text("The U.S. Navy."), true, []string{"U.S"}},

@@ -121,7 +121,7 @@ var abbreviations = map[string]bool{
 	"mt": true, "jr": true, "sr": true, "no": true, "nos": true, "vs": true,
 	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true,
 	"aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
-	"fig": true, "approx": true, "e.g": true, "i.e": true,
+	"fig": true, "approx": true,
 }
 
 // tokenize splits s into words and records how each is separated from the
@@ -159,6 +159,8 @@ func tokenize(s string) []token {
 				onlyApos = onlyApos && isApostrophe(r)
 				if isTerminator(r) {
 					seenTerm = true
+					// CJK full stops are not followed by a space.
+					termThenSpace = termThenSpace || r == '。' || r == '！' || r == '？'
 				}
 			}
 			i += size
