@@ -203,9 +203,10 @@ func (f *Fetcher) pollFeed(ctx context.Context, feed config.Feed, st *FeedState,
 		hdr.Set("If-Modified-Since", st.LastModified)
 	}
 	resp, err := f.client.Get(ctx, feed.URL, hdr)
-	if err != nil {
+	if err != nil && resp == nil {
 		return PollResult{Result: "error"}, 0, fmt.Errorf("fetcher: feed %s (%s): %w", feed.ID, feed.URL, err)
 	}
+	// An error status comes with its response, for Retry-After.
 	f.metrics.FetchedBytes.Add(float64(len(resp.Body)))
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
