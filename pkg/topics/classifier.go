@@ -340,7 +340,7 @@ func (c *Classifier) evaluate(title, text string, sc *scratch) {
 		}
 		if sp.para == skipPara {
 			sp.skip = true
-		} else if c.isBoilerplate(n.buf[sp.nStart:sp.nEnd]) && (i == 0 || spans[i-1].field != fieldText || spans[i-1].para != sp.para) {
+		} else if c.isBoilerplate(n.buf[sp.nStart:sp.nEnd]) {
 			sp.skip = true
 			skipPara = sp.para
 		}

@@ -67,9 +67,14 @@ func (n *normalizer) space() {
 // add normalises s as field f. A title is one sentence whatever its punctuation.
 func (n *normalizer) add(s string, f uint8) {
 	para := 0
-	open := -1 // index of the open span, -1 when none
+	open := -1   // index of the open span, -1 when none
+	lastEnd := 0 // end of the previous sentence in s
 	begin := func(i int) {
 		if open < 0 {
+			// Start at the opening quote or bracket, not the first letter.
+			for i > lastEnd && s[i-1] != ' ' && s[i-1] != '\n' && s[i-1] != '\t' && s[i-1] != '\r' {
+				i--
+			}
 			n.spans = append(n.spans, span{nStart: len(n.buf), oStart: i, field: f, para: para})
 			open = len(n.spans) - 1
 		}
@@ -84,6 +89,7 @@ func (n *normalizer) add(s string, f uint8) {
 		sp := &n.spans[open]
 		sp.nEnd, sp.oEnd = len(n.buf), i
 		open = -1
+		lastEnd = i
 		if sp.nEnd == sp.nStart {
 			n.spans = n.spans[:len(n.spans)-1]
 			return
@@ -96,7 +102,9 @@ func (n *normalizer) add(s string, f uint8) {
 		if c < utf8.RuneSelf {
 			switch {
 			case isASCIIWord(c):
-				begin(i)
+				if open < 0 {
+					begin(i)
+				}
 				if wordStart && c == 'U' && i+1 < len(s) && s[i+1] == 'S' && (i+2 == len(s) || !isWordAt(s, i+2)) {
 					n.buf = append(n.buf, 'u', ' ', 's')
 					i += 2
@@ -150,7 +158,9 @@ func (n *normalizer) add(s string, f uint8) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			begin(i)
+			if open < 0 {
+				begin(i)
+			}
 			n.buf = utf8.AppendRune(n.buf, unicode.ToLower(r))
 			wordStart = false
 		} else {

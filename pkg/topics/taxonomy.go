@@ -190,7 +190,7 @@ func (t Taxonomy) Validate() error {
 		}
 		for key, v := range map[string]float64{
 			"title_weight": tp.TitleWeight, "lead_weight": tp.LeadWeight, "body_weight": tp.BodyWeight,
-			"body_cap": tp.BodyCap,
+			"body_cap":     tp.BodyCap,
 			"sentence_cap": tp.SentenceCap, "density.weight": tp.Density.Weight, "density.full": tp.Density.Full,
 			"density.min_evidence": tp.Density.MinEvidence,
 		} {

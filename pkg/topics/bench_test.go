@@ -1,0 +1,62 @@
+package topics
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// benchmarkArticle classifies one article repeatedly and reports MB/s (via
+// SetBytes) and articles/s.
+func benchmarkArticle(b *testing.B, title, text string) {
+	c, err := New(DefaultTaxonomy())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(title) + len(text)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		c.Classify(title, text)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	// Run with -cpu 1 for a per-core figure: CPU time then excludes
+	// parallel GC work on other cores only approximately.
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "articles/cpu-s")
+		b.ReportMetric(float64(b.N)*float64(len(title)+len(text))/1e6/cpu.Seconds(), "MB/cpu-s")
+	}
+}
+
+// BenchmarkClassify runs over the seed article (9 KB).
+func BenchmarkClassify(b *testing.B) {
+	raw, err := os.ReadFile(seedPath)
+	if err != nil {
+		b.Skipf("seed article not available: %v", err)
+	}
+	benchmarkArticle(b, "India, US agree to co-produce armoured vehicles at 2+2 dialogue", string(raw))
+}
+
+// BenchmarkClassify5KB runs over a 5 KB article built from the test article.
+func BenchmarkClassify5KB(b *testing.B) {
+	raw, err := os.ReadFile("testdata/exercise-article.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	title, text, _ := strings.Cut(string(raw), "\n")
+	for len(text) < 5000 {
+		text += "\n" + text
+	}
+	benchmarkArticle(b, title, text[:5000])
+}
+
+// BenchmarkNew measures compiling the default taxonomy.
+func BenchmarkNew(b *testing.B) {
+	tax := DefaultTaxonomy()
+	for b.Loop() {
+		if _, err := New(tax); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package topics
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzClassify(f *testing.F) {
+	for _, tc := range headlines {
+		f.Add(tc.title, tc.text)
+	}
+	f.Add("U.S.", "Mr. . . ! ? #39; &quot; \n\n“”‘’—")
+	f.Add("", strings.Repeat("terror ", 100))
+	c, err := New(DefaultTaxonomy())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, title, text string) {
+		got := c.Classify(title, text)
+		checkEvidence(t, got, title, text)
+		for _, tp := range got {
+			for _, ev := range tp.Evidence {
+				if utf8.ValidString(title+text) && !utf8.ValidString(ev.Sentence) {
+					t.Errorf("evidence sentence %q is not valid UTF-8", ev.Sentence)
+				}
+			}
+		}
+		ex := c.Explain(title, text)
+		for i, tp := range ex.Topics {
+			flagged := false
+			for _, g := range got {
+				flagged = flagged || g.Name == tp.Name
+			}
+			if flagged != tp.Flagged {
+				t.Errorf("topic %d %s: Explain flagged=%v, Classify disagrees", i, tp.Name, tp.Flagged)
+			}
+		}
+	})
+}
+
+func FuzzParseTaxonomy(f *testing.F) {
+	f.Add(string(defaultYAML))
+	f.Add("topics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x*], requires: [{actors: 2, scope: window}]}]}\n")
+	f.Add("topics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: ['@state']}]}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		tax, err := ParseTaxonomy([]byte(doc))
+		if err != nil {
+			return
+		}
+		c, err := New(tax)
+		if err != nil {
+			return
+		}
+		_ = c.Classify("US and India sign defence pact after terror attack", "Joint exercise follows.")
+	})
+}

@@ -1,0 +1,464 @@
+package topics
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/newswatch/newswatch/pkg/events"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// seedPath is the shared seed article; tests that need it skip without it.
+const seedPath = "../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt"
+
+const (
+	dc  = "defence-cooperation"
+	ter = "terrorism"
+)
+
+func defaultClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	c, err := New(DefaultTaxonomy())
+	if err != nil {
+		t.Fatalf("New(DefaultTaxonomy()): %v", err)
+	}
+	return c
+}
+
+func names(ts []events.Topic) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// headlines are written for these tests, following topics-GUIDE.md: what
+// each topic means and what it does not.
+var headlines = []struct {
+	name        string
+	title, text string
+	want        []string
+}{
+	{"quad bike is not the Quad", "Quad bike racing returns to the dunes this weekend",
+		"Hundreds of riders are expected at the annual quad bike championship, organisers said.", nil},
+	{"battle report is not terrorism", "Russian forces push toward Pokrovsk as shelling intensifies",
+		"Ukrainian troops said heavy artillery fire hit front-line positions overnight, and a Russian missile strike damaged an energy facility.", nil},
+	{"own budget is not cooperation", "Germany raises defence budget to record level",
+		"The finance ministry said military spending would rise next year as the Bundeswehr buys new tanks from domestic manufacturers.", nil},
+	{"fighter jet deal", "India and France sign deal for 26 Rafale Marine jets",
+		"The agreement covers the supply of fighter aircraft for the Indian Navy, along with training and maintenance by Dassault Aviation.", []string{dc}},
+	{"suicide bombing", "Suicide bomber kills 12 at market in northwest Pakistan",
+		"Police said the attacker detonated explosives near a crowded bazaar; no group has claimed responsibility.", []string{ter}},
+	{"joint naval exercise", "Japan and the Philippines hold first joint naval exercise in South China Sea",
+		"Warships from both navies practised communications drills, officials said, as the two countries deepen security ties.", []string{dc}},
+	{"terror arrests", "NIA arrests three suspects linked to Lashkar-e-Taiba module",
+		"The National Investigation Agency said the men had been planning attacks in Jammu and Kashmir.", []string{ter}},
+	{"markets", "Stocks rally as tech shares lead gains on Wall Street",
+		"Investors cheered strong earnings from chipmakers while bond yields eased.", nil},
+	{"arms sale", "US approves $2 billion sale of air defence systems to Poland",
+		"The State Department cleared the possible foreign military sale of Patriot batteries, the Pentagon said.", []string{dc}},
+	{"riot is not terrorism", "Police disperse rioters after communal clashes in town",
+		"Several shops were set on fire and a curfew was imposed after two groups clashed over a procession.", nil},
+	{"Islamic State attack", "Islamic State claims responsibility for attack on Kabul mosque",
+		"At least 20 worshippers were killed when a bomb exploded during Friday prayers.", []string{ter}},
+	{"cyber-crime is not terrorism", "Hackers breach hospital network, demand ransom",
+		"The ransomware attack disrupted patient services, officials said.", nil},
+	{"alliance deployment", "NATO allies agree to boost troop presence on eastern flank",
+		"Defence ministers meeting in Brussels pledged more forces for Estonia, Latvia and Lithuania.", []string{dc}},
+	{"Taliban governance is not terrorism", "Taliban government announces new school curriculum",
+		"The Taliban-led administration said the changes would take effect next year.", nil},
+	{"counter-terrorism cooperation is both", "India, US to share intelligence on terror groups under new pact",
+		"The two countries agreed to deepen counter-terrorism cooperation during talks in New Delhi.", []string{dc, ter}},
+	{"trade talks", "Trade talks between China and the EU stall over tariffs",
+		"Negotiators failed to agree on electric vehicle duties, officials said.", nil},
+	{"AUKUS submarines", "Australia to buy nuclear-powered submarines from US under AUKUS",
+		"Canberra will acquire Virginia-class boats before building its own with British help.", []string{dc}},
+	{"insurgent ambush", "Gunmen kill five soldiers in ambush in restive Balochistan",
+		"The Baloch Liberation Army said its fighters carried out the attack.", []string{ter}},
+	{"cricket attack", "Cricket: India beat Australia by six wickets to clinch series",
+		"The visitors' attack was blunted by a superb century from the captain.", nil},
+	{"heatwave", "Heatwave kills dozens as temperatures soar",
+		"Hospitals reported a surge in heatstroke cases across the region.", nil},
+	{"football defence", "Manchester derby: City's defence holds firm in 2-0 win",
+		"The home side's back line kept a clean sheet as the striker scored twice.", nil},
+	{"joint drills", "South Korea and US begin large-scale joint military drills",
+		"North Korea condemned the exercises as a rehearsal for invasion.", []string{dc}},
+	{"Maoist IED", "Maoists blow up road in Chhattisgarh, two jawans killed",
+		"The IED blast targeted a security forces vehicle in Bijapur district.", []string{ter}},
+	{"oil prices", "Oil prices rise after OPEC cuts output",
+		"Brent crude gained 2 percent as traders weighed supply concerns.", nil},
+	{"co-production", "Turkey to co-produce drones with Indonesia",
+		"Baykar and an Indonesian state firm signed a technology transfer agreement.", []string{dc}},
+	{"stabbing not terror-related", "Man arrested after stabbing at shopping centre",
+		"Police said the attack was not terror-related and the suspect knew the victim.", nil},
+	{"terror trial", "Court sentences 26/11 plotter to life imprisonment",
+		"The accused had helped plan the 2008 Mumbai attacks, prosecutors said.", []string{ter}},
+	{"elections", "Election commission announces poll dates for five states",
+		"Voting will be held in seven phases, officials said.", nil},
+	{"counter-terror raid", "Pakistan's army says it killed 10 militants in North Waziristan raid",
+		"The operation targeted a hideout of the Tehreek-e-Taliban Pakistan, the military said.", []string{ter}},
+	{"rivals' warships are not cooperation", "Chinese warships shadow Japanese destroyer near disputed islands",
+		"Tokyo lodged a protest with Beijing over the incident.", nil},
+	{"box office bomb", "Box office bomb: summer blockbuster flops",
+		"The film's opening weekend was the worst for the studio in a decade.", nil},
+	{"militant rockets", "Hezbollah fires rockets at northern Israel",
+		"The militant group said the barrage was in response to an Israeli strike.", []string{ter}},
+	{"car recall", "Hyundai and Kia recall 90,000 cars over fire risk",
+		"The companies said owners should park outside until repairs are made.", nil},
+}
+
+func TestClassifyHeadlines(t *testing.T) {
+	c := defaultClassifier(t)
+	for _, tc := range headlines {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Classify(tc.title, tc.text)
+			if !slices.Equal(names(got), tc.want) {
+				var b strings.Builder
+				_ = c.Explain(tc.title, tc.text).WriteText(&b)
+				t.Errorf("Classify(%q) = %v, want %v\n%s", tc.title, names(got), tc.want, b.String())
+			}
+			checkEvidence(t, got, tc.title, tc.text)
+		})
+	}
+}
+
+// checkEvidence asserts that every flag carries evidence that adds up and
+// quotes a sentence of the field it names.
+func checkEvidence(t *testing.T, got []events.Topic, title, text string) {
+	t.Helper()
+	for _, tp := range got {
+		if tp.Score < tp.Threshold {
+			t.Errorf("%s flagged with score %v below threshold %v", tp.Name, tp.Score, tp.Threshold)
+		}
+		if len(tp.Evidence) == 0 {
+			t.Errorf("%s flagged without evidence", tp.Name)
+		}
+		positive := false
+		for _, ev := range tp.Evidence {
+			src := text
+			switch ev.Field {
+			case "title":
+				src = title
+			case "text":
+			default:
+				t.Errorf("%s: evidence %q has field %q", tp.Name, ev.Term, ev.Field)
+			}
+			s := strings.TrimSuffix(ev.Sentence, "…")
+			if ev.Sentence == "" || !strings.Contains(src, s) {
+				t.Errorf("%s: evidence %q quotes %q, not a sentence of its %s", tp.Name, ev.Term, ev.Sentence, ev.Field)
+			}
+			if ev.Term == "" {
+				t.Errorf("%s: evidence without a term in %q", tp.Name, ev.Sentence)
+			}
+			positive = positive || ev.Weight > 0
+		}
+		if !positive {
+			t.Errorf("%s flagged without positive evidence", tp.Name)
+		}
+	}
+}
+
+func TestSeedArticleHasBothTopics(t *testing.T) {
+	raw, err := os.ReadFile(seedPath)
+	if err != nil {
+		t.Skipf("seed article not available: %v", err)
+	}
+	text := string(raw)
+	c := defaultClassifier(t)
+	for _, title := range []string{"", "India, US agree to co-produce armoured vehicles at 2+2 dialogue"} {
+		got := c.Classify(title, text)
+		if !slices.Equal(names(got), []string{dc, ter}) {
+			t.Fatalf("title %q: Classify(seed) = %v, want both topics", title, names(got))
+		}
+		checkEvidence(t, got, title, text)
+		want := map[string][]string{
+			dc:  {"co-production", "defence", "Defence"},
+			ter: {"Lashkar-e-Tayyiba", "26/11", "terror"},
+		}
+		for _, tp := range got {
+			found := false
+			for _, ev := range tp.Evidence {
+				for _, w := range want[tp.Name] {
+					found = found || strings.Contains(ev.Sentence, w)
+				}
+				if strings.HasPrefix(ev.Sentence, "Also Read") {
+					t.Errorf("%s: evidence from a boilerplate line: %q", tp.Name, ev.Sentence)
+				}
+			}
+			if !found {
+				t.Errorf("%s: no evidence sentence mentions any of %v: %+v", tp.Name, want[tp.Name], tp.Evidence)
+			}
+		}
+	}
+}
+
+// A passing mention deep in a long unrelated article must not flag a topic,
+// while the same words in a headline do.
+func TestPlacementAndDensity(t *testing.T) {
+	c := defaultClassifier(t)
+	filler := strings.Repeat("The city council approved the new budget for parks and libraries after a long debate. ", 30)
+	mention := "Officials noted that a suicide bomber had struck a market in another country years ago. "
+	long := filler + mention + filler
+	if got := c.Classify("Council passes budget", long); len(got) != 0 {
+		t.Errorf("passing mention in a long article flagged %v", names(got))
+	}
+	if got := c.Classify("Suicide bomber strikes market", filler); !slices.Equal(names(got), []string{ter}) {
+		t.Errorf("headline evidence: got %v, want terrorism", names(got))
+	}
+	// Many sentences of evidence through a long body flag it without any
+	// help from title or lead.
+	dense := filler[:400] + "Police said the militants who carried out the bombing belonged to a banned group. " +
+		"Investigators recovered parts of an improvised explosive device. The attack was claimed by the Islamic State. " +
+		"Counter-terrorism officers arrested two suspects on Sunday. The bombers had trained at a camp abroad. " +
+		"Security was tightened at mosques after the blast. " + filler
+	if got := c.Classify("Council passes budget", dense); !slices.Equal(names(got), []string{ter}) {
+		t.Errorf("dense body evidence: got %v, want terrorism", names(got))
+	}
+}
+
+func TestCooccurrenceRequirement(t *testing.T) {
+	c := defaultClassifier(t)
+	ex := c.Explain("Army holds exercise with new drones", "The army tested the drones at a range near the capital.")
+	for _, tp := range ex.Topics {
+		if tp.Name != dc {
+			continue
+		}
+		if tp.Flagged {
+			t.Errorf("single-state exercise flagged as cooperation: %+v", tp)
+		}
+		blocked := false
+		for _, f := range tp.Features {
+			if f.Status == StatusBlocked && strings.Contains(f.Reason, "distinct actors") {
+				blocked = true
+			}
+		}
+		if !blocked {
+			t.Errorf("want a feature blocked for want of actors, got %+v", tp.Features)
+		}
+	}
+}
+
+func TestExplainListsEveryTopic(t *testing.T) {
+	c := defaultClassifier(t)
+	ex := c.Explain("Suicide bomber kills 12 at market", "")
+	if len(ex.Topics) != len(c.Topics()) {
+		t.Fatalf("Explain lists %d topics, want %d", len(ex.Topics), len(c.Topics()))
+	}
+	for _, tp := range ex.Topics {
+		if tp.Name == ter && (!tp.Flagged || len(tp.Features) == 0) {
+			t.Errorf("terrorism explanation: %+v", tp)
+		}
+	}
+	var b strings.Builder
+	if err := ex.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"terrorism: score", "FLAGGED", "terror-core", "in: Suicide bomber kills 12 at market"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("explanation lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestGolden pins the full result for an article written for the tests.
+// Run with -update after a deliberate model change.
+func TestGolden(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "exercise-article.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text, _ := strings.Cut(string(raw), "\n")
+	c := defaultClassifier(t)
+	got := c.Classify(title, text)
+	if !slices.Equal(names(got), []string{dc, ter}) {
+		t.Errorf("got %v, want both topics", names(got))
+	}
+	out, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, '\n')
+	golden := filepath.Join("testdata", "exercise-article.txt.golden")
+	if *update {
+		if err := os.WriteFile(golden, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(out) != string(want) {
+		t.Errorf("result differs from %s (run go test -update after a deliberate change):\n%s", golden, out)
+	}
+}
+
+func TestConcurrentClassify(t *testing.T) {
+	c := defaultClassifier(t)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				tc := headlines[(g+i)%len(headlines)]
+				if got := names(c.Classify(tc.title, tc.text)); !slices.Equal(got, tc.want) {
+					t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestParseTaxonomyErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error
+	}{
+		{"empty", "", []string{"empty document"}},
+		{"no topics", "topics: []\n", []string{`key "topics"`}},
+		{"unknown key", "topics:\n  - name: x\n    threshold: 1\n    treshold: 2\n    features: [{name: f, weight: 1, terms: [a]}]\n", []string{"treshold"}},
+		{"zero threshold", "topics:\n  - name: spam\n    features: [{name: f, weight: 1, terms: [a]}]\n", []string{`topic "spam"`, `key "threshold"`}},
+		{"no features", "topics:\n  - name: spam\n    threshold: 1\n", []string{`topic "spam"`, `key "features"`}},
+		{"empty terms", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1}]\n", []string{`topic "spam"`, `feature "f"`, `key "terms"`}},
+		{"punctuation term", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [\"--\"]}]\n", []string{`feature "f"`, `"--"`}},
+		{"unknown required feature", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{feature: g}]}]\n", []string{`feature "f"`, `requires[0]`, `no feature "g"`}},
+		{"bad scope", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{actors: 2, scope: paragraph}]}]\n", []string{`key "scope"`, `"paragraph"`}},
+		{"empty requirement", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{scope: window}]}]\n", []string{`requires[0]`, `"feature" or "actors"`}},
+		{"duplicate topic", "topics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`topic "a"`, "twice"}},
+		{"bad decay", "topics:\n  - {name: a, threshold: 1, repeat_decay: 1.5, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`topic "a"`, `key "repeat_decay"`}},
+		{"negative body weight", "topics:\n  - {name: a, threshold: 1, body_weight: -1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`topic "a"`, `key "body_weight"`}},
+		{"actor without names", "actors: [{id: x, kind: state}]\ntopics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`actors[0] "x"`, `key "names"`}},
+		{"unknown home", "actors: [{id: x, kind: industry, home: nowhere, names: [x]}]\ntopics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`key "home"`, `"nowhere"`}},
+		{"not yaml", "topics: [unclosed\n", []string{"yaml"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseTaxonomy([]byte(tc.yaml))
+			if err == nil {
+				t.Fatal("ParseTaxonomy succeeded, want an error")
+			}
+			if !errors.Is(err, ErrTaxonomy) {
+				t.Errorf("error %v does not wrap ErrTaxonomy", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRejectsUnknownActorKind(t *testing.T) {
+	tax, err := ParseTaxonomy([]byte("topics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: ['@planet']}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(tax); !errors.Is(err, ErrTaxonomy) || !strings.Contains(err.Error(), `"planet"`) {
+		t.Errorf("New: err = %v, want ErrTaxonomy naming the kind", err)
+	}
+}
+
+func TestCustomTaxonomy(t *testing.T) {
+	tax, err := ParseTaxonomy([]byte(`
+topics:
+  - name: space
+    threshold: 1
+    features:
+      - {name: launch, weight: 0.8, terms: [rocket launch*, satellite*, orbit]}
+      - {name: agency, weight: 0.5, terms: [nasa, isro, esa]}
+      - {name: fireworks, weight: -1, terms: [fireworks]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(tax) // the default actor lexicon fills in
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(c.Classify("ISRO readies satellite for orbit", "")); !slices.Equal(got, []string{"space"}) {
+		t.Errorf("got %v, want space", got)
+	}
+	if got := c.Classify("Satellite town fireworks", ""); len(got) != 0 {
+		t.Errorf("negative evidence ignored: %v", names(got))
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"U.S. and UK sign pact", "u s and uk sign pact"},
+		{"US troops; let us go", "u s troops let us go"},
+		{"Lashkar-e-Tayyiba’s ‘module’", "lashkar e tayyiba s module"},
+		{"Uganda #39;s war &quot;ends&quot;", "uganda s war ends"},
+		{"Über MÜNCHEN", "über münchen"},
+		{"2+2 dialogue", "2 2 dialogue"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			var n normalizer
+			n.add(tc.in, fieldTitle)
+			if got := strings.TrimSuffix(string(n.buf), "\n"); got != tc.want {
+				t.Errorf("normalised %q = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSentences(t *testing.T) {
+	text := "Mr. Smith met U.S. Navy officers on Friday. They agreed! \"Next,\" he said. Also Read: skip this. And this.\nNew paragraph without end"
+	var n normalizer
+	n.add(text, fieldText)
+	var got []string
+	for _, sp := range n.spans {
+		got = append(got, text[sp.oStart:sp.oEnd])
+	}
+	want := []string{
+		"Mr. Smith met U.S. Navy officers on Friday.",
+		"They agreed!",
+		"\"Next,\" he said.",
+		"Also Read: skip this.",
+		"And this.",
+		"New paragraph without end",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sentences:\n got %q\nwant %q", got, want)
+	}
+	c := defaultClassifier(t)
+	sc := new(scratch)
+	c.evaluate("", text, sc)
+	for i, sp := range sc.norm.spans {
+		wantSkip := i == 3 || i == 4 // the whole "Also Read" line
+		if sp.skip != wantSkip {
+			t.Errorf("sentence %d %q: skip = %v, want %v", i, want[i], sp.skip, wantSkip)
+		}
+	}
+}
+
+func TestAutomatonWordBoundaries(t *testing.T) {
+	a := buildAutomaton([]string{"arms", "arms sale", "terror", "ied"}, []bool{false, false, true, false})
+	buf := []byte("farms\narms sales\nterrorists applied ied")
+	var got []string
+	for _, h := range a.match(buf, nil) {
+		got = append(got, string(buf[h.start:h.end]))
+	}
+	want := []string{"arms", "terror", "ied"}
+	if !slices.Equal(got, want) {
+		t.Errorf("matches = %q, want %q", got, want)
+	}
+}
