@@ -234,9 +234,9 @@ func DigestMessage(watchID string, evs []events.CloudEvent) Message {
 
 // Escape escapes the three characters Slack's mrkdwn reserves for its
 // control sequences (links, mentions, dates).
-func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func Escape(s string) string { return escaper.Replace(s) }
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func titleLink(a events.Alert) string {
 	title := strings.TrimSpace(oneLine(a.Title))
