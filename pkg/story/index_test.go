@@ -256,14 +256,23 @@ func syntheticArticle(i int) string {
 
 func TestStoreErrorsAreReported(t *testing.T) {
 	srv := natsServer(t, t.TempDir())
-	kv := bucket(t, srv)
-	srv.Shutdown()
-	srv.WaitForShutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := New(kv).Assign(ctx, "x", "title", "some text here", day)
-	if !errors.Is(err, ErrStore) {
-		t.Fatalf("err = %v, want ErrStore", err)
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: "stories"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	_, err = New(kv).Assign(context.Background(), "x", "title", "some text here", day)
+	if !errors.Is(err, ErrStore) || !errors.Is(err, nats.ErrConnectionClosed) {
+		t.Fatalf("err = %v, want ErrStore wrapping the connection error", err)
 	}
 }
 
