@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/analyzer"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/consume"
+	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/embedded"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/extract"
@@ -58,6 +60,7 @@ type App struct {
 	status  *statusserver.Server
 	fetcher *fetcher.Fetcher
 	follow  func(context.Context) error
+	sinksOf atomic.Pointer[map[string][]string] // watch id -> sink names
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	errMu   sync.Mutex
@@ -148,6 +151,15 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			}
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
 			a.goRun("watches", func() error { return a.follow(runCtx) })
+			d, err := a.buildDelivery(setupCtx, topo, reg)
+			if err != nil {
+				return nil, err
+			}
+			dcons, err := topo.Consumer(setupCtx, topology.StreamAlerts, topology.ConsumerDelivery, 2*time.Minute, cfg.Notifier.MaxDeliveries+3)
+			if err != nil {
+				return nil, err
+			}
+			a.goRun("delivery", func() error { return d.Run(runCtx, dcons) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
@@ -265,10 +277,38 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger)
 	a.follow = func(ctx context.Context) error {
 		return store.Follow(ctx, a.logger, func(ws []config.Watch) {
-			n.SetWatches(notifier.CompileValid(ws, gz.Aliases, a.logger))
+			compiled := notifier.CompileValid(ws, gz.Aliases, a.logger)
+			n.SetWatches(compiled)
+			sinks := make(map[string][]string, len(compiled))
+			for _, w := range compiled {
+				sinks[w.ID] = w.Sinks
+			}
+			a.sinksOf.Store(&sinks)
 		})
 	}
+	initial := make(map[string][]string, len(a.cfg.Watches))
+	for _, w := range a.cfg.Watches {
+		initial[w.ID] = w.Sinks
+	}
+	a.sinksOf.Store(&initial)
 	return n, nil
+}
+
+func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*delivery.Deliverer, error) {
+	client := httpguard.New(
+		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
+		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
+	)
+	sinks, err := Sinks(a.cfg.Sinks, client.HTTPClient())
+	if err != nil {
+		return nil, err
+	}
+	records, err := topo.KV(ctx, topology.BucketDeliveries, 30*24*time.Hour, 1)
+	if err != nil {
+		return nil, err
+	}
+	sinksOf := func(watchID string) []string { return (*a.sinksOf.Load())[watchID] }
+	return delivery.New(a.js, records, sinks, sinksOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
 }
 
 func (a *App) goRun(name string, f func() error) {

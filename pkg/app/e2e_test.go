@@ -3,11 +3,14 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/sink/webhook"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -27,19 +31,71 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func e2eConfig(t *testing.T, feedURL, dir string) *config.Config {
+const hookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+func e2eConfig(t *testing.T, feedURL, hookURL, dir string) *config.Config {
 	t.Helper()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = dir
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Fetcher.AllowPrivateNetworks = true
-	cfg.Feeds = []config.Feed{{ID: "demo", URL: feedURL, Interval: time.Hour}}
-	cfg.Watches = []config.Watch{{ID: "mq-9b", Query: `"MQ-9B"`}, {ID: "quad", Query: `Quad`}}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+nats:
+  listen: 127.0.0.1:0
+  store_dir: %s
+http:
+  listen: 127.0.0.1:0
+fetcher:
+  allow_private_networks: true
+feeds:
+  - id: demo
+    url: %s
+    interval: 1h
+sinks:
+  - name: hook
+    type: webhook
+    url: %s
+    secret: %s
+watches:
+  - id: mq-9b
+    query: '"MQ-9B"'
+    sinks: [hook]
+  - id: quad
+    query: 'Quad'
+`, dir, feedURL, hookURL, hookSecret)), "e2e.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &cfg
+	return cfg
+}
+
+// hookReceiver records the alerts a webhook sink delivers, verifying each
+// signature.
+type hookReceiver struct {
+	t      *testing.T
+	mu     sync.Mutex
+	events []events.CloudEvent
+	ids    []string
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := webhook.Verify(hookSecret, r.Header, body, time.Minute); err != nil {
+		h.t.Errorf("webhook signature: %v", err)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var ev events.CloudEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		h.t.Errorf("webhook body: %v", err)
+	}
+	h.mu.Lock()
+	h.events = append(h.events, ev)
+	h.ids = append(h.ids, r.Header.Get("webhook-id"))
+	h.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *hookReceiver) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.events)
 }
 
 // streamMessages returns every message stored in a stream.
@@ -80,8 +136,11 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 	site := httptest.NewServer(demosite.Handler())
 	defer site.Close()
+	hook := &hookReceiver{t: t}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
 	dir := t.TempDir()
-	cfg := e2eConfig(t, site.URL+"/feed.xml", dir)
+	cfg := e2eConfig(t, site.URL+"/feed.xml", hookSrv.URL, dir)
 
 	a, err := app.Start(ctx, cfg, app.All, true, testLogger(t))
 	if err != nil {
@@ -165,6 +224,17 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the mq-9b alert reaches its webhook, signed", func(t *testing.T) {
+		waitFor(t, "the webhook delivery", func() bool { return hook.count() >= 1 })
+		time.Sleep(300 * time.Millisecond)
+		if n := hook.count(); n != 1 {
+			t.Fatalf("webhook got %d deliveries, want 1 (quad has no sink)", n)
+		}
+		if ev := hook.events[0]; ev.Data.WatchID != "mq-9b" || hook.ids[0] == "" {
+			t.Errorf("webhook got %+v with id %q", ev.Data, hook.ids[0])
+		}
+	})
+
 	articles := len(streamMessages(t, ctx, js, topology.StreamArticles))
 	if articles != len(pages) {
 		t.Fatalf("ARTICLES holds %d messages, want %d", articles, len(pages))
@@ -208,6 +278,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if n := len(streamMessages(t, ctx, js, topology.StreamAlerts)); n != 2 {
 			t.Errorf("ALERTS holds %d after restart, want 2", n)
+		}
+		if n := hook.count(); n != 1 {
+			t.Errorf("webhook got %d deliveries after restart, want 1", n)
 		}
 	})
 }
