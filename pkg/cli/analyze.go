@@ -143,8 +143,8 @@ func writeExplanation(w io.Writer, line int, in analyzeInput, ex topics.Explanat
 		id = fmt.Sprintf("line %d", line)
 	}
 	title := in.Title
-	if len(title) > 120 {
-		title = title[:120] + "…"
+	if r := []rune(title); len(r) > 120 {
+		title = string(r[:120]) + "…"
 	}
 	if _, err := fmt.Fprintf(w, "%s: %s\n", id, title); err != nil {
 		return err
