@@ -254,4 +254,3 @@ func runConsumer(ctx context.Context, cons jetstream.Consumer, d *Deliverer) err
 	}
 	return nil
 }
-
