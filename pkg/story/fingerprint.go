@@ -2,6 +2,7 @@ package story
 
 import (
 	"math/bits"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/pkg/textnorm"
@@ -52,7 +53,9 @@ func Fingerprint(title, text string) Signature {
 		sig.addShingle(shingleHash(window[:]))
 	}
 	for _, field := range []string{title, text} {
-		s := textnorm.Normalize(field, textnorm.FoldCase).String()
+		// Case is folded per word below: the offset map FoldCase would
+		// build is not needed here.
+		s := textnorm.Normalize(field).String()
 		for i := 0; i < len(s); {
 			start := i
 			for i < len(s) && textnorm.WordAfter(s, i) {
@@ -110,12 +113,31 @@ func (sig *Signature) bandHash(i int) uint64 {
 	return h
 }
 
-// wordHash is FNV-1a, good enough to tell words apart before mixing.
+// wordHash is FNV-1a of the lower-cased word, good enough to tell words
+// apart before mixing.
 func wordHash(w string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(w); i++ {
-		h ^= uint64(w[i])
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return wordHashUnicode(w)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
 		h *= 1099511628211
+	}
+	return h
+}
+
+func wordHashUnicode(w string) uint64 {
+	h := uint64(14695981039346656037)
+	for _, r := range w {
+		for _, c := range utf8.AppendRune(nil, unicode.ToLower(r)) {
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
 	}
 	return h
 }
