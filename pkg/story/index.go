@@ -52,12 +52,25 @@ var ErrStore = errors.New("story: key-value store")
 type Option func(*Index)
 
 // WithThreshold sets the similarity (estimated Jaccard similarity of word
-// shingles, 0..1) at or above which an article joins an existing story.
-func WithThreshold(t float64) Option { return func(ix *Index) { ix.threshold = t } }
+// shingles, 0..1) at or above which an article joins an existing story. Zero
+// or less keeps DefaultThreshold, so an unset config value is harmless.
+func WithThreshold(t float64) Option {
+	return func(ix *Index) {
+		if t > 0 {
+			ix.threshold = t
+		}
+	}
+}
 
 // WithWindow sets how far apart in publication time two articles may be and
-// still be one story.
-func WithWindow(d time.Duration) Option { return func(ix *Index) { ix.window = d } }
+// still be one story. Zero or less keeps DefaultWindow.
+func WithWindow(d time.Duration) Option {
+	return func(ix *Index) {
+		if d > 0 {
+			ix.window = d
+		}
+	}
+}
 
 // Index assigns story ids. It keeps no state of its own beyond the bucket, so
 // several analyzers may share one bucket and a restarted analyzer continues

@@ -176,6 +176,7 @@ func TestOptions(t *testing.T) {
 		{"earlier copy outside the window", nil, -4 * 24 * time.Hour, false},
 		{"wider window", []Option{WithWindow(7 * 24 * time.Hour)}, 4 * 24 * time.Hour, true},
 		{"threshold above the copies' similarity", []Option{WithThreshold(0.99)}, time.Hour, false},
+		{"unset options keep the defaults", []Option{WithThreshold(0), WithWindow(0)}, time.Hour, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
