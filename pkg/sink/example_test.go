@@ -43,7 +43,7 @@ func ExampleSecret() {
 }
 
 func ExampleHighlight() {
-	for _, seg := range sink.Highlight("Drones and more drones near the port", "drone") {
+	for _, seg := range sink.Highlight("An MQ–9B and an MQ9B, but no MQ-9BX, over the port", "MQ-9B") {
 		if seg.Match {
 			fmt.Printf("[%s]", seg.Text)
 		} else {
@@ -51,7 +51,7 @@ func ExampleHighlight() {
 		}
 	}
 	fmt.Println()
-	// Output: [Drones] and more [drones] near the port
+	// Output: An [MQ–9B] and an [MQ9B], but no MQ-9BX, over the port
 }
 
 func ExampleRedactURL() {

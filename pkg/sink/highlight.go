@@ -14,20 +14,22 @@ type Segment struct {
 	Match bool
 }
 
-// Highlight splits snippet into segments, marking case-insensitive
-// occurrences of terms that start on a word boundary. A hit is extended to
-// the end of its word so that a term matched by prefix or plural ("drone"
-// in "drones") is highlighted whole: each sink's markup (Slack's *bold*
-// in particular) only renders on word boundaries.
+// Highlight splits snippet into segments, marking whole-word,
+// case-insensitive occurrences of terms. It follows the query language's
+// idea of a match (docs/queries.md): a term's words may be joined in the
+// text by spaces or any dash, or by nothing, so "MQ-9B" marks "MQ–9B",
+// "MQ 9B" and "MQ9B", and "Quad summit" marks "Quad-summit"; but a word
+// only matches whole, so "drone" does not mark "drones". An entity matched
+// through an alias is not marked: the alert carries only its canonical name.
 func Highlight(snippet string, terms ...string) []Segment {
-	ts := make([]string, 0, len(terms))
+	ts := make([][]string, 0, len(terms))
 	for _, t := range terms {
-		if t = strings.TrimSpace(t); t != "" {
-			ts = append(ts, t)
+		if ws := words(t); len(ws) > 0 {
+			ts = append(ts, ws)
 		}
 	}
 	// Longest first, so "air defence" wins over "air" at the same position.
-	slices.SortFunc(ts, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	slices.SortStableFunc(ts, func(a, b []string) int { return cmp.Compare(wordsLen(b), wordsLen(a)) })
 
 	var segs []Segment
 	plainFrom := 0
@@ -49,30 +51,73 @@ func Highlight(snippet string, terms ...string) []Segment {
 	return segs
 }
 
-func matchAt(s string, i int, terms []string) int {
+// words splits s into runs of letters and digits.
+func words(s string) []string {
+	var out []string
+	start := -1
+	for i, r := range s {
+		switch {
+		case isWord(r) && start < 0:
+			start = i
+		case !isWord(r) && start >= 0:
+			out = append(out, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+func wordsLen(ws []string) int {
+	n := 0
+	for _, w := range ws {
+		n += len(w)
+	}
+	return n
+}
+
+// maxJoin bounds the separator between two words of a term: "MQ - 9B".
+const maxJoin = 3
+
+func matchAt(s string, i int, terms [][]string) int {
 	if i > 0 {
 		if r, _ := utf8.DecodeLastRuneInString(s[:i]); isWord(r) {
 			return -1
 		}
 	}
-	for _, t := range terms {
-		j := i + len(t)
-		if j > len(s) || !strings.EqualFold(s[i:j], t) {
-			continue
-		}
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !isWord(r) {
-				break
+next:
+	for _, ws := range terms {
+		j := i
+		for k, w := range ws {
+			if k > 0 {
+				for n := 0; n < maxJoin && j < len(s); n++ {
+					r, size := utf8.DecodeRuneInString(s[j:])
+					if !unicode.IsSpace(r) && !unicode.Is(unicode.Pd, r) {
+						break
+					}
+					j += size
+				}
 			}
-			j += size
+			if j+len(w) > len(s) || !strings.EqualFold(s[j:j+len(w)], w) {
+				continue next
+			}
+			j += len(w)
+		}
+		if j < len(s) {
+			if r, _ := utf8.DecodeRuneInString(s[j:]); isWord(r) {
+				continue
+			}
 		}
 		return j
 	}
 	return -1
 }
 
-func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+func isWord(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
 
 // Clip shortens s to at most max runes, cutting at a space when one is near
 // and marking the cut with an ellipsis. Peers limit field sizes (Slack: 3000

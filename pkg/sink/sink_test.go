@@ -3,6 +3,8 @@ package sink
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,7 +115,9 @@ func TestClassifyTransport(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closedURL := closed.URL
 	closed.Close()
-	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failure is the point
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 
 	const token = "T000/B000/XXXXsecretXXXX"
@@ -299,8 +303,20 @@ func TestHighlight(t *testing.T) {
 			want: []Segment{{Text: "New "}, {Text: "Drone", Match: true}, {Text: " strike"}},
 		},
 		{
-			name: "extends to word end", snippet: "drones over Kyiv", terms: []string{"drone"},
-			want: []Segment{{Text: "drones", Match: true}, {Text: " over Kyiv"}},
+			name: "whole words only", snippet: "drones and a drone", terms: []string{"drone"},
+			want: []Segment{{Text: "drones and a "}, {Text: "drone", Match: true}},
+		},
+		{
+			name: "possessive", snippet: "the Quad's summit", terms: []string{"Quad"},
+			want: []Segment{{Text: "the "}, {Text: "Quad", Match: true}, {Text: "'s summit"}},
+		},
+		{
+			name: "dash variants", snippet: "MQ–9B, MQ 9B and MQ9B but not MQ-9BX", terms: []string{"MQ-9B"},
+			want: []Segment{{Text: "MQ–9B", Match: true}, {Text: ", "}, {Text: "MQ 9B", Match: true}, {Text: " and "}, {Text: "MQ9B", Match: true}, {Text: " but not MQ-9BX"}},
+		},
+		{
+			name: "phrase joined by hyphen, not by comma", snippet: "Quad-summit, not Quad, summit", terms: []string{"Quad summit"},
+			want: []Segment{{Text: "Quad-summit", Match: true}, {Text: ", not Quad, summit"}},
 		},
 		{
 			name: "needs word start", snippet: "a hydrone b", terms: []string{"drone"},
@@ -367,9 +383,13 @@ func FuzzHighlight(f *testing.F) {
 	f.Add("New drone strike near the border", "drone")
 	f.Add("ÜBER über", "über")
 	f.Add("\xff\xfe", "\xff")
+	f.Add("MQ–9B and MQ9B", "MQ-9B")
 	f.Fuzz(func(t *testing.T, snippet, term string) {
 		var b strings.Builder
 		for _, s := range Highlight(snippet, term) {
+			if s.Text == "" {
+				t.Fatal("empty segment")
+			}
 			b.WriteString(s.Text)
 		}
 		if b.String() != snippet {

@@ -55,7 +55,7 @@ func testEvent(id, eventType string) events.CloudEvent {
 		Source:      "Example News",
 		PublishedAt: time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC),
 		Matches: []events.MatchedTerm{
-			{Term: "drone", Field: "text", Snippet: "Several drones were sighted near the port; officials said <b>no</b> threat & no damage."},
+			{Term: "drones", Field: "text", Snippet: "Several drones were sighted near the port; officials said <b>no</b> threat & no damage."},
 			{Term: "air defence", Field: "text", Snippet: "Air defence units were placed on alert overnight."},
 		},
 		Topics:    []string{"military", "critical-infrastructure"},

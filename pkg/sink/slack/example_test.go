@@ -27,7 +27,7 @@ func ExampleSlack_Send() {
 	ev := events.NewAlertEvent(events.Alert{
 		AlertID: "alert-1", WatchID: "baltic", Title: "Drones over the port",
 		URL:     "https://news.example/drones",
-		Matches: []events.MatchedTerm{{Term: "drone", Snippet: "Several drones were sighted."}},
+		Matches: []events.MatchedTerm{{Term: "drones", Snippet: "Several drones were sighted."}},
 	}, events.AlertEventType)
 	fmt.Println(s.Send(context.Background(), "dlv-1", ev))
 	// Output: <nil>
@@ -37,7 +37,7 @@ func ExampleAlertMessage() {
 	ev := events.NewAlertEvent(events.Alert{
 		Title:   "Drones over <the> port",
 		URL:     "https://news.example/drones",
-		Matches: []events.MatchedTerm{{Term: "drone", Snippet: "Several drones & a ship were sighted."}},
+		Matches: []events.MatchedTerm{{Term: "drones", Snippet: "Several drones & a ship were sighted."}},
 	}, events.AlertEventType)
 	msg := slack.AlertMessage(ev)
 	fmt.Println(msg.Blocks[0].Text.Text)

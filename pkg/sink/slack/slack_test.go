@@ -37,9 +37,9 @@ func testEvent(id, eventType string) events.CloudEvent {
 		Source:      "Example News",
 		PublishedAt: published,
 		Matches: []events.MatchedTerm{
-			{Term: "drone", Field: "text", Snippet: "Several drones were sighted near the port; officials said <no> threat & no damage."},
+			{Term: "drones", Field: "text", Snippet: "Several drones were sighted near the port; officials said <no> threat & no damage."},
 			{Term: "air defence", Field: "text", Snippet: "Air defence units were placed on alert overnight."},
-			{Term: "drone", Field: "title", Snippet: "Several drones were sighted near the port; officials said <no> threat & no damage."},
+			{Term: "drones", Field: "title", Snippet: "Several drones were sighted near the port; officials said <no> threat & no damage."},
 		},
 		Topics:    []string{"military", "critical-infrastructure"},
 		CreatedAt: published.Add(5 * time.Minute),

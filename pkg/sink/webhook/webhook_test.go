@@ -33,7 +33,7 @@ func testEvent(id string) events.CloudEvent {
 		Title:       "Drones sighted over <Baltic> & port",
 		Source:      "Example News",
 		PublishedAt: fixedNow.Add(-time.Hour),
-		Matches:     []events.MatchedTerm{{Term: "drone", Field: "text", Start: 10, End: 15, Snippet: "Several drones were sighted."}},
+		Matches:     []events.MatchedTerm{{Term: "drones", Field: "text", Start: 10, End: 15, Snippet: "Several drones were sighted."}},
 		Topics:      []string{"military"},
 		CreatedAt:   fixedNow,
 	}, events.AlertEventType)
