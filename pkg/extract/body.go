@@ -32,7 +32,7 @@ type body struct {
 
 // dropTags never hold article text.
 var dropTags = map[atom.Atom]bool{
-	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Script: true, atom.Style: true, atom.Template: true, atom.Rt: true, atom.Rp: true,
 	atom.Svg: true, atom.Math: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
 	atom.Canvas: true, atom.Button: true, atom.Select: true, atom.Input: true,
 	atom.Textarea: true, atom.Link: true, atom.Meta: true, atom.Head: true, atom.Audio: true,
@@ -161,7 +161,7 @@ func clean(n *html.Node) {
 		case html.CommentNode, html.DoctypeNode:
 			n.RemoveChild(c)
 		case html.ElementNode:
-			if dropTags[c.DataAtom] || isHidden(c) {
+			if dropTags[c.DataAtom] || isHidden(c) || c.DataAtom == atom.Noscript && !noscriptArticle(c) {
 				n.RemoveChild(c)
 			} else {
 				clean(c)
@@ -297,6 +297,9 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
 		return share < 0.6
+	}
+	if n.DataAtom != atom.Body && share < 0.6 && anyMatch(hiddenUIToken, tokens(n)) {
+		return true
 	}
 	switch n.DataAtom {
 	case atom.Article, atom.Main, atom.Body, atom.P, atom.A, atom.Li,
@@ -593,8 +596,8 @@ func (s *stats) markListed()      { s.listed = true }
 
 var debugRemovals = os.Getenv("NEWSWATCH_EXTRACT_DEBUG") != ""
 
-var proseLevels = envInt("NW_LEVELS", 5)
-var proseShare = float64(envInt("NW_SHARE", 70)) / 100
+var proseLevels = envInt("NW_LEVELS", 8)
+var proseShare = float64(envInt("NW_SHARE", 80)) / 100
 
 func envInt(k string, d int) int {
 	if v := os.Getenv(k); v != "" {
@@ -604,3 +607,16 @@ func envInt(k string, d int) int {
 	}
 	return d
 }
+var linkMax = float64(envInt("NW_LINK", 30)) / 100
+var linkLong = envInt("NW_LINKLONG", 150)
+
+// noscriptArticle reports whether a <noscript> holds the page's text, as
+// on blogs that render posts with JavaScript; most hold a tracking pixel or
+// an "enable JavaScript" line.
+func noscriptArticle(n *html.Node) bool {
+	t, _ := countText(textOf(n))
+	return t >= 200
+}
+
+// hiddenUIToken names dialogs and overlays, which can be <article>s too.
+var hiddenUIToken = regexp.MustCompile(`(?:^|[-_])(?:modal|dialog|logindialog|popup|login|registration|overlay|lightbox|offcanvas|off-canvas|drawer)(?:[-_]|$)`)

@@ -138,7 +138,7 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 			rule = &r
 		}
 	}
-	doc, err := html.Parse(bytes.NewReader(page))
+	doc, err := parse(page)
 	if err != nil {
 		if strings.Contains(err.Error(), "exceeds 512") {
 			return nil, fmt.Errorf("%w: %s: %v", ErrTooDeep, pageURL, err)
@@ -175,7 +175,7 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 		if n := utf8.RuneCountInString(text); n < fallbackMin || n < good/fallbackShare {
 			// Class-based removal may have taken the article with it; the
 			// page is parsed again because the first pass changed the tree.
-			if doc2, err := html.Parse(bytes.NewReader(page)); err == nil {
+			if doc2, err := parse(page); err == nil {
 				alt, _ := extractBody(doc2, nil, res.Title, true)
 				if utf8.RuneCountInString(alt) > n*3/2 {
 					text = alt
@@ -207,3 +207,9 @@ func hasElements(doc *html.Node) bool {
 
 var fallbackMin = envInt("NW_FBMIN", 250)
 var fallbackShare = envInt("NW_FBSHARE", 3)
+
+// parse reads the page as a browser without JavaScript would, so content
+// that blogs put in <noscript> is parsed as markup rather than raw text.
+func parse(page []byte) (*html.Node, error) {
+	return html.ParseWithOptions(bytes.NewReader(page), html.ParseOptionEnableScripting(false))
+}

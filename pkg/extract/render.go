@@ -161,7 +161,11 @@ func (r *renderer) drop(text string, link, links int) bool {
 			return true
 		}
 	}
-	if link*2 > n && !looksLikeURL(text) {
+	maxLink := linkMax
+	if n >= linkLong {
+		maxLink = 0.5
+	}
+	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
 		return true
 	}
 	runes := utf8.RuneCountInString(text)
