@@ -55,7 +55,7 @@ var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|
 
 // strongToken names blocks that are furniture however much prose they hold:
 // related-story lists with excerpts, author bios, disclaimers.
-var strongToken = regexp.MustCompile(`(?:^|[-_])(?:related|relatedposts|related-posts|recommended|recommendations|empfehlungen|newsletter|outbrain|taboola|popular|trending|most-read|mostread|more-stories|read-more|readmore|also-read|alsoread|author-box|authorbox|author-bio|saboxplugin|mini-bio|bio|license|licence|disclosure|disclaimer|affiliate|paywall|abowerbung|cta|nextstory|next-post|prev-post|post-navigation|nav-links|cookie|cookies|consent|gdpr|breadcrumbs?|pagination|sharing|share|social|socials|sharedaddy|shariff)(?:[-_]|$)`)
+var strongToken = regexp.MustCompile(`(?:^|[-_])(?:related|relatedposts|related-posts|teaser|teasers|teasertext|recommended|recommendations|empfehlungen|newsletter|outbrain|taboola|popular|trending|most-read|mostread|more-stories|read-more|readmore|also-read|alsoread|author-box|authorbox|author-bio|saboxplugin|mini-bio|bio|license|licence|disclosure|disclaimer|affiliate|paywall|abowerbung|cta|nextstory|next-post|prev-post|post-navigation|nav-links|cookie|cookies|consent|gdpr|breadcrumbs?|pagination|sharing|share|social|socials|sharedaddy|shariff)(?:[-_]|$)`)
 
 // commentToken is furniture that can outweigh the article itself.
 var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
@@ -296,9 +296,19 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
+		if n.DataAtom == atom.Aside && s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.2 && insideArticle(n) {
+			// Some CMSs wrap the story itself in <aside> inside <main>.
+			return false
+		}
 		return share < 0.6
 	}
 	if n.DataAtom != atom.Body && share < 0.6 && anyMatch(hiddenUIToken, tokens(n)) {
+		return true
+	}
+	if anyMatch(embedToken, tokens(n)) && share < 0.5 {
+		return true
+	}
+	if (n.DataAtom == atom.P || n.DataAtom == atom.Span || n.DataAtom == atom.Small) && anyMatch(paraFurnitureToken, tokens(n)) {
 		return true
 	}
 	switch n.DataAtom {
@@ -620,3 +630,10 @@ func noscriptArticle(n *html.Node) bool {
 
 // hiddenUIToken names dialogs and overlays, which can be <article>s too.
 var hiddenUIToken = regexp.MustCompile(`(?:^|[-_])(?:modal|dialog|logindialog|popup|login|registration|overlay|lightbox|offcanvas|off-canvas|drawer)(?:[-_]|$)`)
+
+// embedToken names embedded social posts, which quote someone else.
+var embedToken = regexp.MustCompile(`(?:^|[-_])(?:twitter-tweet|instagram-media|fb-post|tiktok-embed|oembed|social-embed|embed-social)(?:[-_]|$)`)
+
+// paraFurnitureToken names paragraphs that describe the article rather than
+// tell it: captions, credits, disclaimers, publication lines.
+var paraFurnitureToken = regexp.MustCompile(`(?:^|[-_])(?:caption|credit|credits|copyright|copyrights|disclaimer|disclosure|postmetadata|metadata|byline|dateline|imagedescription|image-description|bildunterschrift|bildquelle|toc-title|ez-toc-title|wp-caption-text)(?:[-_]|$)`)
