@@ -297,10 +297,13 @@ type scratch struct {
 	ehits     []ehit
 	masks     []uint64 // topic*spans + span -> features present
 	done      []uint64 // topic*spans + span -> features evaluated
-	actorFrom []int32  // per span: first index into actorHits
-	actorHits []int32  // home actor index of each actor occurrence, by span
+	terms     []spanTerm
+	termSpan  int32
+	actorFrom []int32 // per span: first index into actorHits
+	actorHits []int32 // home actor index of each actor occurrence, by span
 	seen      []int32
 	reps      []int32
+	spans     []int32
 	firings   []firing
 	order     []int32
 	scores    []float64
@@ -403,8 +406,9 @@ func (c *Classifier) evaluate(title, text string, sc *scratch) {
 		sc.actorFrom[span] = int32(len(sc.actorHits))
 	}
 
-	// Evaluate each feature once per sentence where it occurs.
+	// Evaluate each feature once per distinct term and sentence.
 	sc.firings = sc.firings[:0]
+	sc.termSpan, sc.terms = -1, sc.terms[:0]
 	for i := range sc.ehits {
 		e := &sc.ehits[i]
 		if e.dead {
@@ -475,13 +479,29 @@ func (c *Classifier) suppress(eh []ehit) {
 	}
 }
 
+// spanTerm is a term already fired by a feature in the current sentence.
+type spanTerm struct {
+	topic, feature int16
+	pattern        int32
+}
+
 // fire evaluates feature e (a term entry) in the sentence of occurrence i.
+// A feature fires once per distinct term per sentence.
 func (c *Classifier) fire(sc *scratch, e *entry, i, ns int) {
 	h := &sc.ehits[i]
+	if h.span != sc.termSpan {
+		sc.termSpan, sc.terms = h.span, sc.terms[:0]
+	}
 	k := int(e.topic)*ns + int(h.span)
 	bit := uint64(1) << uint(e.feature)
 	if sc.done[k]&bit != 0 {
-		return
+		key := spanTerm{e.topic, e.feature, h.pattern}
+		if slices.Contains(sc.terms, key) {
+			return
+		}
+		sc.terms = append(sc.terms, key)
+	} else {
+		sc.terms = append(sc.terms, spanTerm{e.topic, e.feature, h.pattern})
 	}
 	sc.done[k] |= bit
 	f := &c.topics[e.topic].features[e.feature]
@@ -627,30 +647,38 @@ func (c *Classifier) score(sc *scratch, ns int) {
 	})
 	// The first firing of each distinct term keeps termDecay^(terms before
 	// it); a term's repeats decay by repeatDecay on top.
-	sc.seen = sc.seen[:0] // pattern ids met in this feature, in order
-	reps := sc.reps[:0]   // firings per seen term so far
+	// A second term of a feature in a sentence already counted for it adds
+	// only repeatDecay of its weight: one sentence is one piece of evidence.
+	sc.seen = sc.seen[:0]     // pattern ids met in this feature, in order
+	reps := sc.reps[:0]       // firings per seen term so far
+	spansSeen := sc.spans[:0] // sentences already counted for this feature
 	for k, idx := range sc.order {
 		fr := &fs[idx]
 		if k == 0 || fs[sc.order[k-1]].topic != fr.topic || fs[sc.order[k-1]].feature != fr.feature {
-			sc.seen, reps = sc.seen[:0], reps[:0]
+			sc.seen, reps, spansSeen = sc.seen[:0], reps[:0], spansSeen[:0]
 		}
 		def := &c.topics[fr.topic].def
-		term := sc.ehits[fr.hit].pattern
-		ti := slices.Index(sc.seen, term)
-		if ti < 0 {
-			ti = len(sc.seen)
-			sc.seen = append(sc.seen, term)
-			reps = append(reps, 0)
+		if slices.Contains(spansSeen, fr.span) {
+			fr.contrib *= def.RepeatDecay
+		} else {
+			spansSeen = append(spansSeen, fr.span)
+			term := sc.ehits[fr.hit].pattern
+			ti := slices.Index(sc.seen, term)
+			if ti < 0 {
+				ti = len(sc.seen)
+				sc.seen = append(sc.seen, term)
+				reps = append(reps, 0)
+			}
+			fr.contrib *= math.Pow(def.TermDecay, float64(ti)) * math.Pow(def.RepeatDecay, float64(reps[ti]))
+			reps[ti]++
 		}
-		fr.contrib *= math.Pow(def.TermDecay, float64(ti)) * math.Pow(def.RepeatDecay, float64(reps[ti]))
-		reps[ti]++
 		if sc.textIdx[fr.span] >= int32(def.LeadSentences) {
 			sc.body[fr.topic] += fr.contrib
 		} else {
 			sc.scores[fr.topic] += fr.contrib
 		}
 	}
-	sc.reps = reps
+	sc.reps, sc.spans = reps, spansSeen
 	// Evidence beyond the lead saturates at body_cap: a long article
 	// reaches the threshold through its title, its lead or the density of
 	// its evidence, never through the sheer number of passing mentions.
