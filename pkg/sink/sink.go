@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,4 +264,65 @@ func Secret(value, file, env string) (string, error) {
 		return s, nil
 	}
 	return "", nil
+}
+
+// Scrub replaces every occurrence of the given secrets in err's message,
+// and in the cause of a *Error within it, with "[redacted]". Sinks call it
+// with their URL and its path: an injected client's own errors (a redirect
+// refusal, say) may quote the full URL, token and all. The chain is kept, so
+// errors.Is and errors.As still see the original causes.
+func Scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var ss []string
+	for _, s := range secrets {
+		// Very short strings would blank out ordinary words.
+		if len(s) >= 4 {
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) == 0 {
+		return err
+	}
+	// Longest first, so a full URL is replaced before its path.
+	slices.SortFunc(ss, func(a, b string) int { return len(b) - len(a) })
+	var se *Error
+	if errors.As(err, &se) && se.Err != nil {
+		se.Err = &scrubbed{msg: scrubString(se.Err.Error(), ss), err: se.Err}
+	}
+	return &scrubbed{msg: scrubString(err.Error(), ss), err: err}
+}
+
+func scrubString(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+	}
+	return s
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }
+
+// URLSecrets lists the parts of a sink URL that Scrub should hide: the URL
+// itself and its path and query, raw and escaped.
+func URLSecrets(raw string) []string {
+	out := []string{raw}
+	if u, err := url.Parse(raw); err == nil {
+		if len(u.Path) > 1 {
+			out = append(out, u.Path, u.EscapedPath())
+		}
+		if u.RawQuery != "" {
+			out = append(out, u.RawQuery)
+		}
+		if u.User != nil {
+			out = append(out, u.User.String())
+		}
+	}
+	return out
 }

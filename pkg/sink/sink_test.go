@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -396,4 +397,29 @@ func FuzzHighlight(f *testing.F) {
 			t.Fatalf("segments do not reassemble the snippet: %q", b.String())
 		}
 	})
+}
+
+func TestScrub(t *testing.T) {
+	const raw = "https://hooks.example/services/T1/B2/TOKEN?k=QUERYSECRET"
+	base := errors.New("post " + raw + ": refused; path /services/T1/B2/TOKEN; query k=QUERYSECRET")
+	inner := &Error{Reason: ReasonConnect, Retryable: true, Err: base}
+	got := Scrub(fmt.Errorf("webhook %q: %w", "w", inner), URLSecrets(raw)...)
+	var se *Error
+	if !errors.As(got, &se) || !errors.Is(got, base) {
+		t.Fatalf("Scrub broke the chain: %v", got)
+	}
+	for _, msg := range []string{got.Error(), se.Error()} {
+		for _, leak := range []string{"TOKEN", "QUERYSECRET", "/services/"} {
+			if strings.Contains(msg, leak) {
+				t.Errorf("%q still contains %q", msg, leak)
+			}
+		}
+	}
+	if Scrub(nil, raw) != nil {
+		t.Error("Scrub(nil) != nil")
+	}
+	plain := errors.New("abc")
+	if Scrub(plain, "ab", "") != plain {
+		t.Error("secrets shorter than 4 bytes should be ignored")
+	}
 }

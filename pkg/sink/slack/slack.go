@@ -51,6 +51,7 @@ type Config struct {
 type Slack struct {
 	name    string
 	url     string
+	hide    []string // parts of url that errors must not show
 	timeout time.Duration
 	client  *http.Client
 }
@@ -87,7 +88,7 @@ func New(cfg Config, opts ...Option) (*Slack, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: sink %q: timeout must not be negative", ErrConfig, cfg.Name)
 	}
-	s := &Slack{name: cfg.Name, url: raw, timeout: cfg.Timeout, client: o.client}
+	s := &Slack{name: cfg.Name, url: raw, hide: sink.URLSecrets(raw), timeout: cfg.Timeout, client: o.client}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -158,6 +159,7 @@ func (s *Slack) post(ctx context.Context, body []byte) error {
 		}
 	}
 	if err := sink.Classify(resp, err); err != nil {
+		err = sink.Scrub(err, s.hide...)
 		if code != "" {
 			return fmt.Errorf("slack %q: %s: %w", s.name, code, err)
 		}

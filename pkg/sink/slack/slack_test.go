@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -312,6 +313,40 @@ func TestUnreachableDoesNotLeakToken(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "XXXXXXXX") || strings.Contains(err.Error(), "T0000") {
 		t.Errorf("error leaks the webhook token: %v", err)
+	}
+}
+
+// A guarded client refuses redirects with an error that quotes the URL it
+// was redirected from; the token must still not reach the error.
+func TestClientErrorQuotingURLDoesNotLeakToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		http.Redirect(w, r, r.URL.Path+"x", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	errLoop := errors.New("too many redirects")
+	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		return fmt.Errorf("%w: %d from %s", errLoop, len(via), via[0].URL)
+	}}
+	s, err := New(Config{Name: "ops-slack", URL: srv.URL + tokenPath}, WithClient(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(context.Background(), "dlv", testEvent("a1", events.AlertEventType))
+	if !errors.Is(err, errLoop) {
+		t.Fatalf("Send = %v, want the client's error in the chain", err)
+	}
+	var se *sink.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("Send = %v, want *sink.Error", err)
+	}
+	for _, msg := range []string{err.Error(), se.Error()} {
+		if strings.Contains(msg, "XXXXXXXX") || strings.Contains(msg, "T0000") {
+			t.Errorf("error leaks the webhook token: %s", msg)
+		}
+		if !strings.Contains(msg, "[redacted]") {
+			t.Errorf("error %q does not show where it redacted", msg)
+		}
 	}
 }
 

@@ -88,6 +88,7 @@ type Config struct {
 type Webhook struct {
 	name    string
 	url     string
+	hide    []string // parts of url that errors must not show
 	keys    [][]byte
 	timeout time.Duration
 	client  *http.Client
@@ -131,7 +132,7 @@ func New(cfg Config, opts ...Option) (*Webhook, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: sink %q: timeout must not be negative", ErrConfig, cfg.Name)
 	}
-	w := &Webhook{name: cfg.Name, url: cfg.URL, timeout: cfg.Timeout, client: o.client, now: o.now, ua: o.ua}
+	w := &Webhook{name: cfg.Name, url: cfg.URL, hide: sink.URLSecrets(cfg.URL), timeout: cfg.Timeout, client: o.client, now: o.now, ua: o.ua}
 	if w.timeout == 0 {
 		w.timeout = DefaultTimeout
 	}
@@ -208,7 +209,7 @@ func (w *Webhook) post(ctx context.Context, deliveryID, contentType string, body
 		resp.Body.Close()
 	}
 	if err := sink.Classify(resp, err); err != nil {
-		return fmt.Errorf("webhook %q: %w", w.name, err)
+		return fmt.Errorf("webhook %q: %w", w.name, sink.Scrub(err, w.hide...))
 	}
 	return nil
 }
