@@ -2,10 +2,19 @@ package entities
 
 // automaton is an Aho-Corasick machine compiled to a dense DFA over byte
 // classes. Every pattern byte gets a class (ASCII letters share one class per
-// letter regardless of case), every other byte is class 0, and the table has
-// one row of nclass transitions per state. A transition stores the target
-// state's row offset, with the top bit set when the target reports matches,
-// so the scanning loop is one load, one mask and one branch per byte.
+// letter regardless of case), other bytes fall in one of two spare classes
+// (word or not), and the table has one row of nclass transitions per state.
+// A transition stores the target state's row offset, with the top bit set
+// when the target reports matches, so the scanning loop is one load, one
+// mask and one branch per byte.
+//
+// The machine is anchored at word starts: a name that begins with a letter
+// or digit can only match where the byte before is not an ASCII letter or
+// digit, which the final boundary check would demand anyway. Inside a word
+// that no name starts, the machine sits in one dead state until the next
+// non-word byte, instead of tracking every suffix of every word through the
+// table. That keeps the working set to a few rows and is what keeps 10,000
+// names fast.
 type automaton struct {
 	class  [256]uint8
 	nclass uint32
@@ -15,7 +24,6 @@ type automaton struct {
 	// its dictionary suffixes.
 	outStart []int32
 	outPat   []int32
-	patLen   []int32
 }
 
 const hasOutput = 1 << 31
@@ -27,6 +35,10 @@ func lowerASCII(b byte) byte {
 	return b
 }
 
+func isASCIIWord(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+
 // buildAutomaton compiles the folded patterns; pattern i is keys[i].
 func buildAutomaton(keys []string) *automaton {
 	a := &automaton{}
@@ -36,17 +48,25 @@ func buildAutomaton(keys []string) *automaton {
 			used[lowerASCII(k[i])] = true
 		}
 	}
-	n := uint32(1) // class 0: bytes in no pattern
+	// Class 0: bytes in no pattern that are not word bytes; class 1: word
+	// bytes in no pattern. Word-ness of a class decides the dead state.
+	const otherClass, otherWordClass = 0, 1
+	n := uint32(2)
+	classWord := []bool{false, true}
 	for b := 0; b < 256; b++ {
-		if used[b] {
+		switch {
+		case used[b]:
+			if n > 255 {
+				panic("entities: more than 253 distinct pattern bytes")
+			}
 			a.class[b] = uint8(n)
+			classWord = append(classWord, isASCIIWord(byte(b)))
 			n++
+		case isASCIIWord(byte(b)):
+			a.class[b] = otherWordClass
+		default:
+			a.class[b] = otherClass
 		}
-	}
-	if n > 256 {
-		// Every byte value occurs: fold the rarest into class 0 is not
-		// possible without losing matches, so give up on compression.
-		panic("entities: more than 255 distinct pattern bytes")
 	}
 	for b := 'A'; b <= 'Z'; b++ {
 		a.class[b] = a.class[b+'a'-'A']
@@ -59,7 +79,6 @@ func buildAutomaton(keys []string) *automaton {
 		out  []int32
 	}
 	nodes := []node{{next: map[uint8]int32{}}}
-	a.patLen = make([]int32, len(keys))
 	for pi, k := range keys {
 		s := int32(0)
 		for i := 0; i < len(k); i++ {
@@ -73,41 +92,58 @@ func buildAutomaton(keys []string) *automaton {
 			s = t
 		}
 		nodes[s].out = append(nodes[s].out, int32(pi))
-		a.patLen[pi] = int32(len(k))
 	}
 
-	// Breadth-first failure links, filling the dense table as we go: a
-	// missing transition of s is the transition of fail(s).
-	ns := len(nodes)
-	fail := make([]int32, ns)
+	// The dead state follows the trie nodes. Failure links are computed
+	// breadth-first as usual, except that only suffixes starting after a
+	// non-word byte count; a missing transition of s is the transition of
+	// fail(s).
+	dead := int32(len(nodes))
+	ns := len(nodes) + 1
 	dense := make([]int32, ns*int(n))
+	row := func(s int32) []int32 { return dense[int(s)*int(n) : (int(s)+1)*int(n)] }
+	fail := make([]int32, ns)
 	outs := make([][]int32, ns)
 	queue := make([]int32, 0, ns)
+	root, deadRow := row(0), row(dead)
 	for c := uint32(0); c < n; c++ {
 		if t, ok := nodes[0].next[uint8(c)]; ok {
-			dense[c] = t
-			fail[t] = 0
+			root[c] = t
+			if classWord[c] {
+				fail[t] = dead
+			}
 			queue = append(queue, t)
+		} else if classWord[c] {
+			root[c] = dead
+		}
+	}
+	for c := uint32(0); c < n; c++ {
+		if classWord[c] {
+			deadRow[c] = dead
+		} else {
+			deadRow[c] = root[c]
 		}
 	}
 	outs[0] = nodes[0].out
 	for qi := 0; qi < len(queue); qi++ {
 		s := queue[qi]
 		outs[s] = append(append([]int32(nil), nodes[s].out...), outs[fail[s]]...)
+		rs, rf := row(s), row(fail[s])
 		for c := uint32(0); c < n; c++ {
 			if t, ok := nodes[s].next[uint8(c)]; ok {
-				dense[int(s)*int(n)+int(c)] = t
-				fail[t] = dense[int(fail[s])*int(n)+int(c)]
+				rs[c] = t
+				fail[t] = rf[c]
 				queue = append(queue, t)
 			} else {
-				dense[int(s)*int(n)+int(c)] = dense[int(fail[s])*int(n)+int(c)]
+				rs[c] = rf[c]
 			}
 		}
 	}
 
-	// Renumber states breadth-first: the root and shallow states, where the
-	// scan spends nearly all its time, then share a few cache lines.
-	order := append([]int32{0}, queue...)
+	// Renumber states breadth-first: the root, the dead state and shallow
+	// states, where the scan spends nearly all its time, then share a few
+	// cache lines.
+	order := append([]int32{0, dead}, queue...)
 	rank := make([]uint32, ns)
 	for r, s := range order {
 		rank[s] = uint32(r)
@@ -115,8 +151,7 @@ func buildAutomaton(keys []string) *automaton {
 	a.trans = make([]uint32, len(dense))
 	a.outStart = make([]int32, ns+1)
 	for r, s := range order {
-		for c := 0; c < int(n); c++ {
-			t := dense[int(s)*int(n)+c]
+		for c, t := range row(s) {
 			v := rank[t] * n
 			if len(outs[t]) > 0 {
 				v |= hasOutput

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -133,12 +134,44 @@ func Normalize(s string, opts ...Option) Text {
 	if first == len(s) {
 		return Text{norm: s, orig: s}
 	}
-	n := &normalizer{cfg: c, orig: s}
+	n := &normalizer{cfg: c, orig: s, plain: plainTable(c)}
 	n.out = make([]byte, 0, len(s)+len(s)/8)
 	n.out = append(n.out, s[:first]...)
 	n.lastSpace = first > 0 && s[first-1] == ' '
 	n.run(first)
-	return Text{norm: string(n.out), orig: s, segs: n.segs}
+	// n.out is never written again, so the string can share its memory.
+	return Text{norm: unsafe.String(unsafe.SliceData(n.out), len(n.out)), orig: s, segs: n.segs}
+}
+
+// plainTables[foldCase][collapseSpace] marks the ASCII bytes that are copied
+// unchanged (a space only when it does not follow another, checked apart).
+var plainTables = func() (t [2][2][256]bool) {
+	for fold := range 2 {
+		for collapse := range 2 {
+			for b := range 256 {
+				switch asciiKind[b] {
+				case kindPlain, kindSpace:
+					t[fold][collapse][b] = true
+				case kindUpper:
+					t[fold][collapse][b] = fold == 0
+				case kindCtlSpace:
+					t[fold][collapse][b] = collapse == 0
+				}
+			}
+		}
+	}
+	return t
+}()
+
+func plainTable(c config) *[256]bool {
+	f, k := 0, 0
+	if c.foldCase {
+		f = 1
+	}
+	if c.collapseSpace {
+		k = 1
+	}
+	return &plainTables[f][k]
 }
 
 // firstChange returns the offset of the first byte that may change, or
@@ -176,6 +209,7 @@ func firstChange(s string, c *config) int {
 
 type normalizer struct {
 	cfg       config
+	plain     *[256]bool
 	orig      string
 	out       []byte
 	segs      []segment
@@ -189,7 +223,16 @@ func (n *normalizer) run(i int) {
 		// Copy plain ASCII in bulk; the byte before a multi-byte rune is
 		// left to the NFKC path because a combining mark may follow it.
 		j := i
-		for j < len(s) && asciiKind[s[j]] == kindPlain {
+		space := n.lastSpace
+		for j < len(s) && n.plain[s[j]] {
+			if s[j] == ' ' {
+				if space && n.cfg.collapseSpace {
+					break
+				}
+				space = true
+			} else {
+				space = false
+			}
 			j++
 		}
 		if j < len(s) && s[j] >= utf8.RuneSelf && j > i && !isQuick(s, j) {
@@ -197,7 +240,7 @@ func (n *normalizer) run(i int) {
 		}
 		if j > i {
 			n.out = append(n.out, s[i:j]...)
-			n.lastSpace = false
+			n.lastSpace = s[j-1] == ' '
 			i = j
 			continue
 		}

@@ -170,6 +170,23 @@ func reference(s string) string {
 	return b.String()
 }
 
+func collapseReference(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func FuzzNormalize(f *testing.F) {
 	seed, _ := os.ReadFile("../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt")
 	for _, s := range []string{"", "India\u2019s", "Sa\u0301o", "\ufb01", "a\u00ad\u00adb", "x\n\n y", "\uff2d\uff31\uff0d\uff19\uff22", string(seed[:600])} {
@@ -184,6 +201,11 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("Normalize(%q) = %q, reference %q", s, txt.String(), want)
 		}
 		checkMap(t, txt)
+		collapsed := Normalize(s, CollapseSpace)
+		if want := collapseReference(reference(s)); collapsed.String() != want {
+			t.Fatalf("Normalize(%q, CollapseSpace) = %q, reference %q", s, collapsed.String(), want)
+		}
+		checkMap(t, collapsed)
 		checkMap(t, Normalize(s, FoldCase, CollapseSpace))
 	})
 }
