@@ -10,12 +10,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 // demoWatches are the watches the demo runs: the ones of the examples.
@@ -90,13 +91,20 @@ func runDemo(ctx context.Context, args []string, io IO) int {
 	fmt.Fprintf(io.Stdout, "watches: mq-9b = %s, quad = %s; waiting for alerts on alerts.> (Ctrl-C to stop)\n\n",
 		demoWatches[0].Query, demoWatches[1].Query)
 
-	got := make(chan *nats.Msg, 64)
-	sub, err := a.Conn().ChanSubscribe("alerts.>", got)
+	// Read the ALERTS stream from its start, so no alert published before
+	// this line is missed.
+	cons, err := a.JetStream().OrderedConsumer(ctx, topology.StreamAlerts, jetstream.OrderedConsumerConfig{})
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "newswatch demo: subscribing to alerts.>: %v\n", err)
+		fmt.Fprintf(io.Stderr, "newswatch demo: reading %s: %v\n", topology.StreamAlerts, err)
 		return 1
 	}
-	defer sub.Unsubscribe()
+	got := make(chan jetstream.Msg, 64)
+	cc, err := cons.Consume(func(m jetstream.Msg) { got <- m })
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch demo: reading %s: %v\n", topology.StreamAlerts, err)
+		return 1
+	}
+	defer cc.Stop()
 	n := 0
 	for {
 		select {
@@ -108,7 +116,7 @@ func runDemo(ctx context.Context, args []string, io IO) int {
 			return 0
 		case m := <-got:
 			n++
-			printAlert(io, m)
+			printAlert(io, m.Subject(), m.Data())
 			if *maxAlerts > 0 && n >= *maxAlerts {
 				return 0
 			}
@@ -116,14 +124,14 @@ func runDemo(ctx context.Context, args []string, io IO) int {
 	}
 }
 
-func printAlert(io IO, m *nats.Msg) {
+func printAlert(io IO, subject string, data []byte) {
 	var ev events.CloudEvent
-	if err := json.Unmarshal(m.Data, &ev); err != nil {
-		fmt.Fprintf(io.Stdout, "%s: %s\n", m.Subject, m.Data)
+	if err := json.Unmarshal(data, &ev); err != nil {
+		fmt.Fprintf(io.Stdout, "%s: %s\n", subject, data)
 		return
 	}
 	a := ev.Data
-	fmt.Fprintf(io.Stdout, "ALERT %s  watch=%s  story=%s\n  %s\n  %s (%s)\n", m.Subject, a.WatchID, a.StoryID, a.Title, a.URL, a.Source)
+	fmt.Fprintf(io.Stdout, "ALERT %s  watch=%s  story=%s\n  %s\n  %s (%s)\n", subject, a.WatchID, a.StoryID, a.Title, a.URL, a.Source)
 	if len(a.Topics) > 0 {
 		fmt.Fprintf(io.Stdout, "  topics: %v\n", a.Topics)
 	}

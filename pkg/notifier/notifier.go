@@ -105,6 +105,7 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 		Lang:   a.Article.Language,
 		Topics: map[string]float64{},
 	}
+	doc.Prepare() // normalise once for every watch
 	topicNames := make([]string, 0, len(a.Topics))
 	for _, t := range a.Topics {
 		doc.Topics[t.Name] = t.Score
