@@ -24,8 +24,7 @@ const (
 	runbookURLBase = "https://github.com/newswatch/newswatch/blob/main/docs/runbook.md#"
 )
 
-// knownMetrics is the metrics contract of the workers (docs/deploy.md,
-// "Metrics"). A rule or panel that names anything else is a typo or a
+// knownMetrics is the metrics contract of the workers (docs/metrics.md). A rule or panel that names anything else is a typo or a
 // metric that does not exist yet.
 var knownMetrics = map[string]bool{
 	"newswatch_fetcher_polls_total":                  false,
@@ -44,6 +43,7 @@ var knownMetrics = map[string]bool{
 	"newswatch_analyzer_analysis_duration_seconds":   true,
 	"newswatch_analyzer_undecodable_messages_total":  false,
 	"newswatch_notifier_alerts_total":                false,
+	"newswatch_notifier_undecodable_messages_total":  false,
 	"newswatch_notifier_duplicates_suppressed_total": false,
 	"newswatch_notifier_silenced_total":              false,
 	"newswatch_notifier_rate_limited_total":          false,
