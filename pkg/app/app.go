@@ -25,7 +25,6 @@ import (
 	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/embedded"
 	"github.com/newswatch/newswatch/pkg/entities"
-	"github.com/newswatch/newswatch/pkg/extract"
 	"github.com/newswatch/newswatch/pkg/fetcher"
 	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/natsconn"
@@ -174,25 +173,6 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 	logger.Info("newswatch started", "components", components, "http_listen", status.Addr())
 	ok = true
 	return a, nil
-}
-
-func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*fetcher.Fetcher, error) {
-	seen, err := topo.KV(ctx, topology.BucketSeen, a.cfg.Fetcher.SeenTTL, 1)
-	if err != nil {
-		return nil, err
-	}
-	state, err := topo.KV(ctx, topology.BucketFeedState, 0, 1)
-	if err != nil {
-		return nil, err
-	}
-	client := httpguard.New(
-		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
-		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
-		httpguard.WithMaxBodyBytes(a.cfg.Fetcher.MaxBodyBytes),
-		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
-	)
-	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
-		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger)), nil
 }
 
 // Gazetteer builds the entity gazetteer: the built-in entries plus those of
