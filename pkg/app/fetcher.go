@@ -30,4 +30,3 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
 		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger)), nil
 }
-
