@@ -71,9 +71,11 @@ type received struct {
 	data   []byte
 	tls    bool
 	authed string
+	mech   string
 }
 
 type testServer struct {
+	mechs   []string // AUTH mechanisms offered; PLAIN when empty
 	addr    string
 	roots   *x509.CertPool
 	mu      sync.Mutex
@@ -87,11 +89,21 @@ type session struct {
 	from   string
 	to     []string
 	authed string
+	mech   string
 }
 
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *session) AuthMechanisms() []string {
+	if len(s.srv.mechs) > 0 {
+		return s.srv.mechs
+	}
+	return []string{sasl.Plain}
+}
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	s.mech = mech
+	if mech == sasl.Login {
+		return &loginServer{s: s}, nil
+	}
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != testUser || password != testPassword {
 			return smtp.ErrAuthFailed
@@ -99,6 +111,29 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 		s.authed = username
 		return nil
 	}), nil
+}
+
+// loginServer is the server side of AUTH LOGIN, which go-sasl lacks.
+type loginServer struct {
+	s        *session
+	step     int
+	username string
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	l.step++
+	switch l.step {
+	case 1:
+		return []byte("Username:"), false, nil
+	case 2:
+		l.username = string(response)
+		return []byte("Password:"), false, nil
+	}
+	if l.username != testUser || string(response) != testPassword {
+		return nil, false, smtp.ErrAuthFailed
+	}
+	l.s.authed = l.username
+	return nil, true, nil
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -126,7 +161,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := s.conn.TLSConnectionState()
-	s.srv.msgs = append(s.srv.msgs, received{from: s.from, to: s.to, data: b, tls: isTLS, authed: s.authed})
+	s.srv.msgs = append(s.srv.msgs, received{from: s.from, to: s.to, data: b, tls: isTLS, authed: s.authed, mech: s.mech})
 	return nil
 }
 
@@ -302,6 +337,48 @@ func TestSendOverSTARTTLSWithAuth(t *testing.T) {
 		if !strings.Contains(ps["text/html"], want) {
 			t.Errorf("HTML part lacks %q:\n%s", want, ps["text/html"])
 		}
+	}
+}
+
+func TestAuthMechanisms(t *testing.T) {
+	tests := []struct {
+		name     string
+		mechs    []string
+		password string
+		reason   string // empty: delivered
+		used     string
+	}{
+		{name: "LOGIN when PLAIN is not offered", mechs: []string{sasl.Login}, password: testPassword, used: sasl.Login},
+		{name: "LOGIN with a wrong password", mechs: []string{sasl.Login}, password: "wrong-password-123", reason: sink.ReasonAuth},
+		{name: "PLAIN preferred", mechs: []string{sasl.Login, sasl.Plain}, password: testPassword, used: sasl.Plain},
+		{name: "nothing usable", mechs: []string{"CRAM-MD5"}, password: testPassword, reason: sink.ReasonAuth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startServer(t, true, true)
+			ts.mechs = tt.mechs
+			e, err := New(ts.config(func(c *Config) { c.Password = tt.password }), WithRootCAs(ts.roots))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = e.Send(context.Background(), "dlv", testEvent("a1", events.AlertEventType))
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msgs := ts.messages(); len(msgs) != 1 || msgs[0].authed != testUser || msgs[0].mech != tt.used {
+					t.Fatalf("messages = %+v, want one authenticated with %s", msgs, tt.used)
+				}
+				return
+			}
+			var se *sink.Error
+			if !errors.As(err, &se) || se.Reason != tt.reason || se.Retryable {
+				t.Fatalf("Send = %v, want permanent %q", err, tt.reason)
+			}
+			if strings.Contains(err.Error(), tt.password) {
+				t.Errorf("error leaks the password: %v", err)
+			}
+		})
 	}
 }
 
