@@ -52,8 +52,8 @@ func (t Text) String() string { return t.norm }
 // Original returns the text Normalize was given.
 func (t Text) Original() string { return t.orig }
 
-// Identity reports whether normalisation changed nothing, in which case
-// offsets are the same in both texts.
+// Identity reports whether every offset is the same in both texts (ASCII
+// case folding and newlines turned into spaces keep offsets).
 func (t Text) Identity() bool { return len(t.segs) == 0 }
 
 // Start maps a normalised offset at which something starts to the original
@@ -310,7 +310,11 @@ func (n *normalizer) run(i int) {
 func (n *normalizer) replace(a, b int, c byte) {
 	x := len(n.out)
 	n.out = append(n.out, c)
-	n.addSeg(x, x+1, a, b)
+	// A byte for a byte (case folding, a newline made a space) leaves the
+	// offsets as they were and needs no segment.
+	if b-a != 1 {
+		n.addSeg(x, x+1, a, b)
+	}
 }
 
 func (n *normalizer) drop(a, b int) {

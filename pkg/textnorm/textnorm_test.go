@@ -118,6 +118,9 @@ func TestASCIINotCopied(t *testing.T) {
 	if !txt.Identity() || txt.String() != s {
 		t.Fatal("ASCII text was rewritten")
 	}
+	if folded := Normalize(s, FoldCase); !folded.Identity() || folded.String() != strings.ToLower(s) {
+		t.Fatal("ASCII case folding should keep offsets")
+	}
 	if n := testing.AllocsPerRun(10, func() { Normalize(s) }); n != 0 {
 		t.Fatalf("Normalize of ASCII text allocated %v times", n)
 	}
