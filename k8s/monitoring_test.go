@@ -24,8 +24,9 @@ const (
 	runbookURLBase = "https://github.com/newswatch/newswatch/blob/main/docs/runbook.md#"
 )
 
-// knownMetrics is the metrics contract of the workers (docs/metrics.md). A rule or panel that names anything else is a typo or a
-// metric that does not exist yet.
+// knownMetrics is the metrics contract of the workers (docs/metrics.md and
+// the lead's list in issue 6). A rule or panel that names anything else is a
+// typo or a metric that does not exist yet.
 var knownMetrics = map[string]bool{
 	"newswatch_fetcher_polls_total":                  false,
 	"newswatch_fetcher_poll_duration_seconds":        true,
