@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"unicode"
@@ -18,9 +16,9 @@ type stats struct {
 	text, link, commas, paras int
 	// good is the text of the subtree's paragraphs that read like prose:
 	// long enough and with few links.
-	good int
-	score                     float64
-	scored, listed            bool
+	good           int
+	score          float64
+	scored, listed bool
 }
 
 // body holds the per-node figures of one extraction.
@@ -272,9 +270,6 @@ func (b *body) removeBoilerplate(n *html.Node, total int) {
 		next := c.NextSibling
 		if c.Type == html.ElementNode {
 			if b.isBoilerplate(c, total) {
-				if debugRemovals {
-					fmt.Fprintf(os.Stderr, "remove <%s %v> text=%d\n", c.Data, c.Attr, b.st[c].text)
-				}
 				b.detach(c)
 			} else {
 				b.removeBoilerplate(c, total)
@@ -501,9 +496,6 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 		top = p
 	}
 
-	if debugRemovals {
-		fmt.Fprintf(os.Stderr, "top <%s %v> score=%.1f text=%d\n", top.Data, top.Attr, topScore, b.st[top].text)
-	}
 	parent := top.Parent
 	if parent == nil || top == root {
 		return []*html.Node{top}
@@ -604,21 +596,19 @@ var sentenceEnd = regexp.MustCompile(`[.!?。！？]\s*$|[.!?。！？]\s`)
 func (s *stats) scoredList() bool { return s.listed }
 func (s *stats) markListed()      { s.listed = true }
 
-var debugRemovals = os.Getenv("NEWSWATCH_EXTRACT_DEBUG") != ""
-
-var proseLevels = envInt("NW_LEVELS", 8)
-var proseShare = float64(envInt("NW_SHARE", 80)) / 100
-
-func envInt(k string, d int) int {
-	if v := os.Getenv(k); v != "" {
-		var n int
-		fmt.Sscan(v, &n)
-		return n
-	}
-	return d
-}
-var linkMax = float64(envInt("NW_LINK", 30)) / 100
-var linkLong = envInt("NW_LINKLONG", 150)
+// Tuning on the trafilatura evaluation corpus (see TestCorpus).
+const (
+	// proseLevels is how many ancestors of the top candidate are searched
+	// for sibling prose.
+	proseLevels = 8
+	// proseShare is the share of a sibling's text that must be prose.
+	proseShare = 0.8
+	// linkMax is the link density above which a short block is a link
+	// list; long blocks may reach linkMaxLong.
+	linkMax, linkMaxLong = 0.3, 0.5
+	// linkLong is the length from which a block counts as long.
+	linkLong = 150
+)
 
 // noscriptArticle reports whether a <noscript> holds the page's text, as
 // on blogs that render posts with JavaScript; most hold a tracking pixel or

@@ -205,8 +205,14 @@ func hasElements(doc *html.Node) bool {
 	return false
 }
 
-var fallbackMin = envInt("NW_FBMIN", 250)
-var fallbackShare = envInt("NW_FBSHARE", 3)
+const (
+	// fallbackMin is the body length (runes) under which the lenient pass
+	// is tried.
+	fallbackMin = 250
+	// fallbackShare: the lenient pass is also tried when the result holds
+	// less than 1/fallbackShare of the page's prose.
+	fallbackShare = 3
+)
 
 // parse reads the page as a browser without JavaScript would, so content
 // that blogs put in <noscript> is parsed as markup rather than raw text.

@@ -163,7 +163,7 @@ func (r *renderer) drop(text string, link, links int) bool {
 	}
 	maxLink := linkMax
 	if n >= linkLong {
-		maxLink = 0.5
+		maxLink = linkMaxLong
 	}
 	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
 		return true
