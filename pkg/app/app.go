@@ -29,6 +29,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/natsconn"
 	"github.com/newswatch/newswatch/pkg/notifier"
+	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/statusserver"
 	"github.com/newswatch/newswatch/pkg/story"
 	"github.com/newswatch/newswatch/pkg/topics"
@@ -254,7 +255,11 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 			return nil, err
 		}
 	}
-	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger)
+	skv, err := topo.KV(ctx, topology.BucketSilences, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger, notifier.WithSilences(silences.New(skv)))
 	a.follow = func(ctx context.Context) error {
 		return store.Follow(ctx, a.logger, func(ws []config.Watch) {
 			compiled := notifier.CompileValid(ws, gz.Aliases, a.logger)

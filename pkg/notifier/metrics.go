@@ -11,6 +11,7 @@ type Metrics struct {
 	DuplicatesSuppressed prometheus.Counter
 	Latency              prometheus.Histogram
 	Undecodable          prometheus.Counter
+	Silenced             prometheus.Counter
 }
 
 // NewMetrics registers the notifier's metrics with reg.
@@ -29,6 +30,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name:    "newswatch_notifier_alert_latency_seconds",
 			Help:    "Time from the article's fetch to its alert's publication.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}),
+		Silenced: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_notifier_silenced_total",
+			Help: "Matches not alerted because a silence muted the watch or the story.",
 		}),
 		Undecodable: f.NewCounter(prometheus.CounterOpts{
 			Name: "newswatch_notifier_undecodable_messages_total",

@@ -19,6 +19,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -59,20 +60,41 @@ func CompileValid(ws []config.Watch, aliases func(string) []string, logger *slog
 	return out
 }
 
+// Silencer tells whether alerts of a watch on a story are muted;
+// *silences.Store implements it.
+type Silencer interface {
+	Silenced(ctx context.Context, watch, story string) (silences.Silence, bool, error)
+}
+
+var _ Silencer = (*silences.Store)(nil)
+
+// Option configures a Notifier.
+type Option func(*Notifier)
+
+// WithSilences mutes watches and stories that have an active silence.
+func WithSilences(s Silencer) Option { return func(n *Notifier) { n.silences = s } }
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(n *Notifier) { n.now = now } }
+
 // Notifier turns analyzed articles into alerts.
 type Notifier struct {
-	js      jetstream.JetStream
-	alerted jetstream.KeyValue
-	watches atomic.Pointer[[]Watch]
-	metrics *Metrics
-	logger  *slog.Logger
-	now     func() time.Time
+	js       jetstream.JetStream
+	silences Silencer
+	alerted  jetstream.KeyValue
+	watches  atomic.Pointer[[]Watch]
+	metrics  *Metrics
+	logger   *slog.Logger
+	now      func() time.Time
 }
 
 // New returns a notifier publishing through js and recording alerts in
 // alerted (the topology.BucketAlerted bucket).
-func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches []Watch, m *Metrics, logger *slog.Logger) *Notifier {
+func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches []Watch, m *Metrics, logger *slog.Logger, opts ...Option) *Notifier {
 	n := &Notifier{js: js, alerted: alerted, metrics: m, logger: logger.With("component", "notifier"), now: time.Now}
+	for _, o := range opts {
+		o(n)
+	}
 	n.SetWatches(watches)
 	return n
 }
@@ -86,9 +108,13 @@ type record struct {
 	WatchID   string    `json:"watch_id"`
 	StoryID   string    `json:"story_id"`
 	Articles  []string  `json:"article_ids"`
+	Versions  []string  `json:"versions"` // <article id>-r<revision> seen
 	Sources   []string  `json:"sources"`
 	CreatedAt time.Time `json:"created_at"`
+	UpdateID  string    `json:"update_id,omitempty"` // the update alert, once sent
 }
+
+func version(a events.Article) string { return fmt.Sprintf("%s-r%d", a.ID, a.Revision) }
 
 func recordKey(watchID, storyID string) string { return watchID + "." + storyID }
 
@@ -120,6 +146,17 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 		if !ok {
 			continue
 		}
+		if n.silences != nil {
+			sl, muted, err := n.silences.Silenced(ctx, w.ID, a.StoryID)
+			if err != nil {
+				return published, err
+			}
+			if muted {
+				n.metrics.Silenced.Inc()
+				n.logger.Debug("match silenced", "watch_id", w.ID, "story_id", a.StoryID, "silence", sl.String())
+				continue
+			}
+		}
 		alert, err := n.alertOnce(ctx, w, a, spans, topicNames)
 		if err != nil {
 			return published, err
@@ -137,13 +174,32 @@ func (n *Notifier) alertOnce(ctx context.Context, w Watch, a events.AnalyzedArti
 	switch {
 	case err == nil:
 		n.metrics.DuplicatesSuppressed.Inc()
-		return nil, n.addSource(ctx, entry, a)
+		return n.addSource(ctx, w, entry, a, spans, topics)
 	case !errors.Is(err, jetstream.ErrKeyNotFound):
 		return nil, fmt.Errorf("notifier: reading %s/%s: %w", topology.BucketAlerted, key, err)
 	}
+	alert := n.newAlert(AlertID(w.ID, a.StoryID), w, a, spans, topics)
+	if err := n.publish(ctx, alert, events.AlertEventType); err != nil {
+		return nil, err
+	}
+	rec, _ := json.Marshal(record{
+		AlertID: alert.AlertID, WatchID: w.ID, StoryID: a.StoryID, Articles: []string{a.Article.ID},
+		Versions: []string{version(a.Article)}, Sources: []string{a.Article.Source}, CreatedAt: alert.CreatedAt,
+	})
+	if _, err := n.alerted.Create(ctx, key, rec); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("notifier: recording %s/%s: %w", topology.BucketAlerted, key, err)
+	}
+	if !a.Article.FetchedAt.IsZero() {
+		n.metrics.Latency.Observe(n.now().Sub(a.Article.FetchedAt).Seconds())
+	}
+	n.logger.Info("alert published", "watch_id", w.ID, "alert_id", alert.AlertID, "article_id", a.Article.ID, "story_id", a.StoryID)
+	return &alert, nil
+}
+
+func (n *Notifier) newAlert(id string, w Watch, a events.AnalyzedArticle, spans []query.Span, topics []string) events.Alert {
 	alert := events.Alert{
 		Schema:      events.AlertSchema,
-		AlertID:     AlertID(w.ID, a.StoryID),
+		AlertID:     id,
 		WatchID:     w.ID,
 		Query:       w.Query,
 		StoryID:     a.StoryID,
@@ -158,51 +214,61 @@ func (n *Notifier) alertOnce(ctx context.Context, w Watch, a events.AnalyzedArti
 	for _, s := range spans {
 		alert.Matches = append(alert.Matches, events.MatchedTerm{Term: s.Term, Field: s.Field, Start: s.Start, End: s.End, Snippet: s.Snippet})
 	}
-	data, err := json.Marshal(events.NewAlertEvent(alert, events.AlertEventType))
-	if err != nil {
-		return nil, consume.Poison(err)
-	}
-	// Publish first, record second: a crash in between republishes the same
-	// Nats-Msg-Id, which the stream's duplicate window drops.
-	if _, err := n.js.Publish(ctx, topology.AlertSubject(w.ID), data, jetstream.WithMsgID(alert.AlertID)); err != nil {
-		return nil, fmt.Errorf("notifier: publishing alert %s to %s: %w", alert.AlertID, topology.AlertSubject(w.ID), err)
-	}
-	rec, _ := json.Marshal(record{
-		AlertID: alert.AlertID, WatchID: w.ID, StoryID: a.StoryID,
-		Articles: []string{a.Article.ID}, Sources: []string{a.Article.Source}, CreatedAt: alert.CreatedAt,
-	})
-	if _, err := n.alerted.Create(ctx, key, rec); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("notifier: recording %s/%s: %w", topology.BucketAlerted, key, err)
-	}
-	n.metrics.Alerts.WithLabelValues(w.ID).Inc()
-	if !a.Article.FetchedAt.IsZero() {
-		n.metrics.Latency.Observe(n.now().Sub(a.Article.FetchedAt).Seconds())
-	}
-	n.logger.Info("alert published", "watch_id", w.ID, "alert_id", alert.AlertID, "article_id", a.Article.ID, "story_id", a.StoryID)
-	return &alert, nil
+	return alert
 }
 
-// addSource records another copy of an alerted story on its record.
-func (n *Notifier) addSource(ctx context.Context, entry jetstream.KeyValueEntry, a events.AnalyzedArticle) error {
+// publish publishes an alert on alerts.<watch-id>. Publish first, record
+// second: a crash in between republishes the same Nats-Msg-Id, which the
+// stream's duplicate window drops.
+func (n *Notifier) publish(ctx context.Context, alert events.Alert, eventType string) error {
+	data, err := json.Marshal(events.NewAlertEvent(alert, eventType))
+	if err != nil {
+		return consume.Poison(err)
+	}
+	if _, err := n.js.Publish(ctx, topology.AlertSubject(alert.WatchID), data, jetstream.WithMsgID(alert.AlertID)); err != nil {
+		return fmt.Errorf("notifier: publishing alert %s to %s: %w", alert.AlertID, topology.AlertSubject(alert.WatchID), err)
+	}
+	n.metrics.Alerts.WithLabelValues(alert.WatchID).Inc()
+	return nil
+}
+
+// addSource records another copy or a revision of an alerted story on its
+// record and, for watches with updates: true, sends the story's one update alert.
+func (n *Notifier) addSource(ctx context.Context, w Watch, entry jetstream.KeyValueEntry, a events.AnalyzedArticle, spans []query.Span, topics []string) (*events.Alert, error) {
 	var rec record
 	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-		return nil
+		n.logger.Warn("unreadable alert record; treating the story as alerted", "key", entry.Key(), "err", err)
+		return nil, nil
 	}
-	if slices.Contains(rec.Articles, a.Article.ID) {
-		return nil
+	v := version(a.Article)
+	if slices.Contains(rec.Versions, v) {
+		return nil, nil // a redelivery or re-poll of what was already seen
 	}
-	rec.Articles = append(rec.Articles, a.Article.ID)
+	rec.Versions = append(rec.Versions, v)
+	if !slices.Contains(rec.Articles, a.Article.ID) {
+		rec.Articles = append(rec.Articles, a.Article.ID)
+	}
 	if !slices.Contains(rec.Sources, a.Article.Source) {
 		rec.Sources = append(rec.Sources, a.Article.Source)
 	}
+	var update *events.Alert
+	if w.Updates && rec.UpdateID == "" {
+		u := n.newAlert(events.HashID("update", rec.AlertID), w, a, spans, topics)
+		if err := n.publish(ctx, u, events.AlertUpdateEventType); err != nil {
+			return nil, err
+		}
+		rec.UpdateID = u.AlertID
+		update = &u
+		n.logger.Info("update alert published", "watch_id", w.ID, "alert_id", u.AlertID, "article_id", a.Article.ID, "story_id", a.StoryID)
+	}
 	data, _ := json.Marshal(rec)
 	if _, err := n.alerted.Update(ctx, entry.Key(), data, entry.Revision()); err != nil {
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			return fmt.Errorf("notifier: %s/%s changed concurrently; retrying: %w", topology.BucketAlerted, entry.Key(), err)
-		}
-		return fmt.Errorf("notifier: updating %s/%s: %w", topology.BucketAlerted, entry.Key(), err)
+		// Another replica changed the record: the message is redelivered and
+		// re-evaluated against the new record; a republished update alert
+		// carries the same Nats-Msg-Id and is dropped by the stream.
+		return nil, fmt.Errorf("notifier: updating %s/%s: %w", topology.BucketAlerted, entry.Key(), err)
 	}
-	return nil
+	return update, nil
 }
 
 // Handler returns the consumer handler for ANALYZED messages.

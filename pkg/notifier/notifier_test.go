@@ -14,6 +14,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -119,5 +120,69 @@ func TestCompileNamesTheWatch(t *testing.T) {
 	valid := CompileValid([]config.Watch{{ID: "broken", Query: `(`}, {ID: "ok", Query: "Quad"}}, nil, slog.New(slog.DiscardHandler))
 	if len(valid) != 1 || valid[0].ID != "ok" {
 		t.Errorf("CompileValid kept %+v", valid)
+	}
+}
+
+func TestUpdateAlertOncePerStory(t *testing.T) {
+	n, _, _ := newNotifier(t, config.Watch{ID: "mq-9b", Query: `"MQ-9B"`, Updates: true})
+	ctx := t.Context()
+	first := analyzed("a1", "s1", "PTI", "MQ-9B deal", "31 MQ-9B drones.")
+	if got, _ := n.Handle(ctx, first); len(got) != 1 {
+		t.Fatalf("first: %d alerts", len(got))
+	}
+	// Re-poll of the same version: nothing.
+	if got, _ := n.Handle(ctx, first); len(got) != 0 {
+		t.Errorf("same version: %d alerts", len(got))
+	}
+	// A new source: one update alert with its own id.
+	got, err := n.Handle(ctx, analyzed("a2", "s1", "Livemint", "MQ-9B deal cleared", "The MQ-9B deal."))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("new source: %d alerts, %v", len(got), err)
+	}
+	if got[0].AlertID == AlertID("mq-9b", "s1") || got[0].ArticleID != "a2" {
+		t.Errorf("update alert %+v", got[0])
+	}
+	// A revision of the first article: no second update.
+	rev := analyzed("a1", "s1", "PTI", "MQ-9B deal", "31 MQ-9B drones, updated.")
+	rev.Article.Revision = 1
+	if got, _ := n.Handle(ctx, rev); len(got) != 0 {
+		t.Errorf("revision after the update: %d alerts, want 0", len(got))
+	}
+}
+
+func TestSilences(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := t.Context()
+	skv, err := ns.Topo.KV(ctx, topology.BucketSilences, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	akv, err := ns.Topo.KV(ctx, topology.BucketAlerted, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := silences.New(skv)
+	ws, _ := Compile([]config.Watch{{ID: "quad", Query: "Quad"}, {ID: "mq-9b", Query: `"MQ-9B"`}}, nil)
+	m := NewMetrics(prometheus.NewRegistry())
+	n := New(ns.JS, akv, ws, m, slog.New(slog.DiscardHandler), WithSilences(store))
+	if err := store.Add(ctx, silences.Silence{Watch: "quad", Until: time.Now().Add(8 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Add(ctx, silences.Silence{Watch: "mq-9b", Story: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Add(ctx, silences.Silence{Watch: "mq-9b", Story: "old", Until: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	text := "The Quad backs the MQ-9B deal."
+	if got, _ := n.Handle(ctx, analyzed("a1", "s1", "PTI", "Deal", text)); len(got) != 0 {
+		t.Errorf("silenced watch and muted story alerted: %+v", got)
+	}
+	if v := testutil.ToFloat64(m.Silenced); v != 2 {
+		t.Errorf("silenced = %v, want 2", v)
+	}
+	got, _ := n.Handle(ctx, analyzed("b1", "old", "PTI", "Deal", text))
+	if len(got) != 1 || got[0].WatchID != "mq-9b" {
+		t.Errorf("expired story silence still mutes, or watch silence ignored: %+v", got)
 	}
 }
