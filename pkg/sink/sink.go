@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/newswatch/newswatch/pkg/httpguard"
 )
 
 // Reasons carried by Error. They are metric label values, so the set is
@@ -36,6 +38,7 @@ const (
 	ReasonEncode      = "encode"       // the message could not be built
 	ReasonRejected    = "rejected"     // a mail server refused the message for good
 	ReasonDeferred    = "deferred"     // a mail server asked to try later (SMTP 4xx)
+	ReasonRefused     = "refused"      // the HTTP client's guard refused the URL (private address, scheme, redirects)
 )
 
 // MaxRetryAfter bounds the Retry-After a peer can impose, so that a
@@ -169,6 +172,13 @@ func classifyTransport(err error) error {
 	}
 	err = redactURLError(err)
 	e := &Error{Err: err, Retryable: true, Reason: ReasonConnect}
+	// The guarded client's refusals are policy, not weather: the same URL
+	// will be refused on every attempt until an operator changes it.
+	if errors.Is(err, httpguard.ErrPrivateNetworkHost) || errors.Is(err, httpguard.ErrScheme) ||
+		errors.Is(err, httpguard.ErrTooManyRedirects) || errors.Is(err, httpguard.ErrInvalidURL) {
+		e.Reason, e.Retryable = ReasonRefused, false
+		return e
+	}
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError

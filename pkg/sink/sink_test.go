@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newswatch/newswatch/pkg/httpguard"
 )
 
 func TestClassifyHTTP(t *testing.T) {
@@ -184,6 +186,38 @@ func TestClassifyTransport(t *testing.T) {
 			}
 			if strings.Contains(got.Error(), "secret") || strings.Contains(got.Error(), "/services/") {
 				t.Errorf("error leaks the URL path: %v", got)
+			}
+		})
+	}
+}
+
+func TestClassifyGuardRefusals(t *testing.T) {
+	// A receiver on loopback is what an SSRF attempt looks like to the
+	// guarded client the notifier injects.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	defer loop.Close()
+	tests := []struct {
+		name   string
+		client *http.Client
+		url    string
+	}{
+		{"private address", httpguard.New().HTTPClient(), srv.URL + "/hook"},
+		{"redirect loop", httpguard.New(httpguard.WithAllowPrivateNetworks(true), httpguard.WithMaxRedirects(2)).HTTPClient(), loop.URL + "/hook"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := tt.client.Get(tt.url)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("the guard let the request through")
+			}
+			var se *Error
+			if got := Classify(nil, err); !errors.As(got, &se) || se.Reason != ReasonRefused || se.Retryable {
+				t.Errorf("Classify = %v, want permanent %q", got, ReasonRefused)
 			}
 		})
 	}
