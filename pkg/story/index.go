@@ -11,6 +11,7 @@
 package story
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -139,8 +140,9 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 	sig := Fingerprint(title, text)
 
 	storyID := NewStoryID(articleID)
+	var bands [Bands]band
 	if sig.Shingles > 0 {
-		best, err := ix.bestMatch(ctx, &sig, published)
+		best, err := ix.bestMatch(ctx, &sig, published, &bands)
 		if err != nil {
 			return "", err
 		}
@@ -166,7 +168,7 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 	}
 	if sig.Shingles > 0 {
 		m := member{Key: akey[len("a."):], Story: storyID, Published: published.Unix()}
-		if err := ix.addToBands(ctx, &sig, m); err != nil {
+		if err := ix.addToBands(ctx, &bands, m); err != nil {
 			return "", err
 		}
 	}
@@ -175,20 +177,21 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 
 // bestMatch returns the story of the most similar recorded article at or
 // above the threshold, or "".
-func (ix *Index) bestMatch(ctx context.Context, sig *Signature, published time.Time) (string, error) {
-	lists := make([][]member, Bands)
+func (ix *Index) bestMatch(ctx context.Context, sig *Signature, published time.Time, bands *[Bands]band) (string, error) {
 	errs := make([]error, Bands)
 	var wg sync.WaitGroup
 	for b := range Bands {
 		wg.Go(func() {
-			entry, err := ix.kv.Get(ctx, bandKey(b, sig.bandHash(b)))
+			bd := &bands[b]
+			bd.key = bandKey(b, sig.bandHash(b))
+			entry, err := ix.kv.Get(ctx, bd.key)
 			if err != nil {
 				if !errors.Is(err, jetstream.ErrKeyNotFound) {
 					errs[b] = fmt.Errorf("%w: reading band %d: %w", ErrStore, b, err)
 				}
 				return
 			}
-			lists[b] = decodeMembers(entry.Value())
+			bd.members, bd.rev = decodeMembers(entry.Value()), entry.Revision()
 		})
 	}
 	wg.Wait()
@@ -200,8 +203,8 @@ func (ix *Index) bestMatch(ctx context.Context, sig *Signature, published time.T
 	// first and at no more than maxCandidates.
 	shared := map[string]int{}
 	lo, hi := published.Add(-ix.window).Unix(), published.Add(ix.window).Unix()
-	for _, list := range lists {
-		for _, m := range list {
+	for _, bd := range bands {
+		for _, m := range bd.members {
 			if m.Published >= lo && m.Published <= hi {
 				shared[m.Key]++
 			}
@@ -257,35 +260,45 @@ func (ix *Index) bestMatch(ctx context.Context, sig *Signature, published time.T
 	return best, nil
 }
 
+// band is one LSH band key of the article being assigned, as last read.
+type band struct {
+	key     string
+	members []member
+	rev     uint64 // 0: the key did not exist
+}
+
 // addToBands appends the article to each of its band keys, with
 // compare-and-set so that concurrent analyzers do not lose each other's
-// entries, dropping members that fell out of the window.
-func (ix *Index) addToBands(ctx context.Context, sig *Signature, m member) error {
+// entries, dropping members that fell out of the window. The first attempt
+// reuses what bestMatch read; only a conflict costs another get.
+func (ix *Index) addToBands(ctx context.Context, bands *[Bands]band, m member) error {
 	errs := make([]error, Bands)
 	var wg sync.WaitGroup
 	for b := range Bands {
-		wg.Go(func() { errs[b] = ix.addToBand(ctx, bandKey(b, sig.bandHash(b)), m) })
+		wg.Go(func() { errs[b] = ix.addToBand(ctx, bands[b], m) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func (ix *Index) addToBand(ctx context.Context, key string, m member) error {
+func (ix *Index) addToBand(ctx context.Context, bd band, m member) error {
 	oldest := m.Published - int64(ix.window/time.Second)
-	for range casRetries {
-		var list []member
-		var rev uint64
-		entry, err := ix.kv.Get(ctx, key)
-		switch {
-		case err == nil:
-			list, rev = decodeMembers(entry.Value()), entry.Revision()
-		case !errors.Is(err, jetstream.ErrKeyNotFound):
-			return fmt.Errorf("%w: reading %s: %w", ErrStore, key, err)
+	list, rev := bd.members, bd.rev
+	for attempt := range casRetries {
+		if attempt > 0 {
+			list, rev = nil, 0
+			entry, err := ix.kv.Get(ctx, bd.key)
+			switch {
+			case err == nil:
+				list, rev = decodeMembers(entry.Value()), entry.Revision()
+			case !errors.Is(err, jetstream.ErrKeyNotFound):
+				return fmt.Errorf("%w: reading %s: %w", ErrStore, bd.key, err)
+			}
 		}
 		list = slices.DeleteFunc(list, func(x member) bool { return x.Published < oldest || x.Key == m.Key })
 		list = append(list, m)
 		if len(list) > maxBandMembers {
-			slices.SortStableFunc(list, func(a, b member) int { return int(a.Published - b.Published) })
+			slices.SortStableFunc(list, func(a, b member) int { return cmp.Compare(a.Published, b.Published) })
 			list = list[len(list)-maxBandMembers:]
 		}
 		val, err := json.Marshal(list)
@@ -293,18 +306,18 @@ func (ix *Index) addToBand(ctx context.Context, key string, m member) error {
 			return err
 		}
 		if rev == 0 {
-			_, err = ix.kv.Create(ctx, key, val)
+			_, err = ix.kv.Create(ctx, bd.key, val)
 		} else {
-			_, err = ix.kv.Update(ctx, key, val, rev)
+			_, err = ix.kv.Update(ctx, bd.key, val, rev)
 		}
 		if err == nil {
 			return nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			return fmt.Errorf("%w: writing %s: %w", ErrStore, key, err)
+			return fmt.Errorf("%w: writing %s: %w", ErrStore, bd.key, err)
 		}
 	}
-	return fmt.Errorf("%w: writing %s: gave up after %d concurrent updates", ErrStore, key, casRetries)
+	return fmt.Errorf("%w: writing %s: gave up after %d concurrent updates", ErrStore, bd.key, casRetries)
 }
 
 func (ix *Index) getRecord(ctx context.Context, key string) (*record, error) {
