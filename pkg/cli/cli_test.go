@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +19,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
@@ -111,5 +118,104 @@ func TestOperatorCommandsNeverStartAServer(t *testing.T) {
 	code, _, errOut := runCLI(t, "watch", "list", "-nats-url", "nats://127.0.0.1:1")
 	if code != 1 || !strings.Contains(errOut, "start newswatch first") {
 		t.Errorf("watch list with no server: code %d, %q", code, errOut)
+	}
+}
+
+// alerts list/show read the ALERTS stream; a sink answering 400 dead-letters
+// the alert, dlq list shows it and dlq replay delivers it once the sink works.
+func TestAlertsSilenceAndDeadLetters(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var accept atomic.Bool
+	var delivered atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !accept.Load() {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		delivered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	site := httptest.NewServer(demosite.Handler())
+	defer site.Close()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "newswatch.yaml")
+	yaml := fmt.Sprintf(`
+nats:
+  listen: 127.0.0.1:0
+  store_dir: %s
+http:
+  listen: 127.0.0.1:0
+fetcher:
+  allow_private_networks: true
+feeds:
+  - {id: demo, url: %s/feed.xml, interval: 1h}
+sinks:
+  - {name: hook, type: webhook, url: %s, secret: s3cret}
+watches:
+  - {id: mq-9b, query: '"MQ-9B"', sinks: [hook]}
+  - {id: quad, query: Quad}
+`, filepath.Join(dir, "data"), site.URL, hook.URL)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Start(ctx, cfg, app.All, true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	url := a.Conn().ConnectedUrl()
+
+	deadline := time.Now().Add(60 * time.Second)
+	var out string
+	for time.Now().Before(deadline) {
+		_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url)
+		if strings.Contains(out, "status_4xx") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out, "hook") || !strings.Contains(out, "mq-9b") {
+		t.Fatalf("dlq list:\n%s", out)
+	}
+	code, out, errOut := runCLI(t, "alerts", "list", "-nats-url", url)
+	if code != 0 || !strings.Contains(out, "mq-9b") || !strings.Contains(out, "quad") {
+		t.Fatalf("alerts list: %d %s %s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "alerts", "list", "-nats-url", url, "--watch", "quad", "--json")
+	var ev events.CloudEvent
+	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &ev) != nil || ev.Data.WatchID != "quad" {
+		t.Fatalf("alerts list --watch quad: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "alerts", "show", "-nats-url", url, ev.ID)
+	if code != 0 || !strings.Contains(out, `"alert_id": "`+ev.ID+`"`) {
+		t.Errorf("alerts show: %d %s", code, out)
+	}
+
+	accept.Store(true)
+	code, out, errOut = runCLI(t, "dlq", "replay", "-config", cfgFile, "-nats-url", url)
+	if code != 0 || delivered.Load() != 1 || !strings.Contains(out, "delivered to hook") {
+		t.Fatalf("dlq replay: %d %q %q, delivered %d", code, out, errOut, delivered.Load())
+	}
+	if _, out, _ := runCLI(t, "dlq", "list", "-nats-url", url); strings.Contains(out, "mq-9b") {
+		t.Errorf("replayed dead letter still listed:\n%s", out)
+	}
+
+	if code, _, errOut := runCLI(t, "silence", "add", "-nats-url", url, "--watch", "quad"); code != 2 || !strings.Contains(errOut, "--for") {
+		t.Errorf("silence without --for: %d %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "silence", "add", "-nats-url", url, "--watch", "quad", "--for", "8h", "--comment", "offsite"); code != 0 {
+		t.Fatalf("silence add: %s", errOut)
+	}
+	if code, out, _ := runCLI(t, "silence", "list", "-nats-url", url); code != 0 || !strings.Contains(out, "quad") || !strings.Contains(out, "active") {
+		t.Errorf("silence list: %q", out)
+	}
+	if code, _, _ := runCLI(t, "silence", "rm", "-nats-url", url, "--watch", "quad"); code != 0 {
+		t.Errorf("silence rm exited %d", code)
 	}
 }
