@@ -91,9 +91,13 @@ func TestAnalyze(t *testing.T) {
 				}
 				var ns []string
 				for _, tp := range r.Topics {
-					ns = append(ns, tp.Name)
 					if len(tp.Evidence) == 0 {
 						t.Errorf("%s: topic %s without evidence", r.ID, tp.Name)
+					}
+					// The lighter topics of the default taxonomy are
+					// pkg/topics' business.
+					if tp.Name == "defence-cooperation" || tp.Name == "terrorism" {
+						ns = append(ns, tp.Name)
 					}
 				}
 				got[r.ID] = ns

@@ -643,7 +643,12 @@ func (c *Classifier) score(sc *scratch, ns int) {
 		case math.Abs(fa.contrib) < math.Abs(fb.contrib):
 			return 1
 		}
-		return int(fa.span) - int(fb.span)
+		if fa.span != fb.span {
+			return int(fa.span) - int(fb.span)
+		}
+		// Ties go by position, so the result does not depend on the order
+		// terms were compiled in.
+		return int(sc.ehits[fa.hit].start) - int(sc.ehits[fb.hit].start)
 	})
 	// The first firing of each distinct term keeps termDecay^(terms before
 	// it); a term's repeats decay by repeatDecay on top.

@@ -22,4 +22,6 @@ func ExampleClassifier_Classify() {
 	// Output:
 	// defence-cooperation 1.57 >= 1.00
 	//   sale [united-states, poland] (title): US approves sale of air defence systems to Poland
+	// military-procurement 2.53 >= 1.00
+	//   approves (title): US approves sale of air defence systems to Poland
 }

@@ -41,6 +41,18 @@ func names(ts []events.Topic) []string {
 	return out
 }
 
+// mainNames keeps the two topics the labelling guide defines; the lighter
+// topics of the default taxonomy are tested on their own.
+func mainNames(ts []events.Topic) []string {
+	var out []string
+	for _, t := range ts {
+		if t.Name == dc || t.Name == ter {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
 // headlines are written for these tests, following topics-GUIDE.md: what
 // each topic means and what it does not.
 var headlines = []struct {
@@ -121,10 +133,10 @@ func TestClassifyHeadlines(t *testing.T) {
 	for _, tc := range headlines {
 		t.Run(tc.name, func(t *testing.T) {
 			got := c.Classify(tc.title, tc.text)
-			if !slices.Equal(names(got), tc.want) {
+			if !slices.Equal(mainNames(got), tc.want) {
 				var b strings.Builder
 				_ = c.Explain(tc.title, tc.text).WriteText(&b)
-				t.Errorf("Classify(%q) = %v, want %v\n%s", tc.title, names(got), tc.want, b.String())
+				t.Errorf("Classify(%q) = %v, want %v\n%s", tc.title, mainNames(got), tc.want, b.String())
 			}
 			checkEvidence(t, got, tc.title, tc.text)
 		})
@@ -176,7 +188,7 @@ func TestSeedArticleHasBothTopics(t *testing.T) {
 	c := defaultClassifier(t)
 	for _, title := range []string{"", "India, US agree to co-produce armoured vehicles at 2+2 dialogue"} {
 		got := c.Classify(title, text)
-		if !slices.Equal(names(got), []string{dc, ter}) {
+		if !slices.Equal(mainNames(got), []string{dc, ter}) {
 			t.Fatalf("title %q: Classify(seed) = %v, want both topics", title, names(got))
 		}
 		checkEvidence(t, got, title, text)
@@ -211,7 +223,7 @@ func TestPlacementAndDensity(t *testing.T) {
 	if got := c.Classify("Council passes budget", long); len(got) != 0 {
 		t.Errorf("passing mention in a long article flagged %v", names(got))
 	}
-	if got := c.Classify("Suicide bomber strikes market", filler); !slices.Equal(names(got), []string{ter}) {
+	if got := c.Classify("Suicide bomber strikes market", filler); !slices.Equal(mainNames(got), []string{ter}) {
 		t.Errorf("headline evidence: got %v, want terrorism", names(got))
 	}
 	// Many sentences of evidence through a long body flag it without any
@@ -220,8 +232,34 @@ func TestPlacementAndDensity(t *testing.T) {
 		"Investigators recovered parts of an improvised explosive device. The attack was claimed by the Islamic State. " +
 		"Counter-terrorism officers arrested two suspects on Sunday. The bombers had trained at a camp abroad. " +
 		"Security was tightened at mosques after the blast. " + filler
-	if got := c.Classify("Council passes budget", dense); !slices.Equal(names(got), []string{ter}) {
+	if got := c.Classify("Council passes budget", dense); !slices.Equal(mainNames(got), []string{ter}) {
 		t.Errorf("dense body evidence: got %v, want terrorism", names(got))
+	}
+}
+
+func TestLighterTopics(t *testing.T) {
+	c := defaultClassifier(t)
+	tests := []struct {
+		name, title, text, topic string
+		want                     bool
+	}{
+		{"procurement order", "Navy orders six new frigates from state shipyard", "The defence ministry signed the contract on Monday.", "military-procurement", true},
+		{"no procurement in a budget for parks", "Council approves budget for parks", "The order was passed unanimously.", "military-procurement", false},
+		{"piracy", "Pirates hijack merchant vessel off Somalia", "The ship was boarded in the Gulf of Aden.", "maritime-security", true},
+		{"sea level is not security", "Sea level rise threatens coastal towns", "Scientists measured the change.", "maritime-security", false},
+		{"nuclear test", "North Korea warns of new nuclear test", "Pyongyang said its nuclear arsenal would grow.", "nuclear", true},
+		{"nuclear power", "New nuclear power plant connected to the grid", "The reactor will supply two million homes.", "nuclear", false},
+		{"ransomware", "Ransomware attack shuts down port operations", "Hackers encrypted the terminal's servers.", "cyber", true},
+		{"life hacks", "Ten life hacks for a tidy kitchen", "Simple tricks to save time.", "cyber", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Classify(tc.title, tc.text)
+			if slices.Contains(names(got), tc.topic) != tc.want {
+				t.Errorf("Classify(%q) = %v, want %s: %v", tc.title, names(got), tc.topic, tc.want)
+			}
+			checkEvidence(t, got, tc.title, tc.text)
+		})
 	}
 }
 
@@ -279,7 +317,7 @@ func TestGolden(t *testing.T) {
 	title, text, _ := strings.Cut(string(raw), "\n")
 	c := defaultClassifier(t)
 	got := c.Classify(title, text)
-	if !slices.Equal(names(got), []string{dc, ter}) {
+	if !slices.Equal(mainNames(got), []string{dc, ter}) {
 		t.Errorf("got %v, want both topics", names(got))
 	}
 	out, err := json.MarshalIndent(got, "", "  ")
@@ -311,7 +349,7 @@ func TestConcurrentClassify(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
 				tc := headlines[(g+i)%len(headlines)]
-				if got := names(c.Classify(tc.title, tc.text)); !slices.Equal(got, tc.want) {
+				if got := mainNames(c.Classify(tc.title, tc.text)); !slices.Equal(got, tc.want) {
 					t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 					return
 				}
