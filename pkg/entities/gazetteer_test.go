@@ -73,6 +73,14 @@ func TestFind(t *testing.T) {
 		{"dotted acronym followed by hyphen", "", "U.S.-made drones", []string{"United States|state|text:U.S."}},
 		{"hyphen variant with space", "", "Al Qaeda and Tehreek e Taliban Pakistan", []string{"Al-Qaeda|militant-group|text:Al Qaeda", "Tehreek-e-Taliban Pakistan|militant-group|text:Tehreek e Taliban Pakistan"}},
 		{"no entities", "", "Nothing to see here.", nil},
+		{"common words stay words", "Neeraj Chopra wins javelin gold", "roast turkey, polish the boots, a patriot, report the Islamic state to the council", nil},
+		{"capitalised they are names", "TURKEY, POLAND TALKS", "Turkey and Poland; the Islamic State", []string{"Turkey|state|title:TURKEY,text:Turkey", "Poland|state|title:POLAND,text:Poland", "Islamic State|militant-group|text:Islamic State"}},
+		{"similar groups stay apart", "", "Lashkar-e-Jhangvi and Jaish al-Adl, not LeT or JeM", []string{
+			"Lashkar-e-Jhangvi|militant-group|text:Lashkar-e-Jhangvi",
+			"Jaish al-Adl|militant-group|text:Jaish al-Adl",
+			"Lashkar-e-Tayyiba|militant-group|text:LeT",
+			"Jaish-e-Mohammed|militant-group|text:JeM",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
