@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +24,20 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 	if err != nil {
 		return nil, err
 	}
+	feeds, err := topo.KV(ctx, topology.BucketFeeds, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	leases, err := topo.KV(ctx, topology.BucketLeases, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	// The config file's feeds are applied at start; the bucket may hold
+	// more, added at run time with `newswatch feeds add`.
+	store := fetcher.NewStore(feeds)
+	if err := store.ApplyConfig(ctx, a.cfg.Feeds); err != nil {
+		return nil, err
+	}
 	client := httpguard.New(
 		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
 		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
@@ -28,5 +45,22 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
 	)
 	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
-		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger)), nil
+		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger),
+		fetcher.WithFeedStore(store),
+		fetcher.WithLeases(leases, replicaName(), 0),
+	), nil
+}
+
+// replicaName names this fetcher in the leases it holds: the pod's host
+// name, for an operator reading newswatch_leases, and a random suffix,
+// because a restarted pod is a new holder whose predecessor may not have
+// released its leases.
+func replicaName() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "fetcher"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
 }

@@ -17,6 +17,9 @@ type Metrics struct {
 	FeedsInBackoff     prometheus.Gauge
 	FeedsFailing       prometheus.Gauge
 	Feeds              prometheus.Gauge
+	Revisions          prometheus.Counter
+	LeasesHeld         prometheus.Gauge
+	HostDeferrals      prometheus.Counter
 }
 
 // NewMetrics registers the fetcher's metrics with reg.
@@ -63,7 +66,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		Feeds: f.NewGauge(prometheus.GaugeOpts{
 			Name: "newswatch_fetcher_feeds",
-			Help: "Feeds this fetcher polls.",
+			Help: "Feeds this fetcher schedules (active, not paused); with leases, replicas share them.",
+		}),
+		Revisions: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_revisions_published_total",
+			Help: "Articles published again, with the same id and the next revision number, because their page changed.",
+		}),
+		LeasesHeld: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_fetcher_leases_held",
+			Help: "Feed leases this replica holds in newswatch_leases, i.e. feeds it polls.",
+		}),
+		HostDeferrals: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_host_deferrals_total",
+			Help: "Due polls put back because their host already had its requests in flight or was inside its minimum gap.",
 		}),
 	}
 }
