@@ -308,6 +308,11 @@ func checkDeployment(t *testing.T, r *rendered, d *appsv1.Deployment, component 
 	if psc == nil {
 		psc = &corev1.PodSecurityContext{}
 	}
+	// 65532 is distroless' nonroot user, which owns /var/lib/newswatch in
+	// the image (TestDockerfile).
+	if psc.RunAsUser == nil || *psc.RunAsUser != 65532 {
+		t.Errorf("pod runAsUser %v, want 65532 (the image's nonroot user)", psc.RunAsUser)
+	}
 	containers := append(slices.Clone(pod.InitContainers), pod.Containers...)
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers, want 1", len(pod.Containers))
