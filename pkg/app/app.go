@@ -52,19 +52,19 @@ var ErrNeedsNATS = errors.New("app: no NATS server to connect to")
 
 // App is a running set of components.
 type App struct {
-	cfg     *config.Config
-	logger  *slog.Logger
-	server  *embedded.Server
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	status  *statusserver.Server
-	fetcher *fetcher.Fetcher
-	follow  func(context.Context) error
-	sinksOf atomic.Pointer[map[string][]string] // watch id -> sink names
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	errMu   sync.Mutex
-	err     error
+	cfg       *config.Config
+	logger    *slog.Logger
+	server    *embedded.Server
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	status    *statusserver.Server
+	fetcher   *fetcher.Fetcher
+	follow    func(context.Context) error
+	watchByID atomic.Pointer[map[string]config.Watch] // current watches, for delivery
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	errMu     sync.Mutex
+	err       error
 }
 
 // Start starts the named components. With embedded set and no nats.url in
@@ -160,6 +160,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			a.goRun("delivery", func() error { return d.Run(runCtx, dcons) })
+			a.goRun("digests", func() error { return d.RunDigests(runCtx, 30*time.Second) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
@@ -264,18 +265,18 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 		return store.Follow(ctx, a.logger, func(ws []config.Watch) {
 			compiled := notifier.CompileValid(ws, gz.Aliases, a.logger)
 			n.SetWatches(compiled)
-			sinks := make(map[string][]string, len(compiled))
+			byID := make(map[string]config.Watch, len(compiled))
 			for _, w := range compiled {
-				sinks[w.ID] = w.Sinks
+				byID[w.ID] = w.Watch
 			}
-			a.sinksOf.Store(&sinks)
+			a.watchByID.Store(&byID)
 		})
 	}
-	initial := make(map[string][]string, len(a.cfg.Watches))
+	initial := make(map[string]config.Watch, len(a.cfg.Watches))
 	for _, w := range a.cfg.Watches {
-		initial[w.ID] = w.Sinks
+		initial[w.ID] = w
 	}
-	a.sinksOf.Store(&initial)
+	a.watchByID.Store(&initial)
 	return n, nil
 }
 
@@ -288,12 +289,25 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 	if err != nil {
 		return nil, err
 	}
-	records, err := topo.KV(ctx, topology.BucketDeliveries, 30*24*time.Hour, 1)
-	if err != nil {
-		return nil, err
+	var b delivery.Buckets
+	for _, bk := range []struct {
+		name string
+		ttl  time.Duration
+		dst  *jetstream.KeyValue
+	}{
+		{topology.BucketDeliveries, 30 * 24 * time.Hour, &b.Deliveries},
+		{topology.BucketRates, 2 * time.Hour, &b.Rates},
+		{topology.BucketDigests, 0, &b.Digests},
+	} {
+		if *bk.dst, err = topo.KV(ctx, bk.name, bk.ttl, 1); err != nil {
+			return nil, err
+		}
 	}
-	sinksOf := func(watchID string) []string { return (*a.sinksOf.Load())[watchID] }
-	return delivery.New(a.js, records, sinks, sinksOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
+	watchOf := func(id string) (config.Watch, bool) {
+		w, ok := (*a.watchByID.Load())[id]
+		return w, ok
+	}
+	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
 }
 
 func (a *App) goRun(name string, f func() error) {

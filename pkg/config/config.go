@@ -113,11 +113,17 @@ type Feed struct {
 
 // Watch is one analyst's standing query.
 type Watch struct {
-	ID      string   `yaml:"id"`
-	Query   string   `yaml:"query"`
-	Sinks   []string `yaml:"sinks"`
-	Updates bool     `yaml:"updates"`
-	Paused  bool     `yaml:"paused"`
+	ID      string   `yaml:"id" json:"id"`
+	Query   string   `yaml:"query" json:"query"`
+	Sinks   []string `yaml:"sinks" json:"sinks,omitempty"`
+	Updates bool     `yaml:"updates" json:"updates,omitempty"`
+	Paused  bool     `yaml:"paused" json:"paused,omitempty"`
+	// RateLimit caps the alerts delivered to the watch's sinks per hour
+	// (0: no cap); the NATS subject still carries every alert.
+	RateLimit int `yaml:"rate_limit" json:"rate_limit,omitempty"`
+	// Digest, when set, sends the sinks one message per period listing the
+	// stories of the period instead of one message per alert.
+	Digest time.Duration `yaml:"digest" json:"digest,omitempty"`
 }
 
 // Sink is one alert destination; its type-specific keys stay in Spec and are
@@ -300,6 +306,12 @@ func (c *Config) Validate() error {
 		seen[w.ID] = true
 		if w.Query == "" {
 			return bad(key+".query", "is empty")
+		}
+		if w.RateLimit < 0 {
+			return bad(key+".rate_limit", "is %d; must be 0 (no limit) or more", w.RateLimit)
+		}
+		if w.Digest != 0 && (w.Digest < time.Minute || w.Digest > 7*24*time.Hour) {
+			return bad(key+".digest", "is %s; use a period between 1m and 168h, such as 1h", w.Digest)
 		}
 		for _, s := range w.Sinks {
 			if !sinks[s] {

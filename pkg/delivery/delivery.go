@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
 	"github.com/newswatch/newswatch/pkg/topology"
@@ -59,6 +60,7 @@ type Metrics struct {
 	Deliveries  *prometheus.CounterVec
 	Duration    *prometheus.HistogramVec
 	DeadLetters *prometheus.CounterVec
+	RateLimited prometheus.Counter
 }
 
 // NewMetrics registers the delivery metrics with reg.
@@ -74,6 +76,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time of one delivery attempt to a sink.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}, []string{"sink"}),
+		RateLimited: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_notifier_rate_limited_total",
+			Help: "Alerts not delivered to sinks because their watch reached its rate_limit for the hour.",
+		}),
 		DeadLetters: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_dead_letters_total",
 			Help: "Alerts moved to deadletter.<sink> after a permanent failure or their last attempt.",
@@ -81,12 +87,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
+// Buckets are the KV buckets delivery keeps its state in.
+type Buckets struct {
+	Deliveries jetstream.KeyValue // topology.BucketDeliveries
+	Rates      jetstream.KeyValue // topology.BucketRates
+	Digests    jetstream.KeyValue // topology.BucketDigests
+}
+
 // Deliverer delivers alerts.
 type Deliverer struct {
 	js          jetstream.JetStream
 	records     jetstream.KeyValue
+	rates       jetstream.KeyValue
+	digests     jetstream.KeyValue
 	sinks       map[string]Sink
-	sinksOf     func(watchID string) []string
+	watchOf     func(watchID string) (config.Watch, bool)
 	maxDeliver  int
 	baseBackoff time.Duration
 	metrics     *Metrics
@@ -94,12 +109,12 @@ type Deliverer struct {
 	now         func() time.Time
 }
 
-// New returns a deliverer. sinksOf names the sinks of a watch; records is the
-// topology.BucketDeliveries bucket; maxDeliver is the consumer's MaxDeliver.
-func New(js jetstream.JetStream, records jetstream.KeyValue, sinks map[string]Sink, sinksOf func(string) []string,
+// New returns a deliverer. watchOf returns the current watch of an id (its
+// sinks, rate limit and digest period); maxDeliver is the consumer's MaxDeliver.
+func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(string) (config.Watch, bool),
 	maxDeliver int, m *Metrics, logger *slog.Logger) *Deliverer {
 	return &Deliverer{
-		js: js, records: records, sinks: sinks, sinksOf: sinksOf, maxDeliver: maxDeliver,
+		js: js, records: b.Deliveries, rates: b.Rates, digests: b.Digests, sinks: sinks, watchOf: watchOf, maxDeliver: maxDeliver,
 		baseBackoff: 2 * time.Second, metrics: m, logger: logger.With("component", "delivery"), now: time.Now,
 	}
 }
@@ -116,8 +131,27 @@ func (e *retryError) Unwrap() error { return e.err }
 // Handle delivers one ALERTS message to every sink of its watch that has not
 // had it yet. attempt is the message's delivery count (1 on the first).
 func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt int) error {
+	w, ok := d.watchOf(ev.Data.WatchID)
+	if !ok || len(w.Sinks) == 0 {
+		return nil // the watch was removed, or it has only its NATS subject
+	}
+	if w.Digest > 0 {
+		return d.addToDigest(ctx, w, ev)
+	}
+	if w.RateLimit > 0 {
+		allowed, err := d.allow(ctx, w, ev.ID)
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			d.metrics.RateLimited.Inc()
+			d.logger.Warn("watch reached its rate_limit for the hour; the alert stays on its subject but goes to no sink",
+				"watch_id", w.ID, "rate_limit", w.RateLimit, "alert_id", ev.ID)
+			return nil
+		}
+	}
 	var retry *retryError
-	for _, name := range d.sinksOf(ev.Data.WatchID) {
+	for _, name := range w.Sinks {
 		s, ok := d.sinks[name]
 		if !ok {
 			d.logger.Error("watch names a sink that is not configured; skipping it", "watch_id", ev.Data.WatchID, "sink", name)

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
@@ -28,6 +32,7 @@ type receiver struct {
 	mu       sync.Mutex
 	statuses []int
 	ids      []string
+	last     []byte
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -38,6 +43,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ids = append(r.ids, req.Header.Get("webhook-id"))
+	r.last = body
 	status := http.StatusNoContent
 	if len(r.statuses) > 0 {
 		status, r.statuses = r.statuses[0], r.statuses[1:]
@@ -48,6 +54,16 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(status)
 }
 
+func (r *receiver) lastLen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var evs []json.RawMessage
+	if json.Unmarshal(r.last, &evs) != nil {
+		return -1
+	}
+	return len(evs)
+}
+
 func (r *receiver) got() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -56,10 +72,19 @@ func (r *receiver) got() []string {
 
 func setup(t *testing.T, statuses ...int) (*Deliverer, *receiver, *natstest.Server) {
 	t.Helper()
+	return setupWatch(t, config.Watch{Sinks: []string{"hook"}}, statuses...)
+}
+
+func setupWatch(t *testing.T, w config.Watch, statuses ...int) (*Deliverer, *receiver, *natstest.Server) {
+	t.Helper()
 	ns := natstest.Start(t)
-	kv, err := ns.Topo.KV(t.Context(), topology.BucketDeliveries, 0, 1)
-	if err != nil {
-		t.Fatal(err)
+	var b Buckets
+	for name, dst := range map[string]*jetstream.KeyValue{topology.BucketDeliveries: &b.Deliveries, topology.BucketRates: &b.Rates, topology.BucketDigests: &b.Digests} {
+		kv, err := ns.Topo.KV(t.Context(), name, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*dst = kv
 	}
 	rcv := &receiver{t: t, statuses: statuses}
 	srv := httptest.NewServer(rcv)
@@ -68,7 +93,7 @@ func setup(t *testing.T, statuses ...int) (*Deliverer, *receiver, *natstest.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(ns.JS, kv, map[string]Sink{"hook": hook}, func(string) []string { return []string{"hook"} },
+	d := New(ns.JS, b, map[string]Sink{"hook": hook}, func(id string) (config.Watch, bool) { w.ID = id; return w, true },
 		4, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 	d.baseBackoff = 10 * time.Millisecond
 	return d, rcv, ns
@@ -208,5 +233,56 @@ func TestConsumerRetriesUntilDelivered(t *testing.T) {
 	<-done
 	if n := len(rcv.got()); n != 3 {
 		t.Errorf("receiver got %d requests, want 3 (500, 503, then delivered)", n)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	d, rcv, _ := setupWatch(t, config.Watch{Sinks: []string{"hook"}, RateLimit: 2})
+	for i := range 3 {
+		ev := alertEvent()
+		ev.ID = fmt.Sprintf("a%d", i)
+		if err := d.Handle(t.Context(), ev, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rcv.got()); n != 2 {
+		t.Errorf("receiver got %d alerts, want 2 (rate_limit 2)", n)
+	}
+	if v := testutil.ToFloat64(d.metrics.RateLimited); v != 1 {
+		t.Errorf("rate limited = %v, want 1", v)
+	}
+}
+
+func TestDigest(t *testing.T) {
+	d, rcv, _ := setupWatch(t, config.Watch{Sinks: []string{"hook"}, Digest: time.Hour})
+	now := time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
+	d.now = func() time.Time { return now }
+	for i := range 3 {
+		ev := alertEvent()
+		ev.ID = fmt.Sprintf("a%d", i)
+		if err := d.Handle(t.Context(), ev, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Handle(t.Context(), ev, 2); err != nil { // a redelivery is filed once
+			t.Fatal(err)
+		}
+	}
+	if err := d.FlushDigests(t.Context()); err != nil || len(rcv.got()) != 0 {
+		t.Fatalf("flushed before the hour ended: %d requests, %v", len(rcv.got()), err)
+	}
+	now = now.Add(time.Hour)
+	for range 2 {
+		if err := d.FlushDigests(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rcv.got()); n != 1 {
+		t.Fatalf("receiver got %d digests, want 1", n)
+	}
+	if n := rcv.lastLen(); n != 3 {
+		t.Errorf("digest lists %d alerts, want 3", n)
+	}
+	if keys, _ := d.digests.Keys(t.Context()); len(keys) != 0 {
+		t.Errorf("digest still stored: %v", keys)
 	}
 }

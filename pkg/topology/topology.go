@@ -40,6 +40,8 @@ const (
 	BucketStories    = "newswatch_stories"
 	BucketSilences   = "newswatch_silences"
 	BucketDeliveries = "newswatch_deliveries"
+	BucketRates      = "newswatch_rates"
+	BucketDigests    = "newswatch_digests"
 )
 
 // ErrSetup is wrapped by every failure to create the topology.
