@@ -47,68 +47,137 @@ var boilerRoles = map[string]bool{
 	"search": true, "dialog": true, "alertdialog": true, "menu": true, "menubar": true,
 }
 
-// negativeToken matches one class or id token (camelCase split into
-// dashes) that names page furniture in common CMS themes.
-var negativeToken = regexp.MustCompile(`(?:^|[-_])(?:nav|navbar|navigation|navi|menu|menus|mainmenu|breadcrumbs?|brotkruemel|footer|header|masthead|sidebar|sidebars|widget|widgets|comments?|comment-list|commentlist|kommentare?|disqus|share|shares|sharing|sharebar|sharedaddy|social|socials|soc|related|relatedposts|recommended|recommendations|empfehlungen|newsletter|subscribe|subscription|signup|abo|promo|promotion|promos|advert|advertisement|adverts|ads?|adslot|ad-slot|anzeige|werbung|banner|cookies?|cookie-notice|consent|gdpr|popup|modal|overlay|pagination|pager|tags|tagcloud|tag-cloud|tag-list|byline|author|authors|autor|meta|postmeta|post-meta|entry-meta|rating|ratings|toolbar|outbrain|taboola|sponsored|sponsor|more-stories|read-more|readmore|also-read|alsoread|popular|trending|most-read|mostread|login|skip|jump|ticker|hidden-print|date|dateline|timestamp|posted-on|entry-date|postmetadata|metadata|community-notice|notice|screen-reader-text|sr-only|visually-hidden|caption|credits?|copyright|follow|slider|slide|slides|slideshow|carousel)(?:[-_]|$)`)
+// Class and id words. A class or id token is split at dashes, underscores
+// and camelCase humps ("shareBar" -> share-bar), and every run of up to
+// three parts is looked up, so "entry-meta" and "post_share_buttons" hit.
+type tokClass uint8
 
-// strongToken names blocks that are furniture however much prose they hold:
-// related-story lists with excerpts, author bios, disclaimers.
-var strongToken = regexp.MustCompile(`(?:^|[-_])(?:related|relatedposts|related-posts|teaser|teasers|teasertext|recommended|recommendations|empfehlungen|newsletter|outbrain|taboola|popular|trending|most-read|mostread|more-stories|read-more|readmore|also-read|alsoread|author-box|authorbox|author-bio|saboxplugin|mini-bio|bio|license|licence|disclosure|disclaimer|affiliate|paywall|abowerbung|cta|nextstory|next-post|prev-post|post-navigation|nav-links|cookie|cookies|consent|gdpr|breadcrumbs?|pagination|sharing|share|social|socials|sharedaddy|shariff)(?:[-_]|$)`)
+const (
+	tNeg           tokClass = 1 << iota // page furniture in common CMS themes
+	tStrong                             // furniture however much prose it holds: related lists, bios, disclaimers
+	tComment                            // comment sections, which can outweigh the article
+	tPos                                // article containers
+	tUI                                 // dialogs and overlays, which can be <article>s too
+	tEmbed                              // embedded social posts, which quote someone else
+	tParaFurniture                      // paragraphs that describe the article: captions, credits, disclaimers
+)
 
-// commentToken is furniture that can outweigh the article itself.
-var commentToken = regexp.MustCompile(`(?:^|[-_])(?:comments?|comment-list|commentlist|kommentare?|disqus|respond|replies)(?:[-_]|$)`)
+var tokWords = func() map[string]tokClass {
+	m := map[string]tokClass{}
+	add := func(c tokClass, words string) {
+		for _, w := range strings.Fields(words) {
+			m[w] |= c
+		}
+	}
+	add(tNeg, `nav navbar navigation navi menu menus mainmenu breadcrumb breadcrumbs brotkruemel footer
+		header masthead sidebar sidebars widget widgets comment comments comment-list commentlist
+		kommentar kommentare disqus share shares sharing sharebar sharedaddy social socials soc
+		related relatedposts recommended recommendations empfehlungen newsletter subscribe
+		subscription signup abo promo promotion promos advert advertisement adverts ad ads adslot
+		ad-slot anzeige werbung banner cookie cookies cookie-notice consent gdpr popup modal
+		overlay pagination pager tags tagcloud tag-cloud tag-list byline author authors autor meta
+		postmeta post-meta entry-meta rating ratings toolbar outbrain taboola sponsored sponsor
+		more-stories read-more readmore also-read alsoread popular trending most-read mostread
+		login skip jump ticker hidden-print date dateline timestamp posted-on entry-date
+		postmetadata metadata community-notice notice screen-reader-text sr-only visually-hidden
+		caption credit credits copyright follow slider slide slides slideshow carousel`)
+	add(tStrong, `related relatedposts related-posts teaser teasers teasertext recommended recommendations
+		empfehlungen newsletter outbrain taboola popular trending most-read mostread more-stories
+		read-more readmore also-read alsoread author-box authorbox author-bio saboxplugin mini-bio
+		bio license licence disclosure disclaimer affiliate paywall abowerbung cta nextstory
+		next-post prev-post post-navigation nav-links cookie cookies consent gdpr breadcrumb
+		breadcrumbs pagination sharing share social socials sharedaddy shariff`)
+	add(tComment, `comment comments comment-list commentlist kommentar kommentare disqus respond replies`)
+	add(tPos, `article articles body content contents entry main page post text blog story artikel inhalt
+		texto contenido nota noticia beitrag single prose rich-text richtext paragraph markdown`)
+	add(tUI, `modal dialog logindialog popup login registration overlay lightbox offcanvas off-canvas
+		drawer`)
+	add(tEmbed, `twitter-tweet instagram-media fb-post tiktok-embed oembed social-embed embed-social`)
+	add(tParaFurniture, `caption credit credits copyright copyrights disclaimer disclosure postmetadata metadata
+		byline dateline imagedescription image-description bildunterschrift bildquelle toc-title
+		ez-toc-title wp-caption-text`)
+	return m
+}()
 
-var positiveToken = regexp.MustCompile(`(?:^|[-_])(?:article|articles|body|content|contents|entry|main|page|post|text|blog|story|artikel|inhalt|texto|contenido|nota|noticia|beitrag|single|prose|rich-text|richtext|paragraph|markdown)(?:[-_]|$)`)
-
-// tokens returns the lower-cased class and id tokens with camelCase split,
-// so "shareBar" and "share-bar" look the same.
-func tokens(n *html.Node) []string {
-	var out []string
+// classBits classifies n by its class and id tokens.
+func classBits(n *html.Node) tokClass {
+	var bits tokClass
+	var buf [128]byte
 	for _, a := range n.Attr {
 		if a.Key != "class" && a.Key != "id" {
 			continue
 		}
-		for _, f := range strings.Fields(a.Val) {
-			out = append(out, splitCamel(f))
+		v := a.Val
+		for i := 0; i < len(v); {
+			for i < len(v) && isSpace(v[i]) {
+				i++
+			}
+			j := i
+			for j < len(v) && !isSpace(v[j]) {
+				j++
+			}
+			if j > i {
+				bits |= tokenBits(v[i:j], buf[:0])
+			}
+			i = j
 		}
 	}
-	return out
+	return bits
 }
 
-func splitCamel(s string) string {
-	var b strings.Builder
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// tokenBits normalises one token into buf (lower case, a dash between
+// parts) and looks up every run of one to three parts.
+func tokenBits(tok string, buf []byte) tokClass {
+	var starts, ends [16]int
+	parts, partStart := 0, 0
+	endPart := func() {
+		if len(buf) > partStart && parts < len(starts) {
+			starts[parts], ends[parts] = partStart, len(buf)
+			parts++
+		}
+	}
 	prevLower := false
-	for _, r := range s {
-		if unicode.IsUpper(r) {
-			if prevLower {
-				b.WriteByte('-')
-			}
-			b.WriteRune(unicode.ToLower(r))
+	for k := 0; k < len(tok) && len(buf) < cap(buf)-2; k++ {
+		c := tok[k]
+		switch {
+		case c == '-' || c == '_':
+			endPart()
+			buf = append(buf, '-')
+			partStart = len(buf)
 			prevLower = false
 			continue
+		case c >= 'A' && c <= 'Z':
+			if prevLower { // a camelCase hump starts a part
+				endPart()
+				buf = append(buf, '-')
+				partStart = len(buf)
+			}
+			c += 'a' - 'A'
+			prevLower = false
+		default:
+			prevLower = c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 		}
-		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
-		b.WriteRune(r)
+		buf = append(buf, c)
 	}
-	return b.String()
-}
-
-func anyMatch(re *regexp.Regexp, toks []string) bool {
-	for _, t := range toks {
-		if re.MatchString(t) {
-			return true
+	endPart()
+	var bits tokClass
+	for i := 0; i < parts; i++ {
+		for j := i; j < parts && j < i+3; j++ {
+			bits |= tokWords[string(buf[starts[i]:ends[j]])]
 		}
 	}
-	return false
+	return bits
 }
 
 // classWeight is readability's hint from class and id names.
-func classWeight(toks []string) float64 {
+func classWeight(bits tokClass) float64 {
 	w := 0.0
-	if anyMatch(negativeToken, toks) {
+	if bits&tNeg != 0 {
 		w -= 25
 	}
-	if anyMatch(positiveToken, toks) {
+	if bits&tPos != 0 {
 		w += 25
 	}
 	return w
@@ -297,13 +366,14 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		}
 		return share < 0.6
 	}
-	if n.DataAtom != atom.Body && share < 0.6 && anyMatch(hiddenUIToken, tokens(n)) {
+	bits := classBits(n)
+	if n.DataAtom != atom.Body && share < 0.6 && bits&tUI != 0 {
 		return true
 	}
-	if anyMatch(embedToken, tokens(n)) && share < 0.5 {
+	if bits&tEmbed != 0 && share < 0.5 {
 		return true
 	}
-	if (n.DataAtom == atom.P || n.DataAtom == atom.Span || n.DataAtom == atom.Small) && anyMatch(paraFurnitureToken, tokens(n)) {
+	if (n.DataAtom == atom.P || n.DataAtom == atom.Span || n.DataAtom == atom.Small) && bits&tParaFurniture != 0 {
 		return true
 	}
 	switch n.DataAtom {
@@ -313,20 +383,19 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		// a paragraph is judged by the render filters instead.
 		return false
 	}
-	toks := tokens(n)
-	if len(toks) == 0 {
+	if bits == 0 {
 		return false
 	}
-	if anyMatch(commentToken, toks) {
+	if bits&tComment != 0 {
 		return share < 0.9
 	}
 	if b.lenient {
 		return false
 	}
-	if anyMatch(strongToken, toks) && !anyMatch(positiveToken, toks) {
+	if bits&tStrong != 0 && bits&tPos == 0 {
 		return share < 0.5
 	}
-	if !anyMatch(negativeToken, toks) {
+	if bits&tNeg == 0 {
 		return false
 	}
 	// Article text is several real paragraphs with few links; furniture
@@ -334,7 +403,7 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	if s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.3 {
 		return false
 	}
-	if anyMatch(positiveToken, toks) && share > 0.3 {
+	if bits&tPos != 0 && share > 0.3 {
 		return false
 	}
 	return share < 0.6
@@ -419,7 +488,7 @@ func (b *body) initScore(n *html.Node) *stats {
 	}
 	if !s.scored {
 		s.scored = true
-		s.score = tagWeight(n.DataAtom) + classWeight(tokens(n))
+		s.score = tagWeight(n.DataAtom) + classWeight(classBits(n))
 	}
 	return s
 }
@@ -617,13 +686,3 @@ func noscriptArticle(n *html.Node) bool {
 	t, _ := countText(textOf(n))
 	return t >= 200
 }
-
-// hiddenUIToken names dialogs and overlays, which can be <article>s too.
-var hiddenUIToken = regexp.MustCompile(`(?:^|[-_])(?:modal|dialog|logindialog|popup|login|registration|overlay|lightbox|offcanvas|off-canvas|drawer)(?:[-_]|$)`)
-
-// embedToken names embedded social posts, which quote someone else.
-var embedToken = regexp.MustCompile(`(?:^|[-_])(?:twitter-tweet|instagram-media|fb-post|tiktok-embed|oembed|social-embed|embed-social)(?:[-_]|$)`)
-
-// paraFurnitureToken names paragraphs that describe the article rather than
-// tell it: captions, credits, disclaimers, publication lines.
-var paraFurnitureToken = regexp.MustCompile(`(?:^|[-_])(?:caption|credit|credits|copyright|copyrights|disclaimer|disclosure|postmetadata|metadata|byline|dateline|imagedescription|image-description|bildunterschrift|bildquelle|toc-title|ez-toc-title|wp-caption-text)(?:[-_]|$)`)

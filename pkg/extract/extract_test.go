@@ -122,7 +122,7 @@ func TestSeedPage(t *testing.T) {
 		"Subscribe", "newsletter", "Unlock a world of benefits", "Catch all the", "HINDUSTAN AERONAUTICS",
 		"More Information", "Related Stories", "Most Popular", "Diwali", "cookies", "Privacy Policy",
 		"Copyright", "About Us", "Comments", "Written By", "Advertisement", "Trending",
-		"India-China relationship has never been easy", // an "Also Read" link's title
+		"India-China relationship has never been easy",                                   // an "Also Read" link's title
 		"Defence Minister Rajnath Singh and External Affairs Minister S Jaishankar with", // the photo caption
 		res.Title,
 	} {
