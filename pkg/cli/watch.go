@@ -18,7 +18,8 @@ import (
 
 const watchUsage = `usage: newswatch watch <subcommand> [flags]
 
-  add    --id ID --query Q [--sinks a,b] [--updates]   create or replace a watch
+  add    --id ID --query Q [--sinks a,b] [--updates] [--rate-limit N] [--digest 1h]
+                                                      create or replace a watch
   list                                                list the watches
   show   ID                                           print one watch as JSON
   rm     ID                                           delete a watch
@@ -42,6 +43,8 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 	q := fs.String("query", "", "watch `query` (docs/queries.md)")
 	sinks := fs.String("sinks", "", "comma-separated sink `names` from the config")
 	updates := fs.Bool("updates", false, "send one update alert when an alerted story gains a source")
+	rateLimit := fs.Int("rate-limit", 0, "at most `n` alerts an hour to the sinks (0: no limit)")
+	digest := fs.Duration("digest", 0, "send the sinks one digest per `period` (e.g. 1h) instead of one message per alert")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitForFlagError(err)
 	}
@@ -72,7 +75,7 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 	}
 	switch sub {
 	case "add":
-		w := config.Watch{ID: *id, Query: *q, Updates: *updates}
+		w := config.Watch{ID: *id, Query: *q, Updates: *updates, RateLimit: *rateLimit, Digest: *digest}
 		if *sinks != "" {
 			w.Sinks = strings.Split(*sinks, ",")
 		}
