@@ -151,6 +151,16 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 		}
 	}
 
+	// Bands first, the article record last: if the analyzer dies in
+	// between, the redelivered article is assigned again from scratch (the
+	// band writes are idempotent), instead of finding its record and never
+	// writing the bands that let later copies find it.
+	if sig.Shingles > 0 {
+		m := member{Key: akey[len("a."):], Story: storyID, Published: published.Unix()}
+		if err := ix.addToBands(ctx, &bands, m); err != nil {
+			return "", err
+		}
+	}
 	rec := record{Story: storyID, Article: articleID, Published: published.Unix(), Shingles: sig.Shingles, Mins: encodeMins(&sig)}
 	val, err := json.Marshal(rec)
 	if err != nil {
@@ -165,12 +175,6 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 			}
 		}
 		return "", fmt.Errorf("%w: recording article %q: %w", ErrStore, articleID, err)
-	}
-	if sig.Shingles > 0 {
-		m := member{Key: akey[len("a."):], Story: storyID, Published: published.Unix()}
-		if err := ix.addToBands(ctx, &bands, m); err != nil {
-			return "", err
-		}
 	}
 	return storyID, nil
 }
