@@ -46,7 +46,8 @@ type pattern struct {
 type scratch struct {
 	hits    []hit
 	matches []match
-	slot    []int32
+	slot    []int32 // entity -> index in Find's result, -1 when absent
+	counts  []int32 // mentions per result entity
 }
 
 type match struct {
@@ -136,7 +137,11 @@ func New(entries []Entry) (*Gazetteer, error) {
 		}
 	}
 	g.ac = buildAutomaton(keys)
-	g.pool.New = func() any { return new(scratch) }
+	// Sized for a long article so that a fresh scratch (the pool is
+	// emptied by garbage collection) rarely grows.
+	g.pool.New = func() any {
+		return &scratch{hits: make([]hit, 0, 1024), matches: make([]match, 0, 512), counts: make([]int32, 0, 64)}
+	}
 	return g, nil
 }
 
@@ -191,27 +196,39 @@ func (g *Gazetteer) Find(title, text string) []events.Entity {
 
 	// slot maps an entity to its index in out; it lives in the scratch and
 	// is reset entry by entry, so Find does not allocate a map per article.
+	// A first pass numbers the entities and counts their mentions so that
+	// the result takes two allocations however many mentions there are.
 	if len(sc.slot) != len(g.entities) {
 		sc.slot = make([]int32, len(g.entities))
 		for i := range sc.slot {
 			sc.slot[i] = -1
 		}
 	}
-	slot := sc.slot
-	var out []events.Entity
+	slot, counts := sc.slot, sc.counts[:0]
 	for _, m := range sc.matches {
+		if slot[m.entity] < 0 {
+			slot[m.entity] = int32(len(counts))
+			counts = append(counts, 0)
+		}
+		counts[slot[m.entity]]++
+	}
+	sc.counts = counts
+	out := make([]events.Entity, len(counts))
+	mentions := make([]events.Mention, len(sc.matches))
+	off := 0
+	for _, m := range sc.matches {
+		i := slot[m.entity]
+		if out[i].Name == "" {
+			e := &g.entities[m.entity]
+			n := int(counts[i])
+			out[i] = events.Entity{Name: e.name, Type: e.typ, Mentions: mentions[off : off : off+n]}
+			off += n
+		}
 		src, field, orig := tt, "title", title
 		if m.field == 1 {
 			src, field, orig = bt, "text", text
 		}
 		start, end := src.Span(m.start, m.end)
-		i := slot[m.entity]
-		if i < 0 {
-			i = int32(len(out))
-			slot[m.entity] = i
-			e := &g.entities[m.entity]
-			out = append(out, events.Entity{Name: e.name, Type: e.typ})
-		}
 		out[i].Mentions = append(out[i].Mentions, events.Mention{Field: field, Start: start, End: end, Text: orig[start:end]})
 	}
 	for _, m := range sc.matches {

@@ -444,3 +444,21 @@ func TestScanDoesNotAllocate(t *testing.T) {
 		t.Fatalf("matching allocated %v times per article", n)
 	}
 }
+
+// BenchmarkFindArticle is the analyzer's view: one article, title and text.
+func BenchmarkFindArticle(b *testing.B) {
+	raw, err := os.ReadFile(seedPath)
+	if err != nil {
+		b.Skip(err)
+	}
+	g := defaultGazetteer(b)
+	title := "India, US agree to co-produce armoured vehicles, expedite MQ-9B drone delivery"
+	cpu := cpuTime()
+	for b.Loop() {
+		g.Find(title, string(raw))
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	if d := cpuTime() - cpu; d > 0 {
+		b.ReportMetric(float64(b.N)/d.Seconds(), "articles/cpu-s")
+	}
+}
