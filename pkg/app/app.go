@@ -138,6 +138,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			if err != nil {
 				return nil, err
 			}
+			status.AddCheck("consumer "+topology.ConsumerAnalyzer, consumerExists(cons))
 			a.goRun(Analyzer, func() error { return an.Run(runCtx, js, cons, logger) })
 			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		case Notifier:
@@ -149,6 +150,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			if err != nil {
 				return nil, err
 			}
+			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
 			a.goRun("watches", func() error { return a.follow(runCtx) })
 			d, err := a.buildDelivery(setupCtx, topo, reg)
@@ -159,6 +161,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			if err != nil {
 				return nil, err
 			}
+			status.AddCheck("consumer "+topology.ConsumerDelivery, consumerExists(dcons))
 			a.goRun("delivery", func() error { return d.Run(runCtx, dcons) })
 			a.goRun("digests", func() error { return d.RunDigests(runCtx, 30*time.Second) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
@@ -323,6 +326,19 @@ func (a *App) goRun(name string, f func() error) {
 			a.errMu.Unlock()
 		}
 	}()
+}
+
+// consumerExists is a readiness check: the durable consumer (and so its
+// stream) exists on the server.
+func consumerExists(c jetstream.Consumer) statusserver.ReadyFunc {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := c.Info(ctx); err != nil {
+			return fmt.Errorf("consumer missing or unreachable: %w", err)
+		}
+		return nil
+	}
 }
 
 // Conn is the NATS connection of the app.

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -283,4 +284,54 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("webhook got %d deliveries after restart, want 1", n)
 		}
 	})
+}
+
+func TestStatusEndpoints(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := config.Default()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = t.TempDir()
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + a.StatusAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	code, body := get("/metrics")
+	for _, name := range []string{"newswatch_analyzer_articles_total", "newswatch_notifier_duplicates_suppressed_total", "go_goroutines"} {
+		if code != http.StatusOK || !strings.Contains(body, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	// A deleted consumer makes the worker unready.
+	if err := a.JetStream().DeleteConsumer(ctx, topology.StreamArticles, topology.ConsumerAnalyzer); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "analyzer") {
+		t.Errorf("/readyz after deleting the analyzer consumer = %d %s", code, body)
+	}
+}
+
+func TestWorkerNeedsNATS(t *testing.T) {
+	cfg := config.Default()
+	_, err := app.Start(context.Background(), &cfg, []string{app.Analyzer}, false, testLogger(t))
+	if !errors.Is(err, app.ErrNeedsNATS) || !strings.Contains(err.Error(), "NEWSWATCH_NATS_URL") {
+		t.Errorf("err = %v", err)
+	}
 }
