@@ -511,12 +511,17 @@ func (f *Fetcher) buildArticle(ctx context.Context, feed config.Feed, parsed *go
 // get fetches a URL within the per-host limits.
 func (f *Fetcher) get(ctx context.Context, rawURL string, hdr http.Header) (*httpguard.Response, error) {
 	host := hostOf(rawURL)
-	if slot, _ := ctx.Value(heldSlotKey{}).(*heldSlot); !slot.take(host) {
+	if slot, _ := ctx.Value(heldSlotKey{}).(*heldSlot); slot.take(host) {
+		defer f.hosts.release(host)
+		if err := f.hosts.start(ctx, host); err != nil {
+			return nil, err
+		}
+	} else {
 		if err := f.hosts.acquire(ctx, host); err != nil {
 			return nil, err
 		}
+		defer f.hosts.release(host)
 	}
-	defer f.hosts.release(host)
 	return f.client.Get(ctx, rawURL, hdr)
 }
 

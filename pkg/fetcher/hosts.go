@@ -32,8 +32,9 @@ func newHostLimiter(perHost int, gap time.Duration) *hostLimiter {
 	return &hostLimiter{perHost: perHost, gap: gap, hosts: map[string]*hostSlot{}}
 }
 
-// tryAcquire takes a slot of host if one is free and the gap has passed;
-// otherwise it returns when to try again.
+// tryAcquire takes a slot of host if one is free and the host's gap has
+// passed; otherwise it returns when to try again. The gap itself is kept by
+// start, when the request really begins.
 func (l *hostLimiter) tryAcquire(host string, now time.Time) (bool, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -51,16 +52,46 @@ func (l *hostLimiter) tryAcquire(host string, now time.Time) (bool, time.Time) {
 		}
 	}
 	s.inflight++
-	s.last = now
 	return true, time.Time{}
 }
 
-// acquire blocks until a slot of host is free.
+// start waits, holding a slot, until the host's gap since the previous
+// request's start has passed, and marks this request's start. The mark is
+// taken after any wait, so timer lateness never shortens the gap.
+func (l *hostLimiter) start(ctx context.Context, host string) error {
+	for {
+		now := time.Now()
+		l.mu.Lock()
+		s := l.hosts[host]
+		if s == nil || l.gap <= 0 || !now.Before(s.last.Add(l.gap)) {
+			if s != nil {
+				s.last = now
+			}
+			l.mu.Unlock()
+			return nil
+		}
+		wait := s.last.Add(l.gap).Sub(now)
+		l.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// acquire blocks until a slot of host is free and its gap has passed.
 func (l *hostLimiter) acquire(ctx context.Context, host string) error {
 	for {
 		now := time.Now()
 		ok, at := l.tryAcquire(host, now)
 		if ok {
+			if err := l.start(ctx, host); err != nil {
+				l.release(host)
+				return err
+			}
 			return nil
 		}
 		l.mu.Lock()

@@ -317,7 +317,7 @@ func (f *Fetcher) preloadStates(ctx context.Context) {
 func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 	feed := j.feed
 	defer func() {
-		if !j.slot.used {
+		if j.slot.take(j.slot.host) { // the poll never reached its request
 			f.hosts.release(j.slot.host)
 		}
 	}()
