@@ -107,9 +107,12 @@ func (e Explanation) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "      %+.3f  density of evidence across the text\n", t.Density)
 		}
 		for _, f := range t.Features {
-			if f.Status == StatusFired {
+			switch {
+			case f.Status == StatusFired && f.Weight == 0:
+				fmt.Fprintf(&b, "      present %-24s %q (concept or mask, %s)\n", f.Feature, f.Term, f.Field)
+			case f.Status == StatusFired:
 				fmt.Fprintf(&b, "      %+.3f  %-24s %q (weight %g, %s)\n", f.Contribution, f.Feature, f.Term, f.Weight, f.Field)
-			} else {
+			default:
 				fmt.Fprintf(&b, "      blocked %-24s %q (weight %g, %s): %s\n", f.Feature, f.Term, f.Weight, f.Field, f.Reason)
 			}
 			fmt.Fprintf(&b, "               in: %s\n", f.Sentence)

@@ -32,9 +32,9 @@ type Taxonomy struct {
 	// Actors is the actor lexicon. A taxonomy that lists none uses the
 	// default taxonomy's lexicon.
 	Actors []ActorDef `yaml:"actors,omitempty"`
-	// SkipLines lists line openings ("also read") whose whole line is
-	// boilerplate that must not count as evidence. Nil means the default
-	// taxonomy's list.
+	// SkipLines lists sentence openings ("also read") that mark boilerplate:
+	// such a sentence and the rest of its line (paragraph) count as no
+	// evidence. Nil means the default taxonomy's list.
 	SkipLines []string `yaml:"skip_lines,omitempty"`
 }
 
