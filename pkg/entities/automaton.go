@@ -39,6 +39,13 @@ func isASCIIWord(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }
 
+var wordByte = func() (w [256]bool) {
+	for b := range 256 {
+		w[b] = isASCIIWord(byte(b))
+	}
+	return w
+}()
+
 // buildAutomaton compiles the folded patterns; pattern i is keys[i].
 func buildAutomaton(keys []string) *automaton {
 	a := &automaton{}
@@ -174,8 +181,19 @@ type hit struct {
 // allocate unless hits must grow.
 func (a *automaton) scan(text string, hits []hit) []hit {
 	trans, class, n := a.trans, &a.class, a.nclass
+	dead := n // the dead state is numbered 1, right after the root
 	st := uint32(0)
 	for i := 0; i < len(text); i++ {
+		if st == dead {
+			// The rest of a word no name starts: skip it without the
+			// dependent table loads.
+			for i < len(text) && wordByte[text[i]] {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
 		t := trans[st+uint32(class[text[i]])]
 		st = t &^ hasOutput
 		if t&hasOutput != 0 {
