@@ -14,6 +14,7 @@ import (
 // link text, and how paragraph-like it is.
 type stats struct {
 	text, link, commas, paras int
+	order                     int // position in document order
 	// good is the text of the subtree's paragraphs that read like prose:
 	// long enough and with few links.
 	good           int
@@ -26,6 +27,8 @@ type body struct {
 	st      map[*html.Node]*stats
 	title   string
 	lenient bool
+	order   int          // pre-order counter for stats.order
+	leads   []*html.Node // elements named like a standfirst
 }
 
 // dropTags never hold article text.
@@ -60,6 +63,7 @@ const (
 	tUI                                 // dialogs and overlays, which can be <article>s too
 	tEmbed                              // embedded social posts, which quote someone else
 	tParaFurniture                      // paragraphs that describe the article: captions, credits, disclaimers
+	tLead                               // standfirsts, which often sit in a header apart from the body
 )
 
 var tokWords = func() map[string]tokClass {
@@ -96,6 +100,8 @@ var tokWords = func() map[string]tokClass {
 	add(tParaFurniture, `caption credit credits copyright copyrights disclaimer disclosure postmetadata metadata
 		byline dateline imagedescription image-description bildunterschrift bildquelle toc-title
 		ez-toc-title wp-caption-text`)
+	add(tLead, `lead lede abstract excerpt intro introduction standfirst subheadline sub-headline subtitle
+		summary chapo bajada deck dek strapline`)
 	return m
 }()
 
@@ -265,6 +271,8 @@ func (b *body) measure(n *html.Node) *stats {
 		s.text, s.commas = countText(n.Data)
 		return s
 	}
+	b.order++
+	s.order = b.order
 	var inl, inlLink int
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		cs := b.measure(c)
@@ -341,6 +349,9 @@ func (b *body) removeBoilerplate(n *html.Node, total int) {
 			if b.isBoilerplate(c, total) {
 				b.detach(c)
 			} else {
+				if classBits(c)&tLead != 0 {
+					b.leads = append(b.leads, c)
+				}
 				b.removeBoilerplate(c, total)
 			}
 		}
@@ -605,13 +616,60 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 			}
 		}
 	}
-	if len(extra) == 0 {
+	leads := b.leadsBefore(out, top, root)
+	if len(extra) == 0 && len(leads) == 0 {
 		return out
+	}
+	if extra == nil {
+		extra = map[*html.Node]bool{}
 	}
 	for _, n := range out {
 		extra[n] = true
 	}
+	for _, n := range leads {
+		extra[n] = true
+	}
 	return inDocOrder(root, extra)
+}
+
+// leadsBefore finds standfirsts ("lead", "abstract", "intro" ...) that come
+// before the chosen content within the same story, typically in the
+// article header beside the headline, which scoring leaves out.
+func (b *body) leadsBefore(sel []*html.Node, top, root *html.Node) []*html.Node {
+	if len(b.leads) == 0 {
+		return nil
+	}
+	first := -1
+	for _, n := range sel {
+		if s := b.st[n]; s != nil && (first < 0 || s.order < first) {
+			first = s.order
+		}
+	}
+	near := map[*html.Node]bool{}
+	for a, k := top.Parent, 0; a != nil && a != root && k < proseLevels+2; a, k = a.Parent, k+1 {
+		near[a] = true
+	}
+	var out []*html.Node
+	for _, l := range b.leads {
+		s := b.st[l]
+		if s == nil || s.order >= first || s.text < 30 || s.text > 800 || s.linkDensity() >= 0.3 || near[l] {
+			continue
+		}
+		shared, attached := false, false
+		for a := l.Parent; a != nil; a = a.Parent {
+			if near[a] {
+				shared = true
+			}
+			if a == root {
+				attached = true
+				break
+			}
+		}
+		if shared && attached {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // proseSiblings looks beside the top candidate and beside its ancestors,
