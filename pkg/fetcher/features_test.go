@@ -389,5 +389,3 @@ func TestParseOPML(t *testing.T) {
 		})
 	}
 }
-
-
