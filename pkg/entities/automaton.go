@@ -80,48 +80,57 @@ func buildAutomaton(keys []string) *automaton {
 	}
 	a.nclass = n
 
-	// Trie with sparse children while building.
-	type node struct {
-		next map[uint8]int32
-		out  []int32
+	// The trie is built straight into the dense table, -1 marking a
+	// missing child; the dead state is added after the trie nodes.
+	maxStates := 2 // the root and the dead state
+	for _, k := range keys {
+		maxStates += len(k)
 	}
-	nodes := []node{{next: map[uint8]int32{}}}
+	dense := make([]int32, 0, maxStates*int(n))
+	newRow := func() int32 {
+		s := int32(len(dense) / int(n))
+		for range n {
+			dense = append(dense, -1)
+		}
+		return s
+	}
+	row := func(s int32) []int32 { return dense[int(s)*int(n) : (int(s)+1)*int(n)] }
+	newRow() // root
+	own := map[int32][]int32{}
 	for pi, k := range keys {
 		s := int32(0)
 		for i := 0; i < len(k); i++ {
 			c := a.class[k[i]]
-			t, ok := nodes[s].next[c]
-			if !ok {
-				t = int32(len(nodes))
-				nodes = append(nodes, node{next: map[uint8]int32{}})
-				nodes[s].next[c] = t
+			t := row(s)[c]
+			if t < 0 {
+				t = newRow()
+				row(s)[c] = t
 			}
 			s = t
 		}
-		nodes[s].out = append(nodes[s].out, int32(pi))
+		own[s] = append(own[s], int32(pi))
 	}
+	dead := newRow()
+	ns := int(dead) + 1
 
-	// The dead state follows the trie nodes. Failure links are computed
-	// breadth-first as usual, except that only suffixes starting after a
-	// non-word byte count; a missing transition of s is the transition of
-	// fail(s).
-	dead := int32(len(nodes))
-	ns := len(nodes) + 1
-	dense := make([]int32, ns*int(n))
-	row := func(s int32) []int32 { return dense[int(s)*int(n) : (int(s)+1)*int(n)] }
+	// Failure links breadth-first as usual, except that only suffixes
+	// starting after a non-word byte count. A missing transition of s is
+	// the transition of fail(s); a row's -1 entries are filled when the row
+	// is reached, so until then the others are its children.
 	fail := make([]int32, ns)
 	outs := make([][]int32, ns)
 	queue := make([]int32, 0, ns)
 	root, deadRow := row(0), row(dead)
 	for c := uint32(0); c < n; c++ {
-		if t, ok := nodes[0].next[uint8(c)]; ok {
-			root[c] = t
+		if t := root[c]; t >= 0 {
 			if classWord[c] {
 				fail[t] = dead
 			}
 			queue = append(queue, t)
 		} else if classWord[c] {
 			root[c] = dead
+		} else {
+			root[c] = 0
 		}
 	}
 	for c := uint32(0); c < n; c++ {
@@ -131,14 +140,15 @@ func buildAutomaton(keys []string) *automaton {
 			deadRow[c] = root[c]
 		}
 	}
-	outs[0] = nodes[0].out
+	outs[0] = own[0]
 	for qi := 0; qi < len(queue); qi++ {
 		s := queue[qi]
-		outs[s] = append(append([]int32(nil), nodes[s].out...), outs[fail[s]]...)
+		if o := own[s]; len(o) > 0 || len(outs[fail[s]]) > 0 {
+			outs[s] = append(append([]int32(nil), o...), outs[fail[s]]...)
+		}
 		rs, rf := row(s), row(fail[s])
 		for c := uint32(0); c < n; c++ {
-			if t, ok := nodes[s].next[uint8(c)]; ok {
-				rs[c] = t
+			if t := rs[c]; t >= 0 {
 				fail[t] = rf[c]
 				queue = append(queue, t)
 			} else {
