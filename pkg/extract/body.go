@@ -566,6 +566,14 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 	if top == nil {
 		return []*html.Node{root}
 	}
+	if rs := b.st[root]; rs != nil && rs.good > 0 && float64(b.st[top].good) < proseRescue*float64(rs.good) {
+		// The winner holds little of the page's prose (a login dialog, a
+		// photo caption): take the smallest container holding most of it.
+		if n := b.proseContainer(root, rs.good); n != nil {
+			top = n
+			topScore = b.st[n].score
+		}
+	}
 	// A container whose parent holds nearly the same text is usually one
 	// wrapper of several; climb while nothing is lost but little is gained.
 	for p := top.Parent; p != nil && p != root && p.Type == html.ElementNode; p = p.Parent {
@@ -743,4 +751,22 @@ const (
 func noscriptArticle(n *html.Node) bool {
 	t, _ := countText(textOf(n))
 	return t >= 200
+}
+
+// A top candidate holding less than proseRescue of the page's prose is
+// replaced by the deepest element holding proseMost of it.
+const proseRescue, proseMost = 0.3, 0.7
+
+// proseContainer returns the deepest element holding at least proseMost of
+// the page's prose text.
+func (b *body) proseContainer(n *html.Node, total int) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if s := b.st[c]; s != nil && float64(s.good) >= proseMost*float64(total) {
+			if d := b.proseContainer(c, total); d != nil {
+				return d
+			}
+			return c
+		}
+	}
+	return nil
 }

@@ -183,6 +183,13 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 			}
 		}
 	}
+	if keep == nil {
+		// Pages rendered by JavaScript often carry the whole story only in
+		// their JSON-LD; the publisher's own articleBody beats a scrap.
+		if ld := ldBodyText(m.ld.articleBody); utf8.RuneCountInString(ld) > 2*utf8.RuneCountInString(text)+200 {
+			text = ld
+		}
+	}
 	res.Text = text
 	if len([]rune(res.Text)) < e.minText {
 		return res, fmt.Errorf("%w: %s (%d characters of body text)", ErrNoContent, pageURL, len([]rune(res.Text)))
@@ -218,4 +225,24 @@ const (
 // that blogs put in <noscript> is parsed as markup rather than raw text.
 func parse(page []byte) (*html.Node, error) {
 	return html.ParseWithOptions(bytes.NewReader(page), html.ParseOptionEnableScripting(false))
+}
+
+// ldBodyText turns a JSON-LD articleBody, which may hold markup or plain
+// lines, into paragraphs.
+func ldBodyText(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if strings.Contains(raw, "<") {
+		if doc, err := parse([]byte("<body>" + raw + "</body>")); err == nil {
+			return (&body{st: map[*html.Node]*stats{}}).render([]*html.Node{findBody(doc)}, false)
+		}
+	}
+	var parts []string
+	for _, l := range strings.Split(html.UnescapeString(raw), "\n") {
+		if l = collapse(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "\n\n")
 }

@@ -24,6 +24,7 @@ type meta struct {
 
 type ldArticle struct {
 	headline, datePublished, dateModified, lang, image, publisher, url string
+	articleBody                                                        string
 	authors                                                            []string
 }
 
@@ -178,6 +179,9 @@ func (m *meta) walkLD(v any, depth int) {
 		}
 		if a.url == "" {
 			a.url = ldString(t["url"])
+		}
+		if a.articleBody == "" {
+			a.articleBody = ldString(t["articleBody"])
 		}
 		if a.publisher == "" {
 			a.publisher = ldName(t["publisher"])
