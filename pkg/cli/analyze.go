@@ -11,6 +11,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/topics"
 )
@@ -41,6 +44,7 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 	fs.SetOutput(io.Stderr)
 	explain := fs.Bool("explain", false, "print a readable account of every topic's score instead of JSON")
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
+	gazetteerFile := fs.String("gazetteer", "", "YAML file of extra gazetteer entries (docs/entities.md)")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] < articles.jsonl")
 		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
@@ -73,10 +77,17 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
 		return 2
 	}
-	return analyzeStream(ctx, clf, *explain, io)
+	var cfg config.Config
+	cfg.Analyzer.GazetteerFile = *gazetteerFile
+	gz, err := app.Gazetteer(&cfg)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+		return 2
+	}
+	return analyzeStream(ctx, clf, gz, *explain, io)
 }
 
-func analyzeStream(ctx context.Context, clf *topics.Classifier, explain bool, streams IO) int {
+func analyzeStream(ctx context.Context, clf *topics.Classifier, gz *entities.Gazetteer, explain bool, streams IO) int {
 	sc := bufio.NewScanner(streams.Stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), maxAnalyzeLine)
 	out := bufio.NewWriter(streams.Stdout)
@@ -113,7 +124,10 @@ func analyzeStream(ctx context.Context, clf *topics.Classifier, explain bool, st
 			}
 			continue
 		}
-		res := analyzeOutput{ID: in.ID, Topics: clf.Classify(in.Title, in.Text), Entities: []events.Entity{}}
+		res := analyzeOutput{ID: in.ID, Topics: clf.Classify(in.Title, in.Text), Entities: gz.Find(in.Title, in.Text)}
+		if res.Entities == nil {
+			res.Entities = []events.Entity{}
+		}
 		if res.Topics == nil {
 			res.Topics = []events.Topic{}
 		}
