@@ -97,6 +97,9 @@ var tokWords = func() map[string]tokClass {
 	add(tUI, `modal dialog logindialog popup login registration overlay lightbox offcanvas off-canvas
 		drawer`)
 	add(tEmbed, `twitter-tweet instagram-media fb-post tiktok-embed oembed social-embed embed-social`)
+	add(tNeg, `factbox infobox kasten kastenbox info-box fact-box boxinfo`)
+	add(tNeg|tParaFurniture, `legend bildlegende dida image-subtitle img-caption photo-caption
+		media-caption`)
 	add(tParaFurniture, `caption credit credits copyright copyrights disclaimer disclosure postmetadata metadata
 		byline dateline imagedescription image-description bildunterschrift bildquelle toc-title
 		ez-toc-title wp-caption-text`)
