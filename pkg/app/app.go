@@ -82,7 +82,13 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 		if !embed {
 			return nil, fmt.Errorf("%w: set nats.url in the config, NEWSWATCH_NATS_URL or -nats-url (or run `newswatch run`, which embeds a server)", ErrNeedsNATS)
 		}
-		srv, err := embedded.Start(cfg.NATS.Listen, cfg.NATS.StoreDir)
+		user, password, token, err := natsconn.Credentials(cfg.NATS)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := embedded.Start(cfg.NATS.Listen, cfg.NATS.StoreDir,
+			embedded.WithToken(token), embedded.WithUser(user, password),
+			embedded.WithTLS(cfg.NATS.EmbeddedTLS.CertFile, cfg.NATS.EmbeddedTLS.KeyFile))
 		if err != nil {
 			return nil, err
 		}

@@ -46,6 +46,15 @@ type NATS struct {
 	Token           string `yaml:"token"`
 	TokenFile       string `yaml:"token_file"`
 	TLS             TLS    `yaml:"tls"`
+	// EmbeddedTLS is the certificate the embedded server presents; with
+	// a token or user/password it lets nats.listen go beyond loopback.
+	EmbeddedTLS ServerTLS `yaml:"embedded_tls"`
+}
+
+// ServerTLS names the certificate and key of a TLS server.
+type ServerTLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // TLS names the files for a TLS connection to NATS.

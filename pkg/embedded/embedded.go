@@ -3,26 +3,58 @@
 package embedded
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// ErrStart is wrapped by every start failure.
-var ErrStart = errors.New("embedded: cannot start NATS server")
+// Sentinel errors.
+var (
+	ErrStart    = errors.New("embedded: cannot start NATS server")
+	ErrInsecure = errors.New("embedded: refusing to listen beyond loopback without authentication and TLS")
+)
 
 // Server is a running embedded NATS server.
 type Server struct {
 	ns *server.Server
 }
 
+// Option configures the embedded server.
+type Option func(*options)
+
+type options struct {
+	token, user, password string
+	certFile, keyFile     string
+}
+
+// WithToken requires clients to present token.
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// WithUser requires clients to log in as user with password.
+func WithUser(user, password string) Option {
+	return func(o *options) { o.user, o.password = user, password }
+}
+
+// WithTLS serves TLS with the certificate and key files.
+func WithTLS(certFile, keyFile string) Option {
+	return func(o *options) { o.certFile, o.keyFile = certFile, keyFile }
+}
+
 // Start runs a JetStream-enabled server listening on listen ("host:port";
-// port -1 or 0 picks a free port) with file storage under storeDir.
-func Start(listen, storeDir string) (*Server, error) {
+// port 0 picks a free port) with file storage under storeDir. On loopback
+// it needs nothing more; beyond loopback it refuses to start unless clients
+// must authenticate (token or user/password) and connect over TLS.
+func Start(listen, storeDir string, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: nats.listen %q is not host:port: %v", ErrStart, listen, err)
@@ -34,17 +66,34 @@ func Start(listen, storeDir string) (*Server, error) {
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("%w: nats.listen %q is beyond loopback; the embedded server listens only on 127.0.0.1 or ::1 (run a NATS server with authentication and set nats.url for anything else)", ErrStart, listen)
-	}
-	ns, err := server.NewServer(&server.Options{
+	sopts := &server.Options{
 		ServerName: "newswatch-embedded",
 		Host:       host,
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   storeDir,
 		NoSigs:     true,
-	})
+	}
+	auth := o.token != "" || (o.user != "" && o.password != "")
+	if o.token != "" {
+		sopts.Authorization = o.token
+	} else if o.user != "" {
+		sopts.Username, sopts.Password = o.user, o.password
+	}
+	if o.certFile != "" || o.keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: nats.embedded_tls: %v", ErrStart, err)
+		}
+		sopts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		sopts.TLS = true
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !auth || sopts.TLSConfig == nil {
+			return nil, fmt.Errorf("%w: nats.listen %q; set nats.token_file (or nats.user and nats.password_file) and nats.embedded_tls.cert_file/key_file, or listen on 127.0.0.1", ErrInsecure, listen)
+		}
+	}
+	ns, err := server.NewServer(sopts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStart, err)
 	}
@@ -56,8 +105,15 @@ func Start(listen, storeDir string) (*Server, error) {
 	return &Server{ns: ns}, nil
 }
 
-// ClientURL is the URL clients connect to.
-func (s *Server) ClientURL() string { return s.ns.ClientURL() }
+// ClientURL is the URL in-process clients connect to: the server's own,
+// with a wildcard listen address replaced by loopback.
+func (s *Server) ClientURL() string {
+	u := s.ns.ClientURL()
+	for _, any := range []string{"//0.0.0.0:", "//[::]:"} {
+		u = strings.Replace(u, any, "//127.0.0.1:", 1)
+	}
+	return u
+}
 
 // Shutdown stops the server and waits for it to finish.
 func (s *Server) Shutdown() {

@@ -82,6 +82,18 @@ func Connect(url string, c config.NATS, name string, logger *slog.Logger) (*nats
 	return nc, nil
 }
 
+// Credentials resolves the user, password and token of c, reading the
+// *_file keys; the embedded server requires the same ones.
+func Credentials(c config.NATS) (user, password, token string, err error) {
+	if password, err = secret(c.Password, c.PasswordFile, "nats.password_file"); err != nil {
+		return "", "", "", err
+	}
+	if token, err = secret(c.Token, c.TokenFile, "nats.token_file"); err != nil {
+		return "", "", "", err
+	}
+	return c.User, password, token, nil
+}
+
 func secret(value, file, key string) (string, error) {
 	if file == "" {
 		return value, nil
