@@ -105,10 +105,10 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 	if err != nil {
 		return nil, fmt.Errorf("app: JetStream: %w", err)
 	}
-	a.js = js
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	js = topology.CountPublishErrors(js, reg)
+	a.js = js
 	status, err := statusserver.New(cfg.HTTP.Listen, reg)
 	if err != nil {
 		return nil, err
