@@ -113,6 +113,14 @@ type Deliverer struct {
 // sinks, rate limit and digest period); maxDeliver is the consumer's MaxDeliver.
 func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(string) (config.Watch, bool),
 	maxDeliver int, m *Metrics, logger *slog.Logger) *Deliverer {
+	// Series start at 0 so that increase() sees a sink's first failure.
+	for name := range sinks {
+		for _, r := range []string{"ok", "retry", "failed"} {
+			m.Deliveries.WithLabelValues(name, r)
+		}
+		m.DeadLetters.WithLabelValues(name)
+		m.Duration.WithLabelValues(name)
+	}
 	return &Deliverer{
 		js: js, records: b.Deliveries, rates: b.Rates, digests: b.Digests, sinks: sinks, watchOf: watchOf, maxDeliver: maxDeliver,
 		baseBackoff: 2 * time.Second, metrics: m, logger: logger.With("component", "delivery"), now: time.Now,
