@@ -97,6 +97,7 @@ var tokWords = func() map[string]tokClass {
 	add(tUI, `modal dialog logindialog popup login registration overlay lightbox offcanvas off-canvas
 		drawer`)
 	add(tEmbed, `twitter-tweet instagram-media fb-post tiktok-embed oembed social-embed embed-social`)
+	add(tNeg|tStrong, `sidebar sidebars textwidget widget-area widgettitle widget-title xoxo`)
 	add(tNeg, `factbox infobox kasten kastenbox info-box fact-box boxinfo`)
 	add(tNeg|tParaFurniture, `legend bildlegende dida image-subtitle img-caption photo-caption
 		media-caption`)

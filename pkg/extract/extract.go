@@ -218,7 +218,7 @@ const (
 	fallbackMin = 250
 	// fallbackShare: the lenient pass is also tried when the result holds
 	// less than 1/fallbackShare of the page's prose.
-	fallbackShare = 3
+	fallbackShare = 6
 )
 
 // parse reads the page as a browser without JavaScript would, so content
