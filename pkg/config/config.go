@@ -104,12 +104,15 @@ type Streams struct {
 	Articles StreamLimits `yaml:"articles"`
 	Analyzed StreamLimits `yaml:"analyzed"`
 	Alerts   StreamLimits `yaml:"alerts"`
+	// KVMaxBytes bounds each KV bucket; a full bucket refuses new keys.
+	KVMaxBytes int64 `yaml:"kv_max_bytes"`
 }
 
 // StreamLimits bounds one stream.
 type StreamLimits struct {
 	MaxAge          time.Duration `yaml:"max_age"`
 	MaxBytes        int64         `yaml:"max_bytes"`
+	MaxMsgs         int64         `yaml:"max_msgs"` // 0: no limit
 	DuplicateWindow time.Duration `yaml:"duplicate_window"`
 }
 
@@ -174,9 +177,10 @@ func Default() Config {
 		Analyzer: Analyzer{StoryThreshold: 0},
 		Notifier: Notifier{MaxDeliveries: 8},
 		Streams: Streams{
-			Articles: StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
-			Analyzed: StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
-			Alerts:   StreamLimits{MaxAge: 90 * 24 * time.Hour, MaxBytes: 512 << 20, DuplicateWindow: 2 * time.Hour},
+			Articles:   StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
+			Analyzed:   StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
+			Alerts:     StreamLimits{MaxAge: 90 * 24 * time.Hour, MaxBytes: 512 << 20, DuplicateWindow: 2 * time.Hour},
+			KVMaxBytes: 256 << 20,
 		},
 	}
 }
@@ -258,9 +262,15 @@ func (c *Config) Validate() error {
 		if s.MaxAge <= 0 || s.MaxBytes <= 0 || s.DuplicateWindow <= 0 {
 			return bad("streams."+name, "max_age, max_bytes and duplicate_window must all be positive")
 		}
+		if s.MaxMsgs < 0 {
+			return bad("streams."+name+".max_msgs", "is %d; use 0 for no limit or a positive count", s.MaxMsgs)
+		}
 		if s.DuplicateWindow > s.MaxAge {
 			return bad("streams."+name+".duplicate_window", "is longer than max_age")
 		}
+	}
+	if c.Streams.KVMaxBytes < 1<<20 {
+		return bad("streams.kv_max_bytes", "is %d; must be at least 1048576 (1 MiB)", c.Streams.KVMaxBytes)
 	}
 	seen := map[string]bool{}
 	for i := range c.Feeds {

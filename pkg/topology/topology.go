@@ -77,6 +77,7 @@ func (t *Topology) stream(name, subjects string, l config.StreamLimits, discard 
 		Replicas:   t.cfg.NATS.Replicas,
 		MaxAge:     l.MaxAge,
 		MaxBytes:   l.MaxBytes,
+		MaxMsgs:    maxMsgs(l.MaxMsgs),
 		Duplicates: l.DuplicateWindow,
 		Discard:    discard,
 	}
@@ -135,10 +136,17 @@ func (t *Topology) KV(ctx context.Context, bucket string, ttl time.Duration, his
 		History:  history,
 		Storage:  jetstream.FileStorage,
 		Replicas: t.cfg.NATS.Replicas,
-		MaxBytes: 256 << 20,
+		MaxBytes: t.cfg.Streams.KVMaxBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: KV bucket %s: %v", ErrSetup, bucket, err)
 	}
 	return kv, nil
+}
+
+func maxMsgs(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
