@@ -64,9 +64,10 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		if bl.text == "" {
 			continue
 		}
-		// A heading with nothing kept under it introduced a block that was
-		// dropped: "Related articles", "Mehr zum Thema", "Tags:".
-		if r.filter && bl.heading && (i+1 == len(r.out) || r.out[i+1].heading) {
+		// A heading followed by a dropped block, or by nothing, introduced
+		// furniture: "Related articles", "Mehr zum Thema", "Tags:". One
+		// followed by a subheading is the start of a section.
+		if r.filter && bl.heading && (i+1 == len(r.out) || r.out[i+1].text == "") {
 			continue
 		}
 		parts = append(parts, bl.text)
