@@ -20,7 +20,7 @@ func ExampleClassifier_Classify() {
 		fmt.Printf("  %s (%s): %s\n", best.Term, best.Field, best.Sentence)
 	}
 	// Output:
-	// defence-cooperation 1.62 >= 1.00
+	// defence-cooperation 1.82 >= 1.00
 	//   foreign military sale [united-states, poland] (text): The State Department cleared the possible foreign military sale of Patriot batteries.
 	// military-procurement 2.53 >= 1.00
 	//   approves (title): US approves sale of air defence systems to Poland
