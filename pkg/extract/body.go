@@ -408,14 +408,14 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	if bits&tStrong != 0 && bits&tPos == 0 {
-		return share < 0.5
+		return share < 0.9
 	}
 	if bits&tNeg == 0 {
 		return false
 	}
 	// Article text is several real paragraphs with few links; furniture
 	// (share bars, promos, bios) is short or mostly links.
-	if s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.3 {
+	if s.paras >= 5 && s.text > 400 && s.linkDensity() < 0.3 {
 		return false
 	}
 	if bits&tPos != 0 && share > 0.3 {
