@@ -19,7 +19,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
-func seedText(t *testing.T) string {
+func seedText(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile("../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt")
 	if err != nil {
@@ -106,4 +106,34 @@ func TestAnalyzerConsumes(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// BenchmarkAnalyze measures the whole in-process analysis of a 5 KB
+// article (topics with evidence and entities with mentions); story
+// clustering is a KV round trip and is measured in pkg/story.
+func BenchmarkAnalyze(b *testing.B) {
+	text := seedText(b)
+	if len(text) > 5000 {
+		text = text[:5000]
+	}
+	cl, err := topics.New(topics.DefaultTaxonomy())
+	if err != nil {
+		b.Fatal(err)
+	}
+	gz, err := entities.New(entities.DefaultEntries())
+	if err != nil {
+		b.Fatal(err)
+	}
+	an := New(cl, gz, nil, NewMetrics(prometheus.NewRegistry()))
+	art := events.Article{ID: "seed", Title: "India, US to co-produce armoured vehicles, fast-track MQ-9B drones", Text: text}
+	ctx := context.Background()
+	b.SetBytes(int64(len(art.Title) + len(art.Text)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := an.Analyze(ctx, art); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
 }
