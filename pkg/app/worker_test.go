@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+// A standalone worker joins the NATS server named by -nats-url, creates its
+// durable consumer, and on SIGTERM drains and exits 0.
+func TestWorkerMainStopsCleanlyOnSIGTERM(t *testing.T) {
+	ns := natstest.Start(t)
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	if err := os.WriteFile(cfgFile, []byte("http:\n  listen: 127.0.0.1:0\nlog:\n  format: json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- app.WorkerMain(app.Analyzer, []string{"--config", cfgFile, "-nats-url", ns.URL}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := ns.JS.Consumer(t.Context(), topology.StreamArticles, topology.ConsumerAnalyzer); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the analyzer never created its consumer; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code %d; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not stop on SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "draining the NATS connection") {
+		t.Errorf("no drain logged:\n%s", stderr.String())
+	}
+}
+
+func TestWorkerMainFlags(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := app.WorkerMain(app.Fetcher, []string{"--version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "fetcher ") {
+		t.Errorf("--version: %d %q", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := app.WorkerMain(app.Fetcher, []string{"-version"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "fetcher ") {
+		t.Errorf("-version: %d %q", code, stdout.String())
+	}
+	stderr.Reset()
+	if code := app.WorkerMain(app.Notifier, []string{"-config", "/nonexistent/newswatch.yaml"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "/nonexistent/newswatch.yaml") {
+		t.Errorf("missing config: %d %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := app.WorkerMain(app.Notifier, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "nats.url") {
+		t.Errorf("no NATS: %d %q", code, stderr.String())
+	}
+}
