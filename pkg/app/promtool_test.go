@@ -1,0 +1,66 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/demosite"
+)
+
+// Every metric a running newswatch exposes passes `promtool check metrics`
+// (Prometheus naming and help conventions). CI sets NEWSWATCH_REQUIRE_PROMTOOL
+// so that a missing promtool fails instead of skipping.
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("NEWSWATCH_REQUIRE_PROMTOOL") != "" {
+			t.Fatal("promtool not found; .ci/deploy-checks installs it")
+		}
+		t.Skip("promtool not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	site := httptest.NewServer(demosite.Handler())
+	defer site.Close()
+	hook := &hookReceiver{t: t}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	cfg := e2eConfig(t, site.URL+"/feed.xml", hookSrv.URL, t.TempDir())
+	a, err := app.Start(ctx, cfg, app.All, true, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	waitFor(t, "the webhook delivery", func() bool { return hook.count() >= 1 })
+
+	resp, err := http.Get("http://" + a.StatusAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{
+		"newswatch_fetcher_polls_total", "newswatch_fetcher_articles_published_total",
+		"newswatch_analyzer_articles_total", "newswatch_notifier_alerts_total",
+		"newswatch_notifier_deliveries_total", "newswatch_notifier_alert_latency_seconds_bucket",
+	} {
+		if !bytes.Contains(body, []byte(name)) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
