@@ -21,8 +21,18 @@ var ErrPoison = errors.New("consume: message cannot be handled")
 // Poison wraps err so that the message is terminated.
 func Poison(err error) error { return fmt.Errorf("%w: %w", ErrPoison, err) }
 
+// Retry is an error that asks for the message again after Delay.
+type Retry struct {
+	Delay time.Duration
+	Err   error
+}
+
+func (r *Retry) Error() string { return r.Err.Error() }
+func (r *Retry) Unwrap() error { return r.Err }
+
 // Handler handles one message. A nil error acks it; an error wrapping
-// ErrPoison terminates it; any other error asks for a redelivery later.
+// ErrPoison terminates it; a *Retry asks for a redelivery after its delay;
+// any other error asks for a redelivery after Run's retry delay.
 type Handler func(ctx context.Context, msg jetstream.Msg) error
 
 // Run consumes from cons until ctx ends, then drains what is in flight.
@@ -30,6 +40,7 @@ func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, l
 	log := logger.With("consumer", name)
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
 		err := h(ctx, msg)
+		var retry *Retry
 		switch {
 		case err == nil:
 			if aerr := msg.Ack(); aerr != nil {
@@ -43,6 +54,8 @@ func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, l
 			}
 			log.Error("terminating a message that cannot be handled", "subject", msg.Subject(), "stream_seq", seq, "err", err)
 			_ = msg.Term()
+		case errors.As(err, &retry):
+			_ = msg.NakWithDelay(retry.Delay)
 		default:
 			log.Warn("handling failed; redelivering later", "subject", msg.Subject(), "err", err, "retry_in", retryDelay)
 			_ = msg.NakWithDelay(retryDelay)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
 	"github.com/newswatch/newswatch/pkg/topology"
@@ -127,15 +128,6 @@ func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(
 	}
 }
 
-// retryError asks for a redelivery after a delay.
-type retryError struct {
-	delay time.Duration
-	err   error
-}
-
-func (e *retryError) Error() string { return e.err.Error() }
-func (e *retryError) Unwrap() error { return e.err }
-
 // Handle delivers one ALERTS message to every sink of its watch that has not
 // had it yet. attempt is the message's delivery count (1 on the first).
 func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt int) error {
@@ -158,7 +150,7 @@ func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt in
 			return nil
 		}
 	}
-	var retry *retryError
+	var retry *consume.Retry
 	for _, name := range w.Sinks {
 		s, ok := d.sinks[name]
 		if !ok {
@@ -189,8 +181,8 @@ func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt in
 			d.metrics.Deliveries.WithLabelValues(name, "retry").Inc()
 			delay := d.backoff(attempt, err)
 			d.logger.Warn("delivery failed; retrying", "sink", name, "alert_id", ev.ID, "attempt", attempt, "retry_in", delay, "err", err)
-			if retry == nil || delay > retry.delay {
-				retry = &retryError{delay: delay, err: err}
+			if retry == nil || delay > retry.Delay {
+				retry = &consume.Retry{Delay: delay, Err: err}
 			}
 			continue
 		}
@@ -257,42 +249,15 @@ func (d *Deliverer) deadLetter(ctx context.Context, id, sinkName string, ev even
 
 // Run consumes the ALERTS stream through cons until ctx ends.
 func (d *Deliverer) Run(ctx context.Context, cons jetstream.Consumer) error {
-	return runConsumer(ctx, cons, d)
-}
-
-func runConsumer(ctx context.Context, cons jetstream.Consumer, d *Deliverer) error {
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
+	return consume.Run(ctx, cons, topology.ConsumerDelivery, func(ctx context.Context, msg jetstream.Msg) error {
 		var ev events.CloudEvent
 		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.ID == "" {
-			d.logger.Error("terminating an ALERTS message that is not an alert", "subject", msg.Subject(), "err", err)
-			_ = msg.Term()
-			return
+			return consume.Poison(fmt.Errorf("delivery: %s is not an alert: %v", msg.Subject(), err))
 		}
 		attempt := 1
 		if meta, err := msg.Metadata(); err == nil {
 			attempt = int(meta.NumDelivered)
 		}
-		err := d.Handle(ctx, ev, attempt)
-		var retry *retryError
-		switch {
-		case err == nil:
-			_ = msg.Ack()
-		case errors.As(err, &retry):
-			_ = msg.NakWithDelay(retry.delay)
-		default:
-			d.logger.Warn("delivery bookkeeping failed; redelivering", "alert_id", ev.ID, "err", err)
-			_ = msg.NakWithDelay(5 * time.Second)
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("delivery: starting consumer %s: %w", topology.ConsumerDelivery, err)
-	}
-	<-ctx.Done()
-	cc.Drain()
-	select {
-	case <-cc.Closed():
-	case <-time.After(10 * time.Second):
-		cc.Stop()
-	}
-	return nil
+		return d.Handle(ctx, ev, attempt)
+	}, d.logger, 5*time.Second)
 }

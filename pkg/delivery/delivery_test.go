@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
@@ -128,13 +130,13 @@ func TestHandle(t *testing.T) {
 			ev := alertEvent()
 			for i := 0; i < tt.attempts; i++ {
 				err := d.Handle(t.Context(), ev, i+1)
-				var retry *retryError
-				isRetry := err != nil && asRetry(err, &retry)
+				var retry *consume.Retry
+				isRetry := errors.As(err, &retry)
 				if isRetry != tt.wantRetry[i] {
 					t.Fatalf("attempt %d: err %v, want retry=%v", i+1, err, tt.wantRetry[i])
 				}
-				if isRetry && tt.statuses[i] == 429 && retry.delay < time.Second {
-					t.Errorf("429 with Retry-After: 1 gave delay %s", retry.delay)
+				if isRetry && tt.statuses[i] == 429 && retry.Delay < time.Second {
+					t.Errorf("429 with Retry-After: 1 gave delay %s", retry.Delay)
 				}
 			}
 			if n := len(rcv.got()); n != tt.wantCalls {
@@ -162,14 +164,6 @@ func TestHandle(t *testing.T) {
 			}
 		})
 	}
-}
-
-func asRetry(err error, target **retryError) bool {
-	r, ok := err.(*retryError)
-	if ok {
-		*target = r
-	}
-	return ok
 }
 
 // A notifier killed after recording a delivery but before acking gets the
