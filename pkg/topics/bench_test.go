@@ -29,26 +29,29 @@ func benchmarkArticle(b *testing.B, title, text string) {
 	}
 }
 
-// BenchmarkClassify runs over the seed article (9 KB).
+// BenchmarkClassify runs the whole classification of one article: a 5 KB
+// article built from testdata/exercise-article.txt (the size the issue's
+// 5,000 articles/s target is stated for) and the 9.3 KB seed article when
+// it is available. Each reports MB/s (SetBytes) and articles/s.
 func BenchmarkClassify(b *testing.B) {
-	raw, err := os.ReadFile(seedPath)
-	if err != nil {
-		b.Skipf("seed article not available: %v", err)
-	}
-	benchmarkArticle(b, "India, US agree to co-produce armoured vehicles at 2+2 dialogue", string(raw))
-}
-
-// BenchmarkClassify5KB runs over a 5 KB article built from the test article.
-func BenchmarkClassify5KB(b *testing.B) {
-	raw, err := os.ReadFile("testdata/exercise-article.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
-	title, text, _ := strings.Cut(string(raw), "\n")
-	for len(text) < 5000 {
-		text += "\n" + text
-	}
-	benchmarkArticle(b, title, text[:5000])
+	b.Run("5KB", func(b *testing.B) {
+		raw, err := os.ReadFile("testdata/exercise-article.txt")
+		if err != nil {
+			b.Fatal(err)
+		}
+		title, text, _ := strings.Cut(string(raw), "\n")
+		for len(text) < 5000 {
+			text += "\n" + text
+		}
+		benchmarkArticle(b, title, text[:5000])
+	})
+	b.Run("seed", func(b *testing.B) {
+		raw, err := os.ReadFile(seedPath)
+		if err != nil {
+			b.Skipf("seed article not available: %v", err)
+		}
+		benchmarkArticle(b, "India, US agree to co-produce armoured vehicles at 2+2 dialogue", string(raw))
+	})
 }
 
 // BenchmarkNew measures compiling the default taxonomy.

@@ -311,6 +311,7 @@ type scratch struct {
 	dense     []int // per topic: text sentences with substantial evidence
 	body      []float64
 	bodyScale []float64
+	termBuf   []byte // evidence names are built here
 }
 
 func grow[T any](s []T, n int) []T {
@@ -795,16 +796,19 @@ func sentenceOf(sp span, title, text string) string {
 }
 
 // termOf names what fired: the matched words, and for co-occurrence
-// features the actors that satisfied them.
+// features the actors that satisfied them. The name is built in a reused
+// buffer so that each piece of evidence costs one allocation, its string.
 func (c *Classifier) termOf(sc *scratch, f *firing, title, text string) string {
 	h := &sc.ehits[f.hit]
-	end := int(h.end)
-	for end < len(sc.norm.buf) && isWordByte(sc.norm.buf[end]) {
-		end++ // show the whole word a prefix term matched
-	}
-	term := string(sc.norm.buf[h.start:end])
+	b := sc.termBuf[:0]
 	if h.ent.kind == entActor {
-		term = c.actors[h.ent.actor].id
+		b = append(b, c.actors[h.ent.actor].id...)
+	} else {
+		end := int(h.end)
+		for end < len(sc.norm.buf) && isWordByte(sc.norm.buf[end]) {
+			end++ // show the whole word a prefix term matched
+		}
+		b = append(b, sc.norm.buf[h.start:end]...)
 	}
 	ft := &c.topics[f.topic].features[f.feature]
 	for _, r := range ft.requires {
@@ -812,14 +816,21 @@ func (c *Classifier) termOf(sc *scratch, f *firing, title, text string) string {
 			continue
 		}
 		lo, hi := scopeOf(r.scope, int(f.span), len(sc.norm.spans))
-		var ids []string
+		b = append(b, " ["...)
+		sc.seen = sc.seen[:0]
 		for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {
-			if id := c.actors[a].id; !slices.Contains(ids, id) {
-				ids = append(ids, id)
+			if slices.Contains(sc.seen, a) {
+				continue
 			}
+			if len(sc.seen) > 0 {
+				b = append(b, ", "...)
+			}
+			sc.seen = append(sc.seen, a)
+			b = append(b, c.actors[a].id...)
 		}
-		term += " [" + strings.Join(ids, ", ") + "]"
+		b = append(b, ']')
 		break
 	}
-	return term
+	sc.termBuf = b
+	return string(b)
 }
