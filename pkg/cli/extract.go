@@ -23,14 +23,14 @@ const (
 
 // extractOutput is the JSON printed by `newswatch extract`.
 type extractOutput struct {
-	URL          string    `json:"url"`
-	CanonicalURL string    `json:"canonical_url"`
-	Title        string    `json:"title"`
-	Author       string    `json:"author"`
-	PublishedAt  time.Time `json:"published_at,omitzero"`
-	Lang         string    `json:"lang"`
-	Image        string    `json:"image"`
-	Text         string    `json:"text"`
+	URL          string     `json:"url"`
+	CanonicalURL string     `json:"canonical_url"`
+	Title        string     `json:"title"`
+	Author       string     `json:"author"`
+	PublishedAt  *time.Time `json:"published_at"` // null when the page gives no date
+	Lang         string     `json:"lang"`
+	Image        string     `json:"image"`
+	Text         string     `json:"text"`
 }
 
 // runExtract prints the article of one page as JSON, from a saved file or
@@ -77,10 +77,12 @@ func runExtract(ctx context.Context, args []string, io IO) int {
 		CanonicalURL: res.CanonicalURL,
 		Title:        res.Title,
 		Author:       strings.Join(res.Authors, ", "),
-		PublishedAt:  res.PublishedAt,
 		Lang:         res.Lang,
 		Image:        res.Image,
 		Text:         res.Text,
+	}
+	if !res.PublishedAt.IsZero() {
+		out.PublishedAt = &res.PublishedAt
 	}
 	enc := json.NewEncoder(io.Stdout)
 	enc.SetEscapeHTML(false)
