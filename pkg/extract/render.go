@@ -72,8 +72,31 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		}
 		parts = append(parts, bl.text)
 	}
+	if r.filter {
+		// Short lines after the last real paragraph are credits, dates,
+		// tag names and signatures; a parenthesised source line stays.
+		last := -1
+		for i, p := range parts {
+			if utf8.RuneCountInString(p) >= 150 {
+				last = i
+			}
+		}
+		if last >= 0 {
+			keep := parts[:last+1]
+			for _, p := range parts[last+1:] {
+				if utf8.RuneCountInString(p) >= tailMin || strings.HasPrefix(p, "(") {
+					keep = append(keep, p)
+				}
+			}
+			parts = keep
+		}
+	}
 	return strings.Join(parts, "\n\n")
 }
+
+// tailMin is the length from which a line after the story's last long
+// paragraph is kept.
+const tailMin = 20
 
 func (r *renderer) walk(n *html.Node, inLink bool) {
 	switch n.Type {
