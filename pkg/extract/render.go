@@ -30,6 +30,9 @@ var boilerPhrase = regexp.MustCompile(`(?i)^(?:also read|read also|read more|mor
 // <figcaption>.
 var captionLine = regexp.MustCompile(`(?i)^(?:foto|fotos|photo|photos|bild|bilder|image|imagen|imágenes|credit|credits|crédits?(?: photos?)?|quelle|source|fuente|titelbild|beitragsbild|abbildung|grafik|©|\(c\)|copyright|getty images|picture)\b`)
 
+// dateLine finds a year or a numeric date in a short line.
+var dateLine = regexp.MustCompile(`\b(?:19|20)\d\d\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b`)
+
 // noLetters matches dates, times and counters standing alone.
 var noLetters = regexp.MustCompile(`^[\d\s.,:;/\-–|()+]*$`)
 
@@ -200,6 +203,9 @@ func (r *renderer) drop(text string, link, links int) bool {
 		return true
 	}
 	if runes < 30 && noLetters.MatchString(text) {
+		return true
+	}
+	if runes < 40 && dateLine.MatchString(text) && len(strings.Fields(text)) <= 5 {
 		return true
 	}
 	return false
