@@ -63,6 +63,7 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		r.flush()
 	}
 	var parts []string
+	var seen map[string]bool
 	for i, bl := range r.out {
 		if bl.text == "" {
 			continue
@@ -72,6 +73,17 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		// followed by a subheading is the start of a section.
 		if r.filter && bl.heading && (i+1 == len(r.out) || r.out[i+1].text == "") {
 			continue
+		}
+		if r.filter && len(bl.text) >= 40 {
+			// Responsive pages repeat blocks (mobile and desktop copies of
+			// a caption or a pull quote); once is enough for a reader.
+			if seen[bl.text] {
+				continue
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[bl.text] = true
 		}
 		parts = append(parts, bl.text)
 	}
