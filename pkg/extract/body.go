@@ -208,7 +208,8 @@ func extractBody(doc *html.Node, keep *html.Node, title string, lenient bool) (s
 		return "", 0
 	}
 	if keep != nil {
-		return b.render([]*html.Node{keep}, false), 0
+		// A site rule names the container; inserts inside it still go.
+		return b.render([]*html.Node{keep}, true), 0
 	}
 	total := b.measure(root)
 	if total.text == 0 {

@@ -119,7 +119,8 @@ func normHost(h string) string {
 
 // Extract finds the article in a UTF-8 page (see DecodeHTML) fetched from
 // pageURL. It returns ErrNotHTML, ErrTooDeep or ErrNoContent, wrapped, when
-// there is no article to be had.
+// there is no article to be had; with ErrNoContent the Result still carries
+// the metadata found, so a caller can fall back to a feed's summary.
 func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 	if len(bytes.TrimSpace(page)) == 0 {
 		return nil, fmt.Errorf("%w: empty page %s", ErrNoContent, pageURL)

@@ -405,3 +405,15 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// A page without a body still yields its metadata, for the feed fallback.
+func TestNoContentKeepsMetadata(t *testing.T) {
+	page := []byte(`<html lang="en"><head><meta property="og:title" content="Live: markets open"><meta property="article:published_time" content="2024-05-06T09:15:00Z"></head><body><nav><a href="/">Home</a></nav><div id="app"></div></body></html>`)
+	res, err := extract.New().Extract(page, "https://news.example/live")
+	if !errors.Is(err, extract.ErrNoContent) {
+		t.Fatalf("error %v, want ErrNoContent", err)
+	}
+	if res == nil || res.Title != "Live: markets open" || res.PublishedAt.IsZero() || res.Lang != "en" {
+		t.Errorf("metadata lost: %+v", res)
+	}
+}
