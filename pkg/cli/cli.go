@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"demo-site": {runDemoSite, "serve the bundled sample news site: demo-site [--listen ADDR]"},
 	"watch":     {runWatch, "manage watches at run time: watch add|list|show|rm|pause|resume"},
 	"version":   {runVersion, "print the version"},
+	"feeds":     {runFeeds, "manage feeds at run time and see their state: feeds [list]|add|rm|pause|resume|import-opml"},
 	"alerts":    {runAlerts, "past alerts from the ALERTS stream: alerts list|show"},
 	"silence":   {runSilence, "mute a watch for a while or one story of it: silence add|list|rm"},
 	"dlq":       {runDLQ, "undeliverable alerts: dlq list|replay"},
