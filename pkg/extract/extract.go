@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 )
@@ -41,7 +42,7 @@ type Result struct {
 type SiteRule struct{ Keep, Remove []string }
 
 type compiledRule struct {
-	keep, remove []cascadia.Sel
+	keep, remove []goquery.Matcher
 }
 
 // Option configures an Extractor.
@@ -88,7 +89,7 @@ func New(opts ...Option) *Extractor {
 		var cr compiledRule
 		var err error
 		for _, s := range r.Keep {
-			sel, cerr := cascadia.Parse(s)
+			sel, cerr := cascadia.Compile(s)
 			if cerr != nil {
 				err = fmt.Errorf("%w: host %s keep %q: %v", ErrBadSelector, host, s, cerr)
 				break
@@ -96,7 +97,7 @@ func New(opts ...Option) *Extractor {
 			cr.keep = append(cr.keep, sel)
 		}
 		for _, s := range r.Remove {
-			sel, cerr := cascadia.Parse(s)
+			sel, cerr := cascadia.Compile(s)
 			if cerr != nil {
 				err = fmt.Errorf("%w: host %s remove %q: %v", ErrBadSelector, host, s, cerr)
 				break
@@ -153,20 +154,17 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 	m := readMeta(doc, base)
 	m.apply(res)
 
-	if rule != nil {
-		for _, sel := range rule.remove {
-			for _, n := range cascadia.QueryAll(doc, sel) {
-				if n.Parent != nil {
-					n.Parent.RemoveChild(n)
-				}
-			}
-		}
-	}
 	var keep *html.Node
 	if rule != nil {
+		// Site rules are CSS selectors, applied through goquery over the
+		// tree already parsed (wrapping it costs no second parse).
+		page := goquery.NewDocumentFromNode(doc)
+		for _, sel := range rule.remove {
+			page.FindMatcher(sel).Remove()
+		}
 		for _, sel := range rule.keep {
-			if n := cascadia.Query(doc, sel); n != nil {
-				keep = n
+			if found := page.FindMatcher(sel); found.Length() > 0 {
+				keep = found.Get(0)
 				break
 			}
 		}
