@@ -21,6 +21,7 @@ type pendingAck struct {
 	fut       jetstream.PubAckFuture
 	err       error
 	duplicate bool // the stream already held this Nats-Msg-Id
+	seq       uint64
 	done      bool
 }
 
@@ -33,6 +34,17 @@ func (b *batch) publish(subject string, data []byte, msgID string) *pendingAck {
 	}
 	a := &pendingAck{}
 	a.fut, a.err = b.js.PublishAsync(subject, data, opts...)
+	if a.err != nil {
+		a.done = true
+	}
+	b.acks = append(b.acks, a)
+	return a
+}
+
+// update is a KV update on revision rev: it fails if the key changed since.
+func (b *batch) update(bucket, key string, data []byte, rev uint64) *pendingAck {
+	a := &pendingAck{}
+	a.fut, a.err = b.js.PublishAsync("$KV."+bucket+"."+key, data, jetstream.WithExpectLastSequencePerSubject(rev))
 	if a.err != nil {
 		a.done = true
 	}
@@ -55,7 +67,9 @@ func (b *batch) wait(ctx context.Context) error {
 		}
 		select {
 		case pa := <-a.fut.Ok():
-			a.duplicate = pa != nil && pa.Duplicate
+			if pa != nil {
+				a.duplicate, a.seq = pa.Duplicate, pa.Sequence
+			}
 		case err := <-a.fut.Err():
 			a.err = err
 		case <-ctx.Done():

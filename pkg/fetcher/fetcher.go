@@ -146,6 +146,12 @@ func (f *Fetcher) PollOnce(ctx context.Context, feed config.Feed) (PollResult, e
 }
 
 func (f *Fetcher) poll(ctx context.Context, feed config.Feed) (PollResult, time.Time, error) {
+	return f.pollWith(ctx, feed, nil)
+}
+
+// pollWith polls a feed; beforeSave, when set, may add writes to the batch
+// that carries the feed's state, and returns what to do once they are done.
+func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, beforeSave func(next time.Time, w *batch) func()) (PollResult, time.Time, error) {
 	start := f.now()
 	st, err := f.loadState(ctx, feed.ID)
 	if err != nil {
@@ -183,6 +189,9 @@ func (f *Fetcher) poll(ctx context.Context, feed config.Feed) (PollResult, time.
 	}
 	st.NextPoll = next
 	f.trackBackoff(feed.ID, st.ConsecutiveFailures)
+	if beforeSave != nil {
+		defer beforeSave(next, w)()
+	}
 	if serr := f.saveState(ctx, feed.ID, st, w); serr != nil && err == nil {
 		err = serr
 	}

@@ -104,6 +104,39 @@ func (l *leases) claim(ctx context.Context, id string, until, now time.Time) (cl
 	return claimResult{ok: true, fresh: true}, nil
 }
 
+// holds reports whether this replica holds id's lease until after t, so a
+// poll may start without renewing it first.
+func (l *leases) holds(id string, t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h, ok := l.held[id]
+	return ok && h.expires.After(t)
+}
+
+// extendIn queues the renewal of a held lease until the given time in w,
+// the poll's batch of writes, and returns what to do once w has been
+// waited for. It does nothing when the lease already lasts that long.
+func (l *leases) extendIn(w *batch, id string, until time.Time) func() {
+	l.mu.Lock()
+	h, mine := l.held[id]
+	l.mu.Unlock()
+	if !mine || h.expires.Equal(until) {
+		return func() {}
+	}
+	val, _ := json.Marshal(lease{Owner: l.owner, Expires: until})
+	a := w.update(topology.BucketLeases, id, val, h.rev)
+	return func() {
+		if !a.done {
+			return // the poll was cancelled; the next claim reads the lease
+		}
+		if a.err != nil {
+			l.drop(id)
+			return
+		}
+		l.keep(id, a.seq, until)
+	}
+}
+
 // extend renews a held lease when it would end before until.
 func (l *leases) extend(ctx context.Context, id string, until, now time.Time) error {
 	l.mu.Lock()

@@ -89,8 +89,9 @@ func newReplica(t testing.TB, ns *natstest.Server, ua string, feeds []config.Fee
 	cfg := config.Default().Fetcher
 	cfg.Concurrency = concurrency
 	cfg.UserAgent = ua
+	cfg.Timeout = 2 * time.Second
 	client := httpguard.New(httpguard.WithAllowPrivateNetworks(true), httpguard.WithUserAgent(ua),
-		httpguard.WithTimeouts(2*time.Second, 2*time.Second, 5*time.Second))
+		httpguard.WithTimeouts(time.Second, time.Second, cfg.Timeout))
 	m := NewMetrics(prometheus.NewRegistry())
 	o := []Option{WithLogger(slog.New(slog.DiscardHandler))}
 	if opts != nil {
@@ -271,7 +272,10 @@ func TestLeasesShareFeedsAndTakeOver(t *testing.T) {
 	a.nc.Close()
 	a.stop(t)
 	died := time.Now()
-	time.Sleep(interval + grace + 2*interval)
+	// A lease claimed for a poll that was under way lasts the client's
+	// timeout plus the grace; a finished poll's lasts until its next poll
+	// plus the grace. Wait for both, and another interval.
+	time.Sleep(2*time.Second + grace + 2*interval)
 
 	for i := range feeds {
 		hs := h.of(fmt.Sprintf("/feed/%d.xml", i))

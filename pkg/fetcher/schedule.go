@@ -206,7 +206,7 @@ func (s *scheduler) apply(ctx context.Context, list []FeedSpec, now time.Time) {
 	keep := make(map[string]bool, len(list))
 	var released []string
 	for _, spec := range list {
-		if spec.Interval < time.Second {
+		if spec.Interval <= 0 {
 			spec.Interval = f.cfg.DefaultInterval
 		}
 		keep[spec.ID] = true
@@ -322,8 +322,11 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 		}
 	}()
 	now := f.now()
-	if f.leases != nil {
-		until := now.Add(time.Duration(float64(feed.Interval)*(1+f.jitter)) + f.leaseGrace)
+	if f.leases != nil && !f.leases.holds(feed.ID, now.Add(f.cfg.Timeout)) {
+		// Not held, or held too briefly to cover the poll (at most the
+		// client's total timeout): claim it through the poll, and the
+		// poll's own writes set it to the next poll plus the grace.
+		until := now.Add(f.cfg.Timeout + f.leaseGrace)
 		cr, err := f.leases.claim(ctx, feed.ID, until, now)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -348,14 +351,13 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			}
 		}
 	}
-	_, next, err := f.poll(context.WithValue(ctx, heldSlotKey{}, j.slot), feed)
+	var renew func(time.Time, *batch) func()
+	if f.leases != nil {
+		renew = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
+	}
+	_, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, renew)
 	if err != nil && ctx.Err() == nil {
 		f.logger.Warn("poll failed", "feed_id", feed.ID, "feed_url", feed.URL, "err", err, "next_poll", next)
-	}
-	if f.leases != nil && ctx.Err() == nil {
-		if err := f.leases.extend(ctx, feed.ID, next.Add(f.leaseGrace), f.now()); err != nil {
-			f.logger.Warn("lease not extended", "feed_id", feed.ID, "err", err)
-		}
 	}
 	return next
 }
