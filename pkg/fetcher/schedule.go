@@ -359,5 +359,8 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 	if err != nil && ctx.Err() == nil {
 		f.logger.Warn("poll failed", "feed_id", feed.ID, "feed_url", feed.URL, "err", err, "next_poll", next)
 	}
+	if f.leases != nil {
+		f.metrics.LeasesHeld.Set(float64(f.leases.count())) // a failed renewal drops one
+	}
 	return next
 }
