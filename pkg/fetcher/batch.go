@@ -9,7 +9,9 @@ import (
 // batch pipelines the JetStream writes of one poll: articles and KV records
 // are sent without waiting for each acknowledgement, and the poll waits once
 // for all of them. A KV put is a publish on $KV.<bucket>.<key>, which is what
-// jetstream.KeyValue.Put sends too, one round trip at a time.
+// jetstream.KeyValue.Put sends too, one round trip at a time. (newswatch
+// uses no JetStream domain or API prefix; with one, a KV bucket's subjects
+// would carry it and these would have to as well.)
 type batch struct {
 	js   jetstream.JetStream
 	acks []*pendingAck
