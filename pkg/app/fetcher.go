@@ -47,7 +47,9 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
 		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger),
 		fetcher.WithFeedStore(store),
-		fetcher.WithLeases(leases, replicaName(), 0),
+		fetcher.WithLeases(leases, replicaName(), a.cfg.Fetcher.LeaseGrace),
+		fetcher.WithRobots(a.cfg.Fetcher.RespectRobots),
+		fetcher.WithHostLimits(a.cfg.Fetcher.PerHostConcurrency, a.cfg.Fetcher.PerHostGap),
 	), nil
 }
 

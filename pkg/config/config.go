@@ -85,6 +85,10 @@ type Fetcher struct {
 	MaxBodyBytes         int64         `yaml:"max_body_bytes"`
 	Concurrency          int           `yaml:"concurrency"`
 	SeenTTL              time.Duration `yaml:"seen_ttl"`
+	RespectRobots        bool          `yaml:"respect_robots"`
+	PerHostConcurrency   int           `yaml:"per_host_concurrency"`
+	PerHostGap           time.Duration `yaml:"per_host_gap"`
+	LeaseGrace           time.Duration `yaml:"lease_grace"`
 }
 
 // Analyzer configures the topic classifier, the gazetteer and story clustering.
@@ -166,13 +170,17 @@ func Default() Config {
 		HTTP: HTTP{Listen: "127.0.0.1:9090"},
 		Log:  Log{Format: "text", Level: "info"},
 		Fetcher: Fetcher{
-			UserAgent:       "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
-			DefaultInterval: 5 * time.Minute,
-			MaxItemAge:      48 * time.Hour,
-			Timeout:         30 * time.Second,
-			MaxBodyBytes:    10 << 20,
-			Concurrency:     16,
-			SeenTTL:         90 * 24 * time.Hour,
+			UserAgent:          "newswatch/0.1 (+https://github.com/newswatch/newswatch)",
+			DefaultInterval:    5 * time.Minute,
+			MaxItemAge:         48 * time.Hour,
+			Timeout:            30 * time.Second,
+			MaxBodyBytes:       10 << 20,
+			Concurrency:        16,
+			SeenTTL:            90 * 24 * time.Hour,
+			RespectRobots:      true,
+			PerHostConcurrency: 2,
+			PerHostGap:         500 * time.Millisecond,
+			LeaseGrace:         time.Minute,
 		},
 		Analyzer: Analyzer{StoryThreshold: 0},
 		Notifier: Notifier{MaxDeliveries: 8},
@@ -248,6 +256,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Fetcher.Timeout <= 0 {
 		return bad("fetcher.timeout", "must be a positive duration such as 30s")
+	}
+	if c.Fetcher.PerHostConcurrency < 1 {
+		return bad("fetcher.per_host_concurrency", "is %d; must be at least 1", c.Fetcher.PerHostConcurrency)
+	}
+	if c.Fetcher.PerHostGap < 0 {
+		return bad("fetcher.per_host_gap", "is %s; must be 0 or more", c.Fetcher.PerHostGap)
+	}
+	if c.Fetcher.LeaseGrace <= c.Fetcher.Timeout {
+		return bad("fetcher.lease_grace", "is %s; must be longer than fetcher.timeout (%s) so a lease outlives a slow poll", c.Fetcher.LeaseGrace, c.Fetcher.Timeout)
 	}
 	if c.Fetcher.DefaultInterval < time.Second {
 		return bad("fetcher.default_interval", "is %s; must be at least 1s", c.Fetcher.DefaultInterval)
