@@ -335,3 +335,24 @@ func TestWorkerNeedsNATS(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestExtractorSiteRules(t *testing.T) {
+	cfg := config.Default()
+	cfg.Fetcher.SiteRules = map[string]config.SiteRule{"www.paper.example": {Keep: []string{"div[["}}}
+	if _, err := app.Extractor(&cfg); err == nil || !strings.Contains(err.Error(), "paper.example") || !strings.Contains(err.Error(), "fetcher.site_rules") {
+		t.Errorf("bad selector: err = %v", err)
+	}
+	cfg.Fetcher.SiteRules = map[string]config.SiteRule{"www.paper.example": {Keep: []string{"div.story"}, Remove: []string{".promo"}}}
+	ex, err := app.Extractor(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := `<html><body><div class="nav">Home World Sport Opinion Markets Technology</div><div class="story"><p>India and the United States agreed to co-produce armoured vehicles at the 2+2 dialogue in New Delhi on Friday.</p><p class="promo">Subscribe to our newsletter for daily updates on defence.</p></div></body></html>`
+	res, err := ex.Extract([]byte(page), "https://paper.example/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Text, "armoured vehicles") || strings.Contains(res.Text, "Subscribe") || strings.Contains(res.Text, "Opinion") {
+		t.Errorf("site rules not applied: %q", res.Text)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/extract"
 	"github.com/newswatch/newswatch/pkg/fetcher"
 	"github.com/newswatch/newswatch/pkg/httpguard"
@@ -44,7 +46,11 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 		httpguard.WithMaxBodyBytes(a.cfg.Fetcher.MaxBodyBytes),
 		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
 	)
-	return fetcher.New(a.js, client, extract.New(), seen, state, a.cfg.Fetcher, a.cfg.Feeds,
+	ex, err := Extractor(a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return fetcher.New(a.js, client, ex, seen, state, a.cfg.Fetcher, a.cfg.Feeds,
 		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger),
 		fetcher.WithFeedStore(store),
 		fetcher.WithLeases(leases, replicaName(), a.cfg.Fetcher.LeaseGrace),
@@ -65,4 +71,18 @@ func replicaName() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return host + "-" + hex.EncodeToString(b[:])
+}
+
+// Extractor builds the article extractor with the fetcher.site_rules of cfg;
+// a selector that does not compile is an error naming the host.
+func Extractor(cfg *config.Config) (*extract.Extractor, error) {
+	rules := make(map[string]extract.SiteRule, len(cfg.Fetcher.SiteRules))
+	for host, r := range cfg.Fetcher.SiteRules {
+		rules[host] = extract.SiteRule{Keep: r.Keep, Remove: r.Remove}
+	}
+	ex := extract.New(extract.WithSiteRules(rules))
+	if err := ex.CheckRules(); err != nil {
+		return nil, fmt.Errorf("app: fetcher.site_rules: %w", err)
+	}
+	return ex, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/extract"
 )
 
@@ -40,6 +42,7 @@ func runExtract(ctx context.Context, args []string, io IO) int {
 	fs.SetOutput(io.Stderr)
 	pageURL := fs.String("url", "", "page URL (fetched unless --file is given; used to resolve links)")
 	file := fs.String("file", "", "read the page from this file instead of fetching it")
+	cfgFile := fs.String("config", "", "configuration `file` whose fetcher.site_rules apply")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,7 +70,18 @@ func runExtract(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch extract: %s: %v\n", source, err)
 		return 1
 	}
-	res, err := extract.New().Extract(page, *pageURL)
+	ex := extract.New()
+	if *cfgFile != "" {
+		cfg, err := config.Load(*cfgFile)
+		if err == nil {
+			ex, err = app.Extractor(cfg)
+		}
+		if err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch extract: %v\n", err)
+			return 2
+		}
+	}
+	res, err := ex.Extract(page, *pageURL)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch extract: %s: %v\n", source, err)
 		return 1

@@ -89,6 +89,16 @@ type Fetcher struct {
 	PerHostConcurrency   int           `yaml:"per_host_concurrency"`
 	PerHostGap           time.Duration `yaml:"per_host_gap"`
 	LeaseGrace           time.Duration `yaml:"lease_grace"`
+	// SiteRules are CSS selectors per host for the pages the general
+	// extraction gets wrong: keep names the article's container, remove
+	// the furniture to drop first.
+	SiteRules map[string]SiteRule `yaml:"site_rules"`
+}
+
+// SiteRule holds the extraction selectors of one host.
+type SiteRule struct {
+	Keep   []string `yaml:"keep"`
+	Remove []string `yaml:"remove"`
 }
 
 // Analyzer configures the topic classifier, the gazetteer and story clustering.

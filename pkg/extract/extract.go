@@ -113,6 +113,15 @@ func New(opts ...Option) *Extractor {
 	return e
 }
 
+// CheckRules reports the first site rule whose selector does not compile,
+// so a bad configuration fails at start rather than on the host's pages.
+func (e *Extractor) CheckRules() error {
+	for _, err := range e.ruleErrs {
+		return err
+	}
+	return nil
+}
+
 func normHost(h string) string {
 	h = strings.ToLower(strings.TrimSpace(h))
 	return strings.TrimPrefix(h, "www.")
