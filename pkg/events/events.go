@@ -101,6 +101,7 @@ func (a *AnalyzedArticle) HasTopic(name string) bool {
 // MatchedTerm is one query term that matched, with a snippet of the text around it.
 type MatchedTerm struct {
 	Term    string `json:"term"`
+	Text    string `json:"text,omitempty"` // what the article says there (an alias, a dash variant)
 	Field   string `json:"field"`
 	Start   int    `json:"start"`
 	End     int    `json:"end"`
@@ -158,4 +159,16 @@ func HashID(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// Words returns every term and matched text of ms, for highlighting.
+func Words(ms []MatchedTerm) []string {
+	out := make([]string, 0, 2*len(ms))
+	for _, m := range ms {
+		out = append(out, m.Term)
+		if m.Text != "" && m.Text != m.Term {
+			out = append(out, m.Text)
+		}
+	}
+	return out
 }

@@ -212,7 +212,15 @@ func (n *Notifier) newAlert(id string, w Watch, a events.AnalyzedArticle, spans 
 		CreatedAt:   n.now().UTC(),
 	}
 	for _, s := range spans {
-		alert.Matches = append(alert.Matches, events.MatchedTerm{Term: s.Term, Field: s.Field, Start: s.Start, End: s.End, Snippet: s.Snippet})
+		field := a.Article.Text
+		if s.Field == "title" {
+			field = a.Article.Title
+		}
+		var text string
+		if s.Start >= 0 && s.End <= len(field) && s.Start < s.End {
+			text = field[s.Start:s.End]
+		}
+		alert.Matches = append(alert.Matches, events.MatchedTerm{Term: s.Term, Text: text, Field: s.Field, Start: s.Start, End: s.End, Snippet: s.Snippet})
 	}
 	return alert
 }

@@ -69,10 +69,7 @@ func newView(watchID string, evs []events.CloudEvent, digest bool) view {
 		if !a.PublishedAt.IsZero() {
 			av.Published = a.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
-		terms := make([]string, 0, len(a.Matches))
-		for _, m := range a.Matches {
-			terms = append(terms, m.Term)
-		}
+		terms := events.Words(a.Matches)
 		seen := map[string]bool{}
 		n := maxSnippets
 		if digest {

@@ -256,10 +256,7 @@ func titleLink(a events.Alert) string {
 // snippets renders up to n distinct matched snippets as quotes, every
 // matched term in bold.
 func snippets(a events.Alert, n int) []string {
-	terms := make([]string, 0, len(a.Matches))
-	for _, m := range a.Matches {
-		terms = append(terms, m.Term)
-	}
+	terms := events.Words(a.Matches)
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range a.Matches {

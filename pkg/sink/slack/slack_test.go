@@ -399,3 +399,14 @@ func BenchmarkAlertMessage(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "messages/s")
 }
+
+func TestSnippetBoldsTheAliasThatMatched(t *testing.T) {
+	a := events.Alert{Matches: []events.MatchedTerm{{
+		Term: "MQ-9B", Text: "SeaGuardian", Field: "text",
+		Snippet: "The navy will lease two SeaGuardian drones from General Atomics.",
+	}}}
+	got := snippets(a, 1)
+	if len(got) != 1 || !strings.Contains(got[0], "*SeaGuardian*") {
+		t.Errorf("snippets = %q, want the alias in bold", got)
+	}
+}
