@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +78,16 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			a.Stop()
 		}
 	}()
+	if slices.Contains(components, Notifier) {
+		// A bad watch query is a config error: report it before any server starts.
+		gz, err := Gazetteer(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := notifier.Compile(cfg.Watches, gz.Aliases); err != nil {
+			return nil, err
+		}
+	}
 	url := cfg.NATS.URL
 	if url == "" {
 		if !embed {

@@ -35,10 +35,10 @@ type Watch struct {
 // Compile parses the queries of ws; aliases resolves entity:"X" terms.
 func Compile(ws []config.Watch, aliases func(string) []string) ([]Watch, error) {
 	out := make([]Watch, 0, len(ws))
-	for _, w := range ws {
+	for i, w := range ws {
 		q, err := query.Parse(w.Query, query.WithAliases(aliases))
 		if err != nil {
-			return nil, fmt.Errorf("%w: watch %q: %w", ErrQuery, w.ID, err)
+			return nil, fmt.Errorf("%w: watches[%d].query of watch %q: %w (see docs/queries.md)", ErrQuery, i, w.ID, err)
 		}
 		out = append(out, Watch{Watch: w, q: q})
 	}
