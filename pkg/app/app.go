@@ -53,14 +53,17 @@ var ErrNeedsNATS = errors.New("app: no NATS server to connect to")
 
 // App is a running set of components.
 type App struct {
-	cfg       *config.Config
-	logger    *slog.Logger
-	server    *embedded.Server
-	nc        *nats.Conn
-	js        jetstream.JetStream
-	status    *statusserver.Server
-	fetcher   *fetcher.Fetcher
-	follow    func(context.Context) error
+	cfg     *config.Config
+	logger  *slog.Logger
+	server  *embedded.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	status  *statusserver.Server
+	fetcher *fetcher.Fetcher
+	follow  func(context.Context) error
+	// gazetteer and watches are built once, before anything starts.
+	gazetteer *entities.Gazetteer
+	watches   []notifier.Watch
 	watchByID atomic.Pointer[map[string]config.Watch] // current watches, for delivery
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -78,13 +81,14 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			a.Stop()
 		}
 	}()
-	if slices.Contains(components, Notifier) {
-		// A bad watch query is a config error: report it before any server starts.
+	if slices.Contains(components, Analyzer) || slices.Contains(components, Notifier) {
 		gz, err := Gazetteer(cfg)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := notifier.Compile(cfg.Watches, gz.Aliases); err != nil {
+		a.gazetteer = gz
+		// A bad watch query is a config error: report it before any server starts.
+		if a.watches, err = notifier.Compile(cfg.Watches, gz.Aliases); err != nil {
 			return nil, err
 		}
 	}
@@ -236,10 +240,6 @@ func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg pr
 	if err != nil {
 		return nil, err
 	}
-	gz, err := Gazetteer(a.cfg)
-	if err != nil {
-		return nil, err
-	}
 	kv, err := topo.KV(ctx, topology.BucketStories, 7*24*time.Hour, 1)
 	if err != nil {
 		return nil, err
@@ -248,18 +248,11 @@ func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg pr
 	if t := a.cfg.Analyzer.StoryThreshold; t > 0 {
 		opts = append(opts, story.WithThreshold(t))
 	}
-	return analyzer.New(cl, gz, story.New(kv, opts...), analyzer.NewMetrics(reg)), nil
+	return analyzer.New(cl, a.gazetteer, story.New(kv, opts...), analyzer.NewMetrics(reg)), nil
 }
 
 func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*notifier.Notifier, error) {
-	gz, err := Gazetteer(a.cfg)
-	if err != nil {
-		return nil, err
-	}
-	watches, err := notifier.Compile(a.cfg.Watches, gz.Aliases)
-	if err != nil {
-		return nil, err
-	}
+	gz, watches := a.gazetteer, a.watches
 	alerted, err := topo.KV(ctx, topology.BucketAlerted, 0, 1)
 	if err != nil {
 		return nil, err
