@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -59,16 +58,6 @@ func connectOperator(f *app.Flags) (*operator, error) {
 }
 
 func (o *operator) Close() { o.nc.Close() }
-
-// bucket opens an existing KV bucket, with a hint when newswatch has not
-// created it yet.
-func (o *operator) bucket(ctx context.Context, name string) (jetstream.KeyValue, error) {
-	kv, err := o.js.KeyValue(ctx, name)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("KV bucket %s does not exist on %s yet: start the notifier/fetcher once (newswatch run) so it creates it", name, o.nc.ConnectedUrlRedacted())
-	}
-	return kv, err
-}
 
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, 15*time.Second)

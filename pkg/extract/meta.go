@@ -272,9 +272,7 @@ func ldNames(v any) []string {
 	case string, map[string]any:
 		if s := ldName(t); s != "" {
 			// Some sites put several names in one string.
-			for _, p := range splitAuthors(s) {
-				out = append(out, p)
-			}
+			out = append(out, splitAuthors(s)...)
 		}
 	}
 	return dedupe(out)

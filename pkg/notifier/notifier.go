@@ -74,9 +74,6 @@ type Option func(*Notifier)
 // WithSilences mutes watches and stories that have an active silence.
 func WithSilences(s Silencer) Option { return func(n *Notifier) { n.silences = s } }
 
-// WithClock replaces time.Now, for tests.
-func WithClock(now func() time.Time) Option { return func(n *Notifier) { n.now = now } }
-
 // Notifier turns analyzed articles into alerts.
 type Notifier struct {
 	js       jetstream.JetStream

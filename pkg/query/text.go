@@ -243,11 +243,6 @@ func startsLower(w string) bool {
 	return unicode.IsLower(r)
 }
 
-func startsUpper(w string) bool {
-	r, _ := utf8.DecodeRuneInString(w)
-	return unicode.IsUpper(r) || unicode.IsTitle(r)
-}
-
 // gapText normalises a non-space gap for exact comparison: whitespace
 // dropped, apostrophes and dashes unified.
 func gapText(s string) string {

@@ -23,7 +23,6 @@ type span struct {
 	oStart, oEnd int // original field string
 	field        uint8
 	skip         bool // boilerplate line ("Also Read: ..."): no evidence counts
-	lead         bool // title or one of the first lead sentences of the text
 	para         int  // paragraph number, to skip whole boilerplate lines
 }
 
