@@ -21,41 +21,67 @@ type DigestSink interface {
 	SendDigest(ctx context.Context, deliveryID, watchID string, evs []events.CloudEvent) error
 }
 
+// errUnchanged tells updateJSON that the value needs no write.
+var errUnchanged = errors.New("delivery: unchanged")
+
+// updateJSON applies change to the JSON value under key with compare-and-set,
+// reading again when another replica wrote in between. change sees the zero
+// value when the key is absent and returns errUnchanged to skip the write.
+func updateJSON[T any](ctx context.Context, kv jetstream.KeyValue, bucket, key string, change func(*T) error) error {
+	for range 10 {
+		var v T
+		var rev uint64
+		e, err := kv.Get(ctx, key)
+		switch {
+		case err == nil:
+			rev = e.Revision()
+			if err := json.Unmarshal(e.Value(), &v); err != nil {
+				return fmt.Errorf("delivery: %s/%s does not decode: %w", bucket, key, err)
+			}
+		case !errors.Is(err, jetstream.ErrKeyNotFound):
+			return fmt.Errorf("delivery: reading %s/%s: %w", bucket, key, err)
+		}
+		if err := change(&v); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(v)
+		if rev == 0 {
+			_, err = kv.Create(ctx, key, data)
+		} else {
+			_, err = kv.Update(ctx, key, data, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		// Another replica wrote meanwhile: read again.
+	}
+	return fmt.Errorf("delivery: %s/%s keeps changing; retrying later", bucket, key)
+}
+
 // allow reports whether an alert of w may go to the sinks under the watch's
 // rate limit, counted per clock hour across replicas in newswatch_rates.
 // An alert counted before (a redelivery) stays allowed.
 func (d *Deliverer) allow(ctx context.Context, w config.Watch, alertID string) (bool, error) {
 	hour := d.now().UTC().Truncate(time.Hour)
 	key := w.ID + "." + strconv.FormatInt(hour.Unix(), 10)
-	for range 10 {
-		var ids []string
-		var rev uint64
-		e, err := d.rates.Get(ctx, key)
-		switch {
-		case err == nil:
-			rev = e.Revision()
-			_ = json.Unmarshal(e.Value(), &ids)
-		case !errors.Is(err, jetstream.ErrKeyNotFound):
-			return false, fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketRates, key, err)
+	allowed := false
+	err := updateJSON(ctx, d.rates, topology.BucketRates, key, func(ids *[]string) error {
+		if slices.Contains(*ids, alertID) {
+			allowed = true
+			return errUnchanged
 		}
-		if slices.Contains(ids, alertID) {
-			return true, nil
+		if len(*ids) >= w.RateLimit {
+			allowed = false
+			return errUnchanged
 		}
-		if len(ids) >= w.RateLimit {
-			return false, nil
-		}
-		data, _ := json.Marshal(append(ids, alertID))
-		if rev == 0 {
-			_, err = d.rates.Create(ctx, key, data)
-		} else {
-			_, err = d.rates.Update(ctx, key, data, rev)
-		}
-		if err == nil {
-			return true, nil
-		}
-		// Another replica counted meanwhile: read again.
+		*ids = append(*ids, alertID)
+		allowed = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return false, err
 	}
-	return false, fmt.Errorf("delivery: %s/%s keeps changing; retrying later", topology.BucketRates, key)
+	return allowed, nil
 }
 
 // digest is what newswatch_digests holds per watch and period.
@@ -72,34 +98,20 @@ type digest struct {
 func (d *Deliverer) addToDigest(ctx context.Context, w config.Watch, ev events.CloudEvent) error {
 	start := d.now().UTC().Truncate(w.Digest)
 	key := w.ID + "." + strconv.FormatInt(start.Unix(), 10)
-	for range 10 {
-		dg := digest{Watch: w.ID, PeriodStart: start, Period: w.Digest}
-		var rev uint64
-		e, err := d.digests.Get(ctx, key)
-		switch {
-		case err == nil:
-			rev = e.Revision()
-			if err := json.Unmarshal(e.Value(), &dg); err != nil {
-				return fmt.Errorf("delivery: %s/%s does not decode: %w", topology.BucketDigests, key, err)
-			}
-		case !errors.Is(err, jetstream.ErrKeyNotFound):
-			return fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketDigests, key, err)
+	err := updateJSON(ctx, d.digests, topology.BucketDigests, key, func(dg *digest) error {
+		if dg.Watch == "" {
+			*dg = digest{Watch: w.ID, PeriodStart: start, Period: w.Digest}
 		}
 		if slices.ContainsFunc(dg.Events, func(x events.CloudEvent) bool { return x.ID == ev.ID }) {
-			return nil
+			return errUnchanged
 		}
 		dg.Events = append(dg.Events, ev)
-		data, _ := json.Marshal(dg)
-		if rev == 0 {
-			_, err = d.digests.Create(ctx, key, data)
-		} else {
-			_, err = d.digests.Update(ctx, key, data, rev)
-		}
-		if err == nil {
-			return nil
-		}
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
 	}
-	return fmt.Errorf("delivery: %s/%s keeps changing; retrying later", topology.BucketDigests, key)
+	return err
 }
 
 // FlushDigests sends every digest whose period has ended to the sinks of its
