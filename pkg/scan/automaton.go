@@ -1,0 +1,213 @@
+package scan
+
+import "fmt"
+
+// automaton is an Aho-Corasick machine compiled to a dense DFA over byte
+// classes: every byte some pattern uses has its own class, other bytes
+// fall in one of two spare classes (word or separator), and the table has
+// one row of nclass transitions per state. A transition stores the target
+// row's offset with the top bit set when the target reports matches, so
+// the scanning loop is one load, one mask and one branch per byte.
+//
+// Every pattern starts at a word start, so the machine is anchored there:
+// failure links only lead to suffixes that begin after a separator, and
+// inside a word that no pattern starts, the machine sits in a dead state
+// until the next separator instead of tracking every suffix of every word
+// through the table. That keeps the working set to a few rows and is what
+// keeps tens of thousands of terms fast.
+type automaton struct {
+	class  [256]uint8
+	nclass uint32
+	trans  []uint32
+	// outputs of the state whose row starts at s*nclass are
+	// outPat[outStart[s]:outStart[s+1]], own patterns first, then those of
+	// its dictionary suffixes.
+	outStart []int32
+	outPat   []int32
+	plen     []int32 // pattern length in bytes
+	prefix   []bool  // pattern may end inside a word
+	list     []int32 // pattern -> dictionary
+	index    []int32 // pattern -> term index within its dictionary
+}
+
+const hasOutput = 1 << 31
+
+// isSep reports the bytes that separate words in a normalised buffer.
+func isSep(b byte) bool { return b == ' ' || b == Sep }
+
+var wordByte = func() (w [256]bool) {
+	for b := range 256 {
+		w[b] = !isSep(byte(b))
+	}
+	return w
+}()
+
+// buildAutomaton compiles normalised patterns; pattern i is pats[i]. An
+// empty pattern never matches.
+func buildAutomaton(pats []string, prefix []bool) (*automaton, error) {
+	a := &automaton{prefix: prefix, plen: make([]int32, len(pats))}
+	var used [256]bool
+	for _, p := range pats {
+		for i := 0; i < len(p); i++ {
+			used[p[i]] = true
+		}
+	}
+	// Class 0: separators in no pattern (Sep); class 1: word bytes in no
+	// pattern. Word-ness of a class decides the dead state.
+	const otherClass, otherWordClass = 0, 1
+	n := uint32(2)
+	classWord := []bool{false, true}
+	for b := 0; b < 256; b++ {
+		switch {
+		case used[b]:
+			if n > 255 {
+				return nil, fmt.Errorf("scan: terms use more than 254 distinct bytes")
+			}
+			a.class[b] = uint8(n)
+			classWord = append(classWord, wordByte[b])
+			n++
+		case wordByte[b]:
+			a.class[b] = otherWordClass
+		default:
+			a.class[b] = otherClass
+		}
+	}
+	a.nclass = n
+
+	// The trie is built straight into the dense table, -1 marking a
+	// missing child; the dead state is added after the trie nodes.
+	maxStates := 2
+	for _, p := range pats {
+		maxStates += len(p)
+	}
+	dense := make([]int32, 0, maxStates*int(n))
+	newRow := func() int32 {
+		s := int32(len(dense) / int(n))
+		for range n {
+			dense = append(dense, -1)
+		}
+		return s
+	}
+	row := func(s int32) []int32 { return dense[int(s)*int(n) : (int(s)+1)*int(n)] }
+	newRow() // root
+	own := map[int32][]int32{}
+	for pi, p := range pats {
+		a.plen[pi] = int32(len(p))
+		if p == "" {
+			continue
+		}
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := a.class[p[i]]
+			t := row(s)[c]
+			if t < 0 {
+				t = newRow()
+				row(s)[c] = t
+			}
+			s = t
+		}
+		own[s] = append(own[s], int32(pi))
+	}
+	dead := newRow()
+	ns := int(dead) + 1
+
+	// Failure links breadth-first as usual, except that only suffixes
+	// starting after a separator count. A missing transition of s is the
+	// transition of fail(s); a row's -1 entries are filled when the row is
+	// reached, so until then the others are its children.
+	fail := make([]int32, ns)
+	outs := make([][]int32, ns)
+	queue := make([]int32, 0, ns)
+	root, deadRow := row(0), row(dead)
+	for c := uint32(0); c < n; c++ {
+		if t := root[c]; t >= 0 {
+			if classWord[c] {
+				fail[t] = dead
+			}
+			queue = append(queue, t)
+		} else if classWord[c] {
+			root[c] = dead
+		} else {
+			root[c] = 0
+		}
+	}
+	for c := uint32(0); c < n; c++ {
+		if classWord[c] {
+			deadRow[c] = dead
+		} else {
+			deadRow[c] = root[c]
+		}
+	}
+	for qi := 0; qi < len(queue); qi++ {
+		s := queue[qi]
+		if o := own[s]; len(o) > 0 || len(outs[fail[s]]) > 0 {
+			outs[s] = append(append([]int32(nil), o...), outs[fail[s]]...)
+		}
+		rs, rf := row(s), row(fail[s])
+		for c := uint32(0); c < n; c++ {
+			if t := rs[c]; t >= 0 {
+				fail[t] = rf[c]
+				queue = append(queue, t)
+			} else {
+				rs[c] = rf[c]
+			}
+		}
+	}
+
+	// Renumber states breadth-first: the root, the dead state and shallow
+	// states, where the scan spends nearly all its time, then share a few
+	// cache lines.
+	order := append([]int32{0, dead}, queue...)
+	rank := make([]uint32, ns)
+	for r, s := range order {
+		rank[s] = uint32(r)
+	}
+	a.trans = make([]uint32, len(dense))
+	a.outStart = make([]int32, ns+1)
+	for r, s := range order {
+		for c, t := range row(s) {
+			v := rank[t] * n
+			if len(outs[t]) > 0 {
+				v |= hasOutput
+			}
+			a.trans[r*int(n)+c] = v
+		}
+		a.outStart[r+1] = a.outStart[r] + int32(len(outs[s]))
+		a.outPat = append(a.outPat, outs[s]...)
+	}
+	return a, nil
+}
+
+// scan appends every word-bounded occurrence in buf to hits, in order of
+// end offset. It does not allocate unless hits must grow.
+func (a *automaton) scan(buf []byte, hits []Hit) []Hit {
+	trans, class, n := a.trans, &a.class, a.nclass
+	dead := n // the dead state is numbered 1, right after the root
+	st := uint32(0)
+	for i := 0; i < len(buf); i++ {
+		if st == dead {
+			// The rest of a word no term starts: skip it without the
+			// dependent table loads.
+			for i < len(buf) && wordByte[buf[i]] {
+				i++
+			}
+			if i == len(buf) {
+				break
+			}
+		}
+		t := trans[st+uint32(class[buf[i]])]
+		st = t &^ hasOutput
+		if t&hasOutput == 0 {
+			continue
+		}
+		s := st / n
+		endsWord := i+1 == len(buf) || !wordByte[buf[i+1]]
+		for _, p := range a.outPat[a.outStart[s]:a.outStart[s+1]] {
+			if !endsWord && !a.prefix[p] {
+				continue
+			}
+			hits = append(hits, Hit{List: a.list[p], Index: a.index[p], Start: int32(i+1) - a.plen[p], End: int32(i + 1)})
+		}
+	}
+	return hits
+}

@@ -1,0 +1,175 @@
+package scan
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+func isASCIIWord(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+
+// isWordRune reports letters, digits and combining marks: what words are
+// made of.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIIWord(byte(r))
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+}
+
+// isWordAt reports whether a word character starts at s[i].
+func isWordAt(s string, i int) bool {
+	if s[i] < utf8.RuneSelf {
+		return isASCIIWord(s[i])
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isWordRune(r)
+}
+
+func isDash(r rune) bool {
+	switch r {
+	case '-', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015',
+		'\u2212', '\ufe58', '\ufe63', '\uff0d':
+		return true
+	}
+	return false
+}
+
+func isApostrophe(r rune) bool {
+	switch r {
+	case '\'', '\u2018', '\u2019', '\u02bc', '\u2032', '\uff07':
+		return true
+	}
+	return false
+}
+
+// isIgnorable reports runes that publishers' CMSes sprinkle inside words
+// (soft hyphens, zero-width spaces); they must not split a word.
+func isIgnorable(r rune) bool {
+	switch r {
+	case '\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+		return true
+	}
+	return false
+}
+
+// entityEnd returns the index after an HTML entity remnant starting at i
+// ("#39;", "&#39;", "&quot;"), or i when there is none.
+func entityEnd(s string, i int) int {
+	j := i + 1
+	if s[i] == '&' && j < len(s) && s[j] == '#' {
+		j++
+	}
+	k := j
+	for k < len(s) && k-j < 8 && isASCIIWord(s[k]) {
+		k++
+	}
+	if k > j && k < len(s) && s[k] == ';' && (s[i] == '&' || s[j] >= '0' && s[j] <= '9') {
+		return k + 1
+	}
+	return i
+}
+
+// sentenceEnds reports whether the terminator at s[i] ends a sentence: it is
+// followed (after closing quotes or brackets) by white space and then by an
+// upper-case letter, a digit, an opening quote or the end of the text.
+func sentenceEnds(s string, i int) bool {
+	j := i + 1
+	for j < len(s) {
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == '"' || r == '\'' || r == ')' || r == ']' || r == '\u201d' || r == '\u2019' {
+			j += size
+			continue
+		}
+		break
+	}
+	if j == len(s) {
+		return true
+	}
+	if s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
+		r, _ := utf8.DecodeRuneInString(s[j:])
+		if r != '\u00a0' {
+			return false
+		}
+	}
+	for j < len(s) {
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if unicode.IsSpace(r) || r == '"' || r == '\'' || r == '\u201c' || r == '\u2018' || r == '(' {
+			j += size
+			continue
+		}
+		return unicode.IsUpper(r) || unicode.IsDigit(r)
+	}
+	return true
+}
+
+// abbreviations end in a period that does not end a sentence.
+var abbreviations = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "gen": true, "lt": true,
+	"col": true, "sgt": true, "maj": true, "capt": true, "cmdr": true, "adm": true,
+	"sen": true, "rep": true, "gov": true, "prof": true, "jr": true, "sr": true,
+	"no": true, "nos": true, "vs": true, "inc": true, "co": true, "corp": true, "ltd": true,
+	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true,
+	"aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+	"approx": true, "est": true, "govt": true, "dept": true, "rs": true,
+	"pres": true, "mt": true, "fig": true,
+}
+
+// abbreviationBefore reports whether the period at s[i] closes an
+// abbreviation: a single letter ("U.S.", "S. Jaishankar") or a listed title
+// or month.
+func abbreviationBefore(s string, i int) bool {
+	j := i
+	for j > 0 && isASCIIWord(s[j-1]) {
+		j--
+	}
+	w := s[j:i]
+	if len(w) == 1 && (w[0] < '0' || w[0] > '9') {
+		return true
+	}
+	if len(w) > 6 || len(w) == 0 {
+		return false
+	}
+	var lw [6]byte
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lw[k] = c
+	}
+	return abbreviations[string(lw[:len(w)])]
+}
+
+// gapText normalises the punctuation between two words for exact
+// comparison: white space and ignorables dropped, apostrophes and dashes
+// unified.
+func gapText(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), isIgnorable(r):
+		case isApostrophe(r):
+			b.WriteByte('\'')
+		case isDash(r):
+			b.WriteByte('-')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return norm.NFKC.String(b.String())
+}

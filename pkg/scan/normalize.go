@@ -1,0 +1,315 @@
+package scan
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Sep is the byte that ends every sentence in Doc.Buf. No normalised term
+// contains it.
+const Sep = '\n'
+
+// Fields of an article.
+const (
+	FieldTitle uint8 = 0
+	FieldText  uint8 = 1
+)
+
+// Gap says what separated a token from the previous token of its sentence.
+type Gap uint8
+
+const (
+	GapNone  Gap = iota // first token of its sentence
+	GapSpace            // white space only
+	GapJoin             // white space and dashes, at least one dash ("MQ-9B")
+	GapOther            // other punctuation: apostrophes, full stops, quotes, …
+	GapSplit            // nothing: one original word made two ("US" → "u s")
+)
+
+// Token is one normalised word.
+type Token struct {
+	NStart, NEnd int32 // in Doc.Buf
+	Start, End   int32 // in the original title or text
+	Sentence     int32 // index in Doc.Sentences
+	// Word numbers the words of a field: a dash or an apostrophe between
+	// two tokens keeps them one word ("MQ-9B", "India's").
+	Word  int32
+	Field uint8
+	Gap   Gap
+}
+
+// Sentence is one sentence; a title is always one sentence.
+type Sentence struct {
+	NStart, NEnd int32 // in Doc.Buf, without the trailing Sep
+	Start, End   int32 // in the original field, from any opening quote
+	FirstToken   int32 // its tokens are Tokens[FirstToken:EndToken]
+	EndToken     int32
+	Para         int32 // line number in the field: sentences of one line share it
+	Field        uint8
+}
+
+// Doc is a normalised article. The zero value is ready for Normalize; a
+// Doc is reused across articles to keep normalisation free of allocations.
+type Doc struct {
+	Title, Text string
+	Buf         []byte
+	Tokens      []Token
+	Sentences   []Sentence
+
+	wbuf    []byte // scratch for non-ASCII words
+	wordNum int32
+}
+
+// Normalize replaces d's content with the normalised title and text.
+func (d *Doc) Normalize(title, text string) {
+	d.Title, d.Text = title, text
+	d.Buf, d.Tokens, d.Sentences = d.Buf[:0], d.Tokens[:0], d.Sentences[:0]
+	d.add(title, FieldTitle)
+	d.add(text, FieldText)
+}
+
+// Field returns the original string of a field.
+func (d *Doc) Field(f uint8) string {
+	if f == FieldTitle {
+		return d.Title
+	}
+	return d.Text
+}
+
+// TokenAt returns the index of the token that starts at normalised offset
+// n, or -1 when no token starts there.
+func (d *Doc) TokenAt(n int32) int {
+	i := sort.Search(len(d.Tokens), func(i int) bool { return d.Tokens[i].NStart >= n })
+	if i < len(d.Tokens) && d.Tokens[i].NStart == n {
+		return i
+	}
+	return -1
+}
+
+// TokenEndingAt returns the index of the token that contains normalised
+// offset n-1 (the last token of a match ending at n), or -1.
+func (d *Doc) TokenEndingAt(n int32) int {
+	i := sort.Search(len(d.Tokens), func(i int) bool { return d.Tokens[i].NEnd >= n })
+	if i < len(d.Tokens) && d.Tokens[i].NStart < n {
+		return i
+	}
+	return -1
+}
+
+// Original returns what the publisher wrote for token i, without soft
+// hyphens or zero-width characters and in NFKC when it is not ASCII, in its
+// original case. For ASCII words it does not allocate.
+func (d *Doc) Original(i int) string {
+	t := &d.Tokens[i]
+	s := d.Field(t.Field)[t.Start:t.End]
+	for j := 0; j < len(s); j++ {
+		if s[j] >= utf8.RuneSelf {
+			return norm.NFKC.String(strings.Map(func(r rune) rune {
+				if isIgnorable(r) {
+					return -1
+				}
+				return r
+			}, s))
+		}
+	}
+	return s
+}
+
+// GapText returns the punctuation between token i and the token before it,
+// without white space, with dashes as '-' and apostrophes as '\''.
+func (d *Doc) GapText(i int) string {
+	if i == 0 || d.Tokens[i-1].Field != d.Tokens[i].Field {
+		return ""
+	}
+	return gapText(d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start])
+}
+
+// SentenceStart reports whether token i is the first of its sentence,
+// where a capital letter says nothing about the word.
+func (d *Doc) SentenceStart(i int) bool {
+	return int32(i) == d.Sentences[d.Tokens[i].Sentence].FirstToken
+}
+
+// add normalises s as field f.
+func (d *Doc) add(s string, f uint8) {
+	var (
+		para    int32
+		open    bool // a sentence is open
+		lastEnd int  // original end of the previous sentence
+		// What lies between the previous word and the next one.
+		space, dash, apos, other bool
+	)
+	d.wordNum = -1
+	end := func(i int) {
+		if !open {
+			return
+		}
+		sn := &d.Sentences[len(d.Sentences)-1]
+		sn.NEnd, sn.End, sn.EndToken = int32(len(d.Buf)), int32(i), int32(len(d.Tokens))
+		open = false
+		lastEnd = i
+		d.Buf = append(d.Buf, Sep)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && isASCIIWord(c) || c >= utf8.RuneSelf && isWordAt(s, i) {
+			g := GapNone
+			if !open {
+				// Start at the opening quote or bracket, not the first letter.
+				st := i
+				for st > lastEnd && s[st-1] != ' ' && s[st-1] != '\n' && s[st-1] != '\t' && s[st-1] != '\r' {
+					st--
+				}
+				d.Sentences = append(d.Sentences, Sentence{
+					NStart: int32(len(d.Buf)), Start: int32(st), FirstToken: int32(len(d.Tokens)),
+					Para: para, Field: f,
+				})
+				open = true
+			} else {
+				switch {
+				case apos || other:
+					g = GapOther
+				case dash:
+					g = GapJoin
+				default:
+					g = GapSpace
+				}
+				d.Buf = append(d.Buf, ' ')
+			}
+			// A dash or an apostrophe alone keeps one word: "MQ-9B", "India's".
+			if d.wordNum < 0 || space || other || !dash && !apos {
+				d.wordNum++
+			}
+			i = d.addWord(s, i, f, g)
+			space, dash, apos, other = false, false, false, false
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\n' || c == '\r':
+				end(i)
+				para++
+				space = true
+			case c == ' ' || c == '\t' || c == '\f' || c == '\v':
+				space = true
+			case c == '-':
+				dash = true
+			case c == '\'':
+				apos = true
+			case c == '#' || c == '&':
+				// Leftover HTML entities such as "#39;" or "&quot;" in
+				// syndicated feeds stand for punctuation.
+				other = true
+				if j := entityEnd(s, i); j > i {
+					i = j
+					continue
+				}
+			case (c == '.' || c == '!' || c == '?') && f == FieldText:
+				other = true
+				if open && !(c == '.' && i+1 < len(s) && isWordAt(s, i+1)) &&
+					sentenceEnds(s, i) && !(c == '.' && abbreviationBefore(s, i)) {
+					end(i + 1)
+				}
+			default:
+				other = true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\u2028' || r == '\u2029':
+			end(i)
+			para++
+			space = true
+		case unicode.IsSpace(r):
+			space = true
+		case isDash(r):
+			dash = true
+		case isApostrophe(r):
+			apos = true
+		case isIgnorable(r):
+		default:
+			other = true
+		}
+		i += size
+	}
+	end(len(s))
+}
+
+// addWord appends the word starting at s[i] as one or more tokens and returns
+// the index after it.
+func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
+	sent := int32(len(d.Sentences) - 1)
+	j := i
+	ascii := true
+	for j < len(s) {
+		c := s[j]
+		if c < utf8.RuneSelf {
+			if !isASCIIWord(c) {
+				break
+			}
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if !isWordRune(r) && !isIgnorable(r) {
+			break
+		}
+		ascii = false
+		j += size
+	}
+	// Trailing ignorables belong to no word.
+	k := j
+	for k > i && !isASCIIWord(s[k-1]) {
+		r, size := utf8.DecodeLastRuneInString(s[i:k])
+		if !isIgnorable(r) {
+			break
+		}
+		k -= size
+	}
+	tok := Token{NStart: int32(len(d.Buf)), Start: int32(i), End: int32(k), Sentence: sent, Word: d.wordNum, Field: f, Gap: g}
+	if ascii {
+		if k-i == 2 && s[i] == 'U' && s[i+1] == 'S' {
+			// "US" as "u s", like "U.S.".
+			d.Buf = append(d.Buf, 'u')
+			tok.NEnd, tok.End = int32(len(d.Buf)), int32(i+1)
+			d.Tokens = append(d.Tokens, tok)
+			d.Buf = append(d.Buf, ' ', 's')
+			d.Tokens = append(d.Tokens, Token{NStart: int32(len(d.Buf) - 1), NEnd: int32(len(d.Buf)), Start: int32(i + 1), End: int32(k), Sentence: sent, Word: d.wordNum, Field: f, Gap: GapSplit})
+			return j
+		}
+		for p := i; p < k; p++ {
+			c := s[p]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			d.Buf = append(d.Buf, c)
+		}
+	} else {
+		d.wbuf = d.wbuf[:0]
+		for p := i; p < k; {
+			r, size := utf8.DecodeRuneInString(s[p:])
+			if !isIgnorable(r) {
+				d.wbuf = utf8.AppendRune(d.wbuf, r)
+			}
+			p += size
+		}
+		w := norm.NFKC.Bytes(d.wbuf)
+		for p := 0; p < len(w); {
+			r, size := utf8.DecodeRune(w[p:])
+			if unicode.IsSpace(r) {
+				r = '_' // NFKC of a compatibility character must not split the word
+			}
+			d.Buf = utf8.AppendRune(d.Buf, unicode.ToLower(r))
+			p += size
+		}
+	}
+	tok.NEnd = int32(len(d.Buf))
+	d.Tokens = append(d.Tokens, tok)
+	return j
+}

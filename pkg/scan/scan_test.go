@@ -1,0 +1,81 @@
+package scan
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func dump(d *Doc) string {
+	var b strings.Builder
+	for i, t := range d.Tokens {
+		fmt.Fprintf(&b, "%s[%s|%d|w%d|s%d]", string(d.Buf[t.NStart:t.NEnd]), d.Original(i), t.Gap, t.Word, t.Sentence)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, title, text string
+		buf               string
+	}{
+		{"seed", "India, US agree on MQ-9B", "The U.S. and India's Rajnath Singh met. They agreed.", "india u s agree on mq 9b\nthe u s and india s rajnath singh met\nthey agreed\n"},
+		{"unicode", "", "Ｆ‑414 engines\u00ad and co\u00adoperation — “Quad”", "f 414 engines and cooperation quad\n"},
+		{"entities", "", "Lashkar&#39;s men #39;attack&quot;", "lashkar s men attack\n"},
+		{"lines", "a\nb", "x.\ny", "a\nb\nx\ny\n"},
+		{"abbrev", "", "Gen. Austin met Mr. Singh. Then", "gen austin met mr singh\nthen\n"},
+		{"pronoun", "", "Tell us about US policy", "tell us about u s policy\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Doc
+			d.Normalize(tc.title, tc.text)
+			if got := string(d.Buf); got != tc.buf {
+				t.Errorf("buf = %q, want %q\n%s", got, tc.buf, dump(&d))
+			}
+			for i, tk := range d.Tokens {
+				src := d.Field(tk.Field)
+				if tk.Start < 0 || tk.End > int32(len(src)) || tk.Start >= tk.End {
+					t.Errorf("token %d has span [%d,%d) in %q", i, tk.Start, tk.End, src)
+				}
+			}
+		})
+	}
+}
+
+func TestTokens(t *testing.T) {
+	var d Doc
+	d.Normalize("", "The MQ-9B and India's drones, U.S. and US — “co-operation”.")
+	got := dump(&d)
+	want := "the[The|0|w0|s0] mq[MQ|1|w1|s0] 9b[9B|2|w1|s0] and[and|1|w2|s0] india[India|1|w3|s0] s[s|3|w3|s0] drones[drones|1|w4|s0] u[U|3|w5|s0] s[S|3|w6|s0] and[and|3|w7|s0] u[U|1|w8|s0] s[S|4|w8|s0] co[co|3|w9|s0] operation[operation|2|w9|s0] "
+	if got != want {
+		t.Errorf("tokens\n got %s\nwant %s", got, want)
+	}
+	if g := d.GapText(7); g != "," {
+		t.Errorf("GapText(7) = %q", g)
+	}
+}
+
+func TestScan(t *testing.T) {
+	m, err := Compile(
+		[]Term{{Text: "defence cooperation"}, {Text: "terror", Prefix: true}, {Text: "US"}},
+		[]Term{{Text: "U.S."}, {Text: "MQ-9B"}, {Text: "Quad"}, {Text: "!!"}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Doc
+	d.Normalize("US, India deepen defence co-operation", "Terrorists hit the quad-bike show. The MQ-9B deal; defence cooperation with the U.S. Counterterrorism is not a prefix match. defence\ncooperation")
+	var got []string
+	for _, h := range m.Scan(&d, nil) {
+		got = append(got, fmt.Sprintf("%d.%d:%s", h.List, h.Index, d.Buf[h.Start:h.End]))
+	}
+	want := "0.2:u s 1.0:u s 0.1:terror 1.2:quad 1.1:mq 9b 0.0:defence cooperation 0.2:u s 1.0:u s"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("hits\n got %s\nwant %s", s, want)
+	}
+	if _, err := Compile([]Term{{Text: "a\nb"}}); err == nil {
+		t.Error("a term over two lines compiled")
+	}
+}
