@@ -120,7 +120,7 @@ func (d *Doc) Original(i int) string {
 }
 
 // GapText returns the punctuation between token i and the token before it,
-// without white space, with dashes as '-' and apostrophes as '\''.
+// without white space, with dashes as '-' and apostrophes as '\”.
 func (d *Doc) GapText(i int) string {
 	if i == 0 || d.Tokens[i-1].Field != d.Tokens[i].Field {
 		return ""
