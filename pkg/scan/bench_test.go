@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -105,17 +104,6 @@ func TestScanDoesNotAllocate(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("normalising and scanning allocated %v times per article", n)
 	}
-}
-
-// cpuTime is the process's CPU time so far. The machines are shared, so
-// besides wall-clock MB/s the benchmarks report MB per CPU second, which is
-// what "per core" means when other processes compete for the cores.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func reportMBps(b *testing.B, size int, cpuBefore time.Duration) {
