@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // maxFeatures bounds the features of one topic: presence is kept in a
@@ -80,18 +81,38 @@ type actor struct {
 // Classifier flags topics of articles. It is compiled once by New and is
 // safe for concurrent use.
 type Classifier struct {
-	topics   []topic
-	actors   []actor
-	ac       *automaton
-	entIdx   []int32 // entries of pattern p are ents[entIdx[p]:entIdx[p+1]]
+	topics []topic
+	actors []actor
+	// terms is the dictionary: one entry per distinct normalised term
+	// (prefix terms apart), so pattern p is terms[p] and a scan.Hit's Index.
+	terms    []scan.Term
+	m        *scan.Machine // terms alone, for Classify and Explain
+	entIdx   []int32       // entries of pattern p are ents[entIdx[p]:entIdx[p+1]]
 	ents     []entry
 	kindRefs [][]entry // actor index -> term entries of "@kind" features
 	skip     []string  // normalised line openings of boilerplate lines
 	pool     sync.Pool
 }
 
-// New compiles a taxonomy: validates it, fills defaults and builds the one
-// automaton that matches every term and actor name.
+// splitTerm parses a taxonomy term: a trailing '*' marks a prefix term.
+func splitTerm(term string) scan.Term {
+	if l := len(term); l > 0 && term[l-1] == '*' {
+		return scan.Term{Text: term[:l-1], Prefix: true}
+	}
+	return scan.Term{Text: term}
+}
+
+// normalizeTerm folds a taxonomy term like article text (pkg/scan's rules),
+// so both sides of a match agree.
+func normalizeTerm(term string) (norm string, prefix bool, err error) {
+	st := splitTerm(term)
+	norm, err = scan.NormalizeTerm(st.Text)
+	return norm, st.Prefix, err
+}
+
+// New compiles a taxonomy: validates it, fills defaults and builds the
+// dictionary of every term and actor name (Terms) and the machine that
+// matches it.
 func New(t Taxonomy) (*Classifier, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -110,20 +131,21 @@ func New(t Taxonomy) (*Classifier, error) {
 	}
 	c := &Classifier{}
 	type patEnt struct {
-		prefix bool
-		ents   []entry
+		term scan.Term
+		ents []entry
 	}
 	pats := map[string]*patEnt{}
 	var order []string
 	add := func(term string, e entry) {
-		norm, prefix := normalizeTerm(term)
+		// Validate has checked every term normalises.
+		norm, prefix, _ := normalizeTerm(term)
 		key := norm
 		if prefix {
 			key += "*"
 		}
 		p := pats[key]
 		if p == nil {
-			p = &patEnt{prefix: prefix}
+			p = &patEnt{term: splitTerm(term)}
 			pats[key] = p
 			order = append(order, key)
 		}
@@ -203,20 +225,22 @@ func New(t Taxonomy) (*Classifier, error) {
 		}
 		c.topics = append(c.topics, tp)
 	}
-	patterns := make([]string, len(order))
-	prefix := make([]bool, len(order))
+	c.terms = make([]scan.Term, len(order))
 	c.entIdx = make([]int32, len(order)+1)
 	for i, key := range order {
 		p := pats[key]
-		patterns[i] = strings.TrimSuffix(key, "*")
-		prefix[i] = p.prefix
+		c.terms[i] = p.term
 		c.entIdx[i] = int32(len(c.ents))
 		c.ents = append(c.ents, p.ents...)
 	}
 	c.entIdx[len(order)] = int32(len(c.ents))
-	c.ac = buildAutomaton(patterns, prefix)
+	m, err := scan.Compile(c.terms)
+	if err != nil {
+		return nil, fmt.Errorf("topics: compiling the taxonomy's terms: %w", err)
+	}
+	c.m = m
 	for _, s := range t.SkipLines {
-		if norm, _ := normalizeTerm(s); norm != "" {
+		if norm, _, err := normalizeTerm(s); err == nil && norm != "" {
 			c.skip = append(c.skip, norm)
 		}
 	}
@@ -291,16 +315,17 @@ type firing struct {
 // scratch holds the per-call buffers, reused through a sync.Pool so that
 // classifying allocates little beyond its result.
 type scratch struct {
-	norm      normalizer
-	textIdx   []int32 // per span: index among counted text sentences, -1 for title/skipped
-	hits      []hit
+	doc       scan.Doc   // Classify's and Explain's own normalised article
+	hits      []scan.Hit // their own scan
+	skip      []bool     // per sentence: boilerplate, no evidence counts
+	textIdx   []int32    // per sentence: index among counted text sentences, -1 for title/skipped
 	ehits     []ehit
-	masks     []uint64 // topic*spans + span -> features present
-	done      []uint64 // topic*spans + span -> features evaluated
+	masks     []uint64 // topic*sentences + sentence -> features present
+	done      []uint64 // topic*sentences + sentence -> features evaluated
 	terms     []spanTerm
 	termSpan  int32
-	actorFrom []int32 // per span: first index into actorHits
-	actorHits []int32 // home actor index of each actor occurrence, by span
+	actorFrom []int32 // per sentence: first index into actorHits
+	actorHits []int32 // home actor index of each actor occurrence, by sentence
 	seen      []int32
 	reps      []int32
 	spans     []int32
@@ -323,32 +348,43 @@ func grow[T any](s []T, n int) []T {
 	return s
 }
 
-// evaluate runs the whole model; results stay in sc.
-func (c *Classifier) evaluate(title, text string, sc *scratch) {
-	n := &sc.norm
-	n.reset()
-	n.add(title, fieldTitle)
-	n.add(text, fieldText)
-	spans := n.spans
-	ns := len(spans)
+// Terms returns the classifier's dictionary: every distinct term and actor
+// name of the taxonomy, fixed by New. The Index of a scan.Hit of a machine
+// compiled with it indexes this slice. The caller must not modify it.
+func (c *Classifier) Terms() []scan.Term { return c.terms }
+
+// own normalises an article into sc's Doc and matches it with the
+// classifier's own machine: the standalone path of Classify and Explain.
+func (c *Classifier) own(title, text string, sc *scratch) *scan.Doc {
+	sc.doc.Normalize(title, text)
+	sc.hits = c.m.Scan(&sc.doc, sc.hits[:0])
+	return &sc.doc
+}
+
+// evaluate runs the whole model over d and the hits of dictionary list;
+// results stay in sc. It reads d and hits and never writes them.
+func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) {
+	sents := d.Sentences
+	ns := len(sents)
 
 	// Boilerplate lines and lead sentences.
+	sc.skip = grow(sc.skip, ns)
 	sc.textIdx = grow(sc.textIdx, ns)
-	skipPara := -1
+	skipPara := int32(-1)
 	ti := int32(0)
-	for i := range spans {
-		sp := &spans[i]
-		if sp.field != fieldText {
+	for i := range sents {
+		sn := &sents[i]
+		if sn.Field != scan.FieldText {
 			sc.textIdx[i] = -1
 			continue
 		}
-		if sp.para == skipPara {
-			sp.skip = true
-		} else if c.isBoilerplate(n.buf[sp.nStart:sp.nEnd]) {
-			sp.skip = true
-			skipPara = sp.para
+		if sn.Para == skipPara {
+			sc.skip[i] = true
+		} else if c.isBoilerplate(d.Buf[sn.NStart:sn.NEnd]) {
+			sc.skip[i] = true
+			skipPara = sn.Para
 		}
-		if sp.skip {
+		if sc.skip[i] {
 			sc.textIdx[i] = -1
 			continue
 		}
@@ -356,25 +392,24 @@ func (c *Classifier) evaluate(title, text string, sc *scratch) {
 		ti++
 	}
 
-	// One pass of the automaton over title and text.
-	sc.hits = c.ac.match(n.buf, sc.hits[:0])
-
 	// Resolve occurrences to meanings, sentence by sentence.
 	sc.ehits = sc.ehits[:0]
 	si := 0
-	for _, h := range sc.hits {
-		for si < ns && spans[si].nEnd < int(h.end) {
-			si++
-		}
-		if si == ns || spans[si].skip {
+	for _, h := range hits {
+		if h.List != list {
 			continue
 		}
-		for k := c.entIdx[h.pattern]; k < c.entIdx[h.pattern+1]; k++ {
-			sc.ehits = append(sc.ehits, ehit{span: int32(si), start: h.start, end: h.end, pattern: h.pattern, ent: &c.ents[k]})
+		for si < ns && sents[si].NEnd < h.End {
+			si++
+		}
+		if si == ns || sc.skip[si] {
+			continue
+		}
+		for k := c.entIdx[h.Index]; k < c.entIdx[h.Index+1]; k++ {
+			sc.ehits = append(sc.ehits, ehit{span: int32(si), start: h.Start, end: h.End, pattern: h.Index, ent: &c.ents[k]})
 		}
 	}
 	c.suppress(sc.ehits)
-
 	// Per-sentence actors and feature presence.
 	nt := len(c.topics)
 	sc.masks = grow(sc.masks, nt*ns)
@@ -424,13 +459,13 @@ func (c *Classifier) evaluate(title, text string, sc *scratch) {
 			}
 		}
 	}
-	c.score(sc, ns)
+	c.score(d, sc, ns)
 }
 
 // isBoilerplate reports whether a sentence opens with a skip-line phrase.
 func (c *Classifier) isBoilerplate(s []byte) bool {
 	for _, p := range c.skip {
-		if len(s) >= len(p) && string(s[:len(p)]) == p && (len(s) == len(p) || !isWordByte(s[len(p)])) {
+		if len(s) >= len(p) && string(s[:len(p)]) == p && (len(s) == len(p) || s[len(p)] == ' ') {
 			return true
 		}
 	}
@@ -560,10 +595,9 @@ func (c *Classifier) distinctActors(sc *scratch, lo, hi, enough int) int {
 	return len(sc.seen)
 }
 
-// placement is the weight of evidence in span s for topic t.
-func (c *Classifier) placement(sc *scratch, t *topic, s int) float64 {
-	sp := &sc.norm.spans[s]
-	if sp.field == fieldTitle {
+// placement is the weight of evidence in sentence s for topic t.
+func (c *Classifier) placement(d *scan.Doc, sc *scratch, t *topic, s int) float64 {
+	if d.Sentences[s].Field == scan.FieldTitle {
 		return t.def.TitleWeight
 	}
 	if int(sc.textIdx[s]) < t.def.LeadSentences {
@@ -573,7 +607,7 @@ func (c *Classifier) placement(sc *scratch, t *topic, s int) float64 {
 }
 
 // score turns firings into contributions and per-topic scores.
-func (c *Classifier) score(sc *scratch, ns int) {
+func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 	nt := len(c.topics)
 	sc.scores = grow(sc.scores, nt)
 	sc.density = grow(sc.density, nt)
@@ -611,7 +645,7 @@ func (c *Classifier) score(sc *scratch, ns int) {
 					continue
 				}
 				if place == 0 {
-					place = c.placement(sc, tp, int(f.span))
+					place = c.placement(d, sc, tp, int(f.span))
 				}
 				w := tp.features[f.feature].weight
 				if w > 0 {
@@ -724,11 +758,28 @@ func (c *Classifier) score(sc *scratch, ns int) {
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // Classify returns the topics whose score reaches their threshold, each with
-// the evidence that produced it, strongest first.
+// the evidence that produced it, strongest first. It normalises the article
+// and matches it with the classifier's own machine; an analyzer that has
+// already scanned the article for several dictionaries calls ClassifyDoc.
 func (c *Classifier) Classify(title, text string) []events.Topic {
 	sc := c.pool.Get().(*scratch)
 	defer c.pool.Put(sc)
-	c.evaluate(title, text, sc)
+	d := c.own(title, text, sc)
+	return c.classify(d, sc.hits, 0, sc)
+}
+
+// ClassifyDoc is Classify over an article already normalised into d and
+// scanned by a machine whose dictionary number list is c.Terms(): it uses
+// the hits whose List is list and ignores the others. It reads d and hits
+// and never modifies them, so other consumers can share them.
+func (c *Classifier) ClassifyDoc(d *scan.Doc, hits []scan.Hit, list int32) []events.Topic {
+	sc := c.pool.Get().(*scratch)
+	defer c.pool.Put(sc)
+	return c.classify(d, hits, list, sc)
+}
+
+func (c *Classifier) classify(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) []events.Topic {
+	c.evaluate(d, hits, list, sc)
 	var out []events.Topic
 	for t := range c.topics {
 		tp := &c.topics[t]
@@ -757,11 +808,12 @@ func (c *Classifier) Classify(title, text string) []events.Topic {
 		ev := make([]events.Evidence, 0, len(sc.order))
 		for _, i := range sc.order {
 			f := &sc.firings[i]
+			sn := &d.Sentences[f.span]
 			ev = append(ev, events.Evidence{
-				Term:     c.termOf(sc, f, title, text),
+				Term:     c.termOf(d, sc, f),
 				Weight:   round3(f.contrib),
-				Field:    fieldName(sc.norm.spans[f.span].field),
-				Sentence: sentenceOf(sc.norm.spans[f.span], title, text),
+				Field:    fieldName(sn.Field),
+				Sentence: sentenceOf(d, sn),
 			})
 		}
 		out = append(out, events.Topic{Name: tp.def.Name, Score: round3(sc.scores[t]), Threshold: tp.def.Threshold, Evidence: ev})
@@ -770,7 +822,7 @@ func (c *Classifier) Classify(title, text string) []events.Topic {
 }
 
 func fieldName(f uint8) string {
-	if f == fieldTitle {
+	if f == scan.FieldTitle {
 		return "title"
 	}
 	return "text"
@@ -779,12 +831,8 @@ func fieldName(f uint8) string {
 // maxSentence bounds a quoted evidence sentence, in bytes.
 const maxSentence = 400
 
-func sentenceOf(sp span, title, text string) string {
-	s := text
-	if sp.field == fieldTitle {
-		s = title
-	}
-	out := strings.TrimSpace(s[sp.oStart:sp.oEnd])
+func sentenceOf(d *scan.Doc, sn *scan.Sentence) string {
+	out := strings.TrimSpace(d.Field(sn.Field)[sn.Start:sn.End])
 	if len(out) > maxSentence {
 		cut := maxSentence
 		for cut > 0 && out[cut]&0xC0 == 0x80 {
@@ -798,24 +846,24 @@ func sentenceOf(sp span, title, text string) string {
 // termOf names what fired: the matched words, and for co-occurrence
 // features the actors that satisfied them. The name is built in a reused
 // buffer so that each piece of evidence costs one allocation, its string.
-func (c *Classifier) termOf(sc *scratch, f *firing, title, text string) string {
+func (c *Classifier) termOf(d *scan.Doc, sc *scratch, f *firing) string {
 	h := &sc.ehits[f.hit]
 	b := sc.termBuf[:0]
 	if h.ent.kind == entActor {
 		b = append(b, c.actors[h.ent.actor].id...)
 	} else {
 		end := int(h.end)
-		for end < len(sc.norm.buf) && isWordByte(sc.norm.buf[end]) {
+		for end < len(d.Buf) && d.Buf[end] != ' ' && d.Buf[end] != scan.Sep {
 			end++ // show the whole word a prefix term matched
 		}
-		b = append(b, sc.norm.buf[h.start:end]...)
+		b = append(b, d.Buf[h.start:end]...)
 	}
 	ft := &c.topics[f.topic].features[f.feature]
 	for _, r := range ft.requires {
 		if r.actors == 0 {
 			continue
 		}
-		lo, hi := scopeOf(r.scope, int(f.span), len(sc.norm.spans))
+		lo, hi := scopeOf(r.scope, int(f.span), len(d.Sentences))
 		b = append(b, " ["...)
 		sc.seen = sc.seen[:0]
 		for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // Explanation is the full account of one classification: every topic's
@@ -45,7 +47,20 @@ type FeatureExplanation struct {
 func (c *Classifier) Explain(title, text string) Explanation {
 	sc := c.pool.Get().(*scratch)
 	defer c.pool.Put(sc)
-	c.evaluate(title, text, sc)
+	d := c.own(title, text, sc)
+	return c.explain(d, sc.hits, 0, sc)
+}
+
+// ExplainDoc is Explain over a normalised and scanned article, with the
+// hits of dictionary list, like ClassifyDoc.
+func (c *Classifier) ExplainDoc(d *scan.Doc, hits []scan.Hit, list int32) Explanation {
+	sc := c.pool.Get().(*scratch)
+	defer c.pool.Put(sc)
+	return c.explain(d, hits, list, sc)
+}
+
+func (c *Classifier) explain(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) Explanation {
+	c.evaluate(d, hits, list, sc)
 	var ex Explanation
 	for t := range c.topics {
 		tp := &c.topics[t]
@@ -62,14 +77,15 @@ func (c *Classifier) Explain(title, text string) Explanation {
 				continue
 			}
 			ft := &tp.features[f.feature]
+			sn := &d.Sentences[f.span]
 			fe := FeatureExplanation{
 				Feature:      ft.name,
 				Weight:       ft.weight,
 				Contribution: round3(f.contrib),
 				Status:       StatusFired,
-				Term:         c.termOf(sc, f, title, text),
-				Field:        fieldName(sc.norm.spans[f.span].field),
-				Sentence:     sentenceOf(sc.norm.spans[f.span], title, text),
+				Term:         c.termOf(d, sc, f),
+				Field:        fieldName(sn.Field),
+				Sentence:     sentenceOf(d, sn),
 			}
 			if f.failed >= 0 {
 				fe.Status = StatusBlocked

@@ -163,8 +163,13 @@ func (t Taxonomy) Validate() error {
 			return fmt.Errorf("%w: %s: key \"names\" is empty", ErrTaxonomy, where)
 		}
 		for _, n := range a.Names {
-			if norm, _ := normalizeTerm(n); norm == "" {
-				return fmt.Errorf("%w: %s: key \"names\": %q has no letters or digits", ErrTaxonomy, where, n)
+			if err := checkTerm(n); err != nil {
+				return fmt.Errorf("%w: %s: key \"names\": %w", ErrTaxonomy, where, err)
+			}
+		}
+		for _, n := range a.Exclude {
+			if err := checkTerm(n); err != nil {
+				return fmt.Errorf("%w: %s: key \"exclude\": %w", ErrTaxonomy, where, err)
 			}
 		}
 		actorIDs[a.ID] = true
@@ -234,8 +239,8 @@ func (t Taxonomy) Validate() error {
 				if len(term) > 1 && term[0] == '@' {
 					continue
 				}
-				if norm, _ := normalizeTerm(term); norm == "" {
-					return fmt.Errorf("%w: %s: key \"terms\": %q has no letters or digits", ErrTaxonomy, fw, term)
+				if err := checkTerm(term); err != nil {
+					return fmt.Errorf("%w: %s: key \"terms\": %w", ErrTaxonomy, fw, err)
 				}
 			}
 			for j, r := range f.Requires {
@@ -256,6 +261,19 @@ func (t Taxonomy) Validate() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkTerm reports a term that can never match: one with no letters or
+// digits, or one over two lines.
+func checkTerm(term string) error {
+	norm, _, err := normalizeTerm(term)
+	if err != nil {
+		return err
+	}
+	if norm == "" {
+		return fmt.Errorf("%q has no letters or digits", term)
 	}
 	return nil
 }

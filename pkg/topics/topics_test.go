@@ -6,12 +6,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -479,36 +481,53 @@ topics:
 	}
 }
 
-func TestNormalize(t *testing.T) {
+// TestTermsNormaliseLikeText checks that taxonomy terms are folded by
+// pkg/scan's rules, as article text is: punctuation, case, "US" and HTML
+// entity remnants in a term match the same words written otherwise.
+func TestTermsNormaliseLikeText(t *testing.T) {
 	tests := []struct {
-		in   string
-		want string
+		term, title string
 	}{
-		{"U.S. and UK sign pact", "u s and uk sign pact"},
-		{"US troops; let us go", "u s troops let us go"},
-		{"Lashkar-e-Tayyiba’s ‘module’", "lashkar e tayyiba s module"},
-		{"Uganda #39;s war &quot;ends&quot;", "uganda s war ends"},
-		{"Über MÜNCHEN", "über münchen"},
+		{"U.S. and UK", "US and UK sign pact"},
+		{"US troops", "U.S. troops arrive"},
+		{"Lashkar-e-Tayyiba", "Lashkar e Tayyiba’s ‘module’"},
+		{"uganda's war", "Uganda #39;s war &quot;ends&quot;"},
+		{"über münchen", "Über MÜNCHEN"},
 		{"2+2 dialogue", "2 2 dialogue"},
+		{"cooperation", "co\u00adoperation"},
+		{"f-414", "Ｆ‑414 engines"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			var n normalizer
-			n.add(tc.in, fieldTitle)
-			if got := strings.TrimSuffix(string(n.buf), "\n"); got != tc.want {
-				t.Errorf("normalised %q = %q, want %q", tc.in, got, tc.want)
+		t.Run(tc.term, func(t *testing.T) {
+			tax, err := ParseTaxonomy([]byte("topics:\n  - {name: x, threshold: 1, features: [{name: f, weight: 1, terms: [" + strconvQuote(tc.term) + "]}]}\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := New(tax)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(c.Classify(tc.title, "")); !slices.Equal(got, []string{"x"}) {
+				t.Errorf("term %q in %q: got %v", tc.term, tc.title, got)
 			}
 		})
 	}
 }
 
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 func TestSentences(t *testing.T) {
 	text := "Mr. Smith met U.S. Navy officers on Friday. They agreed! \"Next,\" he said. Also Read: skip this. And this.\nNew paragraph without end"
-	var n normalizer
-	n.add(text, fieldText)
+	c := defaultClassifier(t)
+	sc := new(scratch)
+	d := c.own("", text, sc)
+	c.evaluate(d, sc.hits, 0, sc)
 	var got []string
-	for _, sp := range n.spans {
-		got = append(got, text[sp.oStart:sp.oEnd])
+	for _, sn := range d.Sentences {
+		got = append(got, text[sn.Start:sn.End])
 	}
 	want := []string{
 		"Mr. Smith met U.S. Navy officers on Friday.",
@@ -519,28 +538,107 @@ func TestSentences(t *testing.T) {
 		"New paragraph without end",
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("sentences:\n got %q\nwant %q", got, want)
+		t.Fatalf("sentences:\n got %q\nwant %q", got, want)
 	}
-	c := defaultClassifier(t)
-	sc := new(scratch)
-	c.evaluate("", text, sc)
-	for i, sp := range sc.norm.spans {
+	for i := range d.Sentences {
 		wantSkip := i == 3 || i == 4 // the whole "Also Read" line
-		if sp.skip != wantSkip {
-			t.Errorf("sentence %d %q: skip = %v, want %v", i, want[i], sp.skip, wantSkip)
+		if sc.skip[i] != wantSkip {
+			t.Errorf("sentence %d %q: skip = %v, want %v", i, want[i], sc.skip[i], wantSkip)
 		}
 	}
 }
 
-func TestAutomatonWordBoundaries(t *testing.T) {
-	a := buildAutomaton([]string{"arms", "arms sale", "terror", "ied"}, []bool{false, false, true, false})
-	buf := []byte("farms\narms sales\nterrorists applied ied")
-	var got []string
-	for _, h := range a.match(buf, nil) {
-		got = append(got, string(buf[h.start:h.end]))
+// TestWordBoundaries checks what the classifier's terms match: whole words,
+// or word starts for prefix terms.
+func TestWordBoundaries(t *testing.T) {
+	tax, err := ParseTaxonomy([]byte(`
+topics:
+  - name: x
+    threshold: 100
+    features:
+      - {name: a, weight: 1, terms: [arms]}
+      - {name: b, weight: 1, terms: [arms sale]}
+      - {name: c, weight: 1, terms: [terror*]}
+      - {name: d, weight: 1, terms: [ied]}
+`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := []string{"arms", "terror", "ied"}
-	if !slices.Equal(got, want) {
-		t.Errorf("matches = %q, want %q", got, want)
+	c, err := New(tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := c.Explain("", "farms\narms sales\nterrorists applied ied")
+	var got []string
+	for _, f := range ex.Topics[0].Features {
+		got = append(got, f.Term)
+	}
+	if want := []string{"arms", "terrorists", "ied"}; !slices.Equal(got, want) {
+		t.Errorf("terms = %q, want %q", got, want)
+	}
+}
+
+// TestClassifyDoc checks the analyzer's path: one machine over another
+// dictionary and the classifier's, one normalised Doc, the same judgements
+// as Classify, and neither the Doc nor the hits modified.
+func TestClassifyDoc(t *testing.T) {
+	c := defaultClassifier(t)
+	// The other dictionary repeats some of the classifier's terms, so that
+	// hits of another list sit at the same offsets.
+	other := []scan.Term{{Text: "Quad"}, {Text: "terror", Prefix: true}, {Text: "United States"}, {Text: "US"}, {Text: "Lashkar-e-Tayyiba"}}
+	m, err := scan.Compile(other, c.Terms())
+	if err != nil {
+		t.Fatal(err)
+	}
+	articles := [][2]string{}
+	for _, tc := range headlines {
+		articles = append(articles, [2]string{tc.title, tc.text})
+	}
+	if raw, err := os.ReadFile(filepath.Join("testdata", "exercise-article.txt")); err == nil {
+		title, text, _ := strings.Cut(string(raw), "\n")
+		articles = append(articles, [2]string{title, text})
+	}
+	if raw, err := os.ReadFile(seedPath); err == nil {
+		articles = append(articles, [2]string{"India, US agree to co-produce armoured vehicles at 2+2 dialogue", string(raw)})
+	}
+	var d scan.Doc
+	for _, a := range articles {
+		d.Normalize(a[0], a[1])
+		hits := m.Scan(&d, nil)
+		buf, toks, sents := slices.Clone(d.Buf), slices.Clone(d.Tokens), slices.Clone(d.Sentences)
+		hc := slices.Clone(hits)
+		got := c.ClassifyDoc(&d, hits, 1)
+		if want := c.Classify(a[0], a[1]); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: ClassifyDoc = %+v\nClassify = %+v", a[0], got, want)
+		}
+		if got, want := c.ExplainDoc(&d, hits, 1), c.Explain(a[0], a[1]); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: ExplainDoc = %+v\nExplain = %+v", a[0], got, want)
+		}
+		if !slices.Equal(buf, d.Buf) || !slices.Equal(toks, d.Tokens) || !slices.Equal(sents, d.Sentences) || !slices.Equal(hc, hits) {
+			t.Errorf("%q: ClassifyDoc modified the Doc or the hits", a[0])
+		}
+		if got := c.ClassifyDoc(&d, hits, 0); got != nil {
+			t.Errorf("%q: the other dictionary's hits flagged %v", a[0], names(got))
+		}
+	}
+}
+
+// TestEvaluateDoesNotAllocate checks the hot loop: once its buffers have
+// grown, evaluating an article allocates nothing per term match.
+func TestEvaluateDoesNotAllocate(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "exercise-article.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text, _ := strings.Cut(string(raw), "\n")
+	c := defaultClassifier(t)
+	sc := new(scratch)
+	d := c.own(title, text, sc)
+	c.evaluate(d, sc.hits, 0, sc)
+	if len(sc.firings) == 0 {
+		t.Fatal("no evidence in the article")
+	}
+	if n := testing.AllocsPerRun(20, func() { c.evaluate(d, sc.hits, 0, sc) }); n != 0 {
+		t.Errorf("evaluate allocated %v times per article", n)
 	}
 }
