@@ -12,6 +12,17 @@ func isASCIIWord(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }
 
+var asciiWord, lowerASCII = func() (w [256]bool, l [256]byte) {
+	for b := range 256 {
+		w[b] = isASCIIWord(byte(b))
+		l[b] = byte(b)
+		if 'A' <= b && b <= 'Z' {
+			l[b] = byte(b + 'a' - 'A')
+		}
+	}
+	return w, l
+}()
+
 // isWordRune reports letters, digits and combining marks: what words are
 // made of.
 func isWordRune(r rune) bool {

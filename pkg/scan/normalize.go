@@ -156,7 +156,7 @@ func (d *Doc) add(s string, f uint8) {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf && isASCIIWord(c) || c >= utf8.RuneSelf && isWordAt(s, i) {
+		if asciiWord[c] || c >= utf8.RuneSelf && isWordAt(s, i) {
 			g := GapNone
 			if !open {
 				// Start at the opening quote or bracket, not the first letter.
@@ -246,26 +246,24 @@ func (d *Doc) add(s string, f uint8) {
 func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	sent := int32(len(d.Sentences) - 1)
 	j := i
+	for j < len(s) && asciiWord[s[j]] {
+		j++
+	}
 	ascii := true
-	for j < len(s) {
-		c := s[j]
-		if c < utf8.RuneSelf {
-			if !isASCIIWord(c) {
-				break
-			}
-			j++
-			continue
-		}
+	for j < len(s) && s[j] >= utf8.RuneSelf {
 		r, size := utf8.DecodeRuneInString(s[j:])
 		if !isWordRune(r) && !isIgnorable(r) {
 			break
 		}
 		ascii = false
 		j += size
+		for j < len(s) && asciiWord[s[j]] {
+			j++
+		}
 	}
 	// Trailing ignorables belong to no word.
 	k := j
-	for k > i && !isASCIIWord(s[k-1]) {
+	for k > i && s[k-1] >= utf8.RuneSelf {
 		r, size := utf8.DecodeLastRuneInString(s[i:k])
 		if !isIgnorable(r) {
 			break
@@ -283,12 +281,10 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 			d.Tokens = append(d.Tokens, Token{NStart: int32(len(d.Buf) - 1), NEnd: int32(len(d.Buf)), Start: int32(i + 1), End: int32(k), Sentence: sent, Word: d.wordNum, Field: f, Gap: GapSplit})
 			return j
 		}
-		for p := i; p < k; p++ {
-			c := s[p]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			d.Buf = append(d.Buf, c)
+		n := len(d.Buf)
+		d.Buf = append(d.Buf, s[i:k]...)
+		for p, b := n, d.Buf; p < len(b); p++ {
+			b[p] = lowerASCII[b[p]]
 		}
 	} else {
 		d.wbuf = d.wbuf[:0]
