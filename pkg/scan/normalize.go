@@ -233,6 +233,15 @@ func (d *Doc) add(s string, f uint8) {
 		case isApostrophe(r):
 			apos = true
 		case isIgnorable(r):
+		case (r == '。' || r == '！' || r == '？') && f == FieldText:
+			// CJK full stops end a sentence with no space after them.
+			other = true
+			end(i + size)
+		case r == '…' && f == FieldText:
+			other = true
+			if sentenceEnds(s, i+size-1) {
+				end(i + size)
+			}
 		default:
 			other = true
 		}

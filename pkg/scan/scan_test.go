@@ -26,6 +26,7 @@ func TestNormalize(t *testing.T) {
 		{"lines", "a\nb", "x.\ny", "a\nb\nx\ny\n"},
 		{"abbrev", "", "Gen. Austin met Mr. Singh. Then", "gen austin met mr singh\nthen\n"},
 		{"pronoun", "", "Tell us about US policy", "tell us about u s policy\n"},
+		{"cjk and ellipsis", "", "中国 发表 声明。日本 回应！好 He waited… Then… and", "中国 发表 声明\n日本 回应\n好 he waited\nthen and\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
