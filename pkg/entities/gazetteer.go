@@ -4,9 +4,13 @@
 //
 // The gazetteer ships in the binary (gazetteer.yaml) and is extended from the
 // config file; docs/entities.md describes the format and the matching rules.
+// Matching runs on a scan.Doc: the analyzer normalises an article once and
+// scans it once for every dictionary, and FindDoc turns the gazetteer's hits
+// into entities; Find does both for one article on its own.
 package entities
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -14,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/scan"
 	"github.com/newswatch/newswatch/pkg/textnorm"
 )
 
@@ -21,8 +26,9 @@ import (
 // safe for concurrent use.
 type Gazetteer struct {
 	entities []entity
-	pats     []pattern
-	ac       *automaton
+	pats     []pattern   // pats[i] verifies the hits of terms[i]
+	terms    []scan.Term // what the automaton looks for
+	machine  *scan.Machine
 	byName   map[string]int // folded normalised name or alias -> entity
 	pool     sync.Pool      // *scratch
 }
@@ -32,34 +38,59 @@ type entity struct {
 	names     []string // canonical name, then the declared aliases
 }
 
+// pattern is one spelling of a name. The automaton finds its normalised
+// words; the pattern then checks what normalisation threw away: the case of
+// a case-sensitive name and the punctuation between its words.
 type pattern struct {
-	entity int
-	// exact is the normalised alias; a case-sensitive pattern matches only
-	// text with these exact bytes, the others only need equal ASCII folds.
-	exact         string
-	caseSensitive bool
-	// edge word flags: the word-boundary test applies only to an edge that
-	// is itself a word character, so "U.S." may be followed by a letter.
-	wordStart, wordEnd bool
+	entity int32
+	ntok   int32
+	// words are the name's tokens as written (NFKC), for a case-sensitive
+	// name; nil when case folds.
+	words []string
+	gaps  []gap // gaps[k] separates token k and token k+1
+	// trail is the punctuation the name ends with ("." of "U.S."), which a
+	// mention takes in when the text has it too.
+	trail string
+}
+
+type gapKind uint8
+
+const (
+	// gapWord is white space or a dash inside a word: "Al Qaeda" and
+	// "Al-Qaeda" are one spelling.
+	gapWord gapKind = iota
+	// gapSplit is nothing: scan reads the word "US" as "u s".
+	gapSplit
+	// gapPunct is other punctuation (full stops, apostrophes, a dash set
+	// off by spaces), which the text must repeat: "U.S.", "Al-Qa'ida".
+	gapPunct
+)
+
+type gap struct {
+	kind  gapKind
+	punct string // for gapPunct, folded by foldPunct
 }
 
 type scratch struct {
-	hits    []hit
+	doc     scan.Doc // Find's article
+	hits    []scan.Hit
 	matches []match
-	slot    []int32 // entity -> index in Find's result, -1 when absent
+	slot    []int32 // entity -> index in the result, -1 when absent
 	counts  []int32 // mentions per result entity
 }
 
+// match is a verified occurrence: tokens first..last of the doc.
 type match struct {
-	entity     int
-	start, end int // normalised offsets
-	field      int // 0 title, 1 text
+	entity       int32
+	first, last  int32
+	nstart, nend int32 // in Doc.Buf, for leftmost-longest
+	trail        int32 // bytes of trailing punctuation after the last token
 }
 
-// New builds the gazetteer's automaton. Entries with the same name (compared
-// without case) are merged, so a config can add aliases to a shipped entity;
-// a later non-empty type or case_sensitive wins. An alias that would name two
-// entities is an error.
+// New builds the gazetteer and compiles its own automaton. Entries with the
+// same name (compared without case) are merged, so a config can add aliases
+// to a shipped entity; a later non-empty type or case_sensitive wins. An
+// alias that would name two entities is an error.
 func New(entries []Entry) (*Gazetteer, error) {
 	g := &Gazetteer{byName: map[string]int{}}
 	index := map[string]int{}
@@ -90,13 +121,8 @@ func New(entries []Entry) (*Gazetteer, error) {
 		specs[k].names = append(specs[k].names, e.Aliases...)
 	}
 
-	var keys []string
-	type patKey struct {
-		exact string
-		cs    bool
-	}
 	for k, sp := range specs {
-		seen := map[patKey]bool{}
+		seen := map[string]bool{}
 		declared := map[string]bool{}
 		for _, name := range sp.names {
 			name = strings.TrimSpace(name)
@@ -109,40 +135,82 @@ func New(entries []Entry) (*Gazetteer, error) {
 				declared[name] = true
 				g.entities[k].names = append(g.entities[k].names, name)
 			}
-			cs := autoCaseSensitive(name)
-			if sp.cs != nil {
-				cs = *sp.cs
-			}
-			for _, v := range variants(name) {
+			// Aliases and Lookup also know a hyphenated name with spaces;
+			// the automaton needs no variant, dashes being spaces to it.
+			if v := strings.ReplaceAll(name, "-", " "); v != name {
 				if vk := foldKey(v); vk != fk {
 					if _, taken := g.byName[vk]; !taken {
 						g.byName[vk] = k
 					}
 				}
-				exact := textnorm.Normalize(v, textnorm.CollapseSpace).String()
-				pk := patKey{exact, cs}
-				if exact == "" || seen[pk] {
-					continue
-				}
-				seen[pk] = true
-				g.pats = append(g.pats, pattern{
-					entity:        k,
-					exact:         exact,
-					caseSensitive: cs,
-					wordStart:     textnorm.WordAfter(exact, 0),
-					wordEnd:       textnorm.WordBefore(exact, len(exact)),
-				})
-				keys = append(keys, exact)
 			}
+			cs := autoCaseSensitive(name)
+			if sp.cs != nil {
+				cs = *sp.cs
+			}
+			p, sig, ok := compilePattern(name, int32(k), cs)
+			if !ok || seen[sig] {
+				continue
+			}
+			seen[sig] = true
+			g.pats = append(g.pats, p)
+			g.terms = append(g.terms, scan.Term{Text: strings.Join(strings.Fields(name), " ")})
 		}
 	}
-	g.ac = buildAutomaton(keys)
+	m, err := scan.Compile(g.terms)
+	if err != nil {
+		return nil, fmt.Errorf("entities: compiling %d names: %w", len(g.terms), err)
+	}
+	g.machine = m
 	// Sized for a long article so that a fresh scratch (the pool is
 	// emptied by garbage collection) rarely grows.
 	g.pool.New = func() any {
-		return &scratch{hits: make([]hit, 0, 1024), matches: make([]match, 0, 512), counts: make([]int32, 0, 64)}
+		return &scratch{hits: make([]scan.Hit, 0, 1024), matches: make([]match, 0, 512), counts: make([]int32, 0, 64)}
 	}
 	return g, nil
+}
+
+// compilePattern reads a name the way scan reads text and keeps what the
+// automaton does not see. sig identifies what the pattern accepts, so that
+// spellings only the automaton tells apart ("Al-Qaeda", "Al Qaeda") make
+// one pattern. ok is false for a name without a word.
+func compilePattern(name string, entity int32, cs bool) (p pattern, sig string, ok bool) {
+	name = strings.Join(strings.Fields(name), " ") // a name is one line
+	var d scan.Doc
+	d.Normalize(name, "")
+	if len(d.Tokens) == 0 {
+		return p, "", false
+	}
+	p = pattern{entity: entity, ntok: int32(len(d.Tokens))}
+	var b strings.Builder
+	b.Write(bytes.TrimSuffix(d.Buf, []byte{scan.Sep}))
+	if cs {
+		b.WriteString("\x00cs")
+	}
+	for i := range d.Tokens {
+		if cs {
+			w := d.Original(i)
+			p.words = append(p.words, w)
+			b.WriteString("\x00" + w)
+		}
+		if i == 0 {
+			continue
+		}
+		gp := gap{kind: gapPunct}
+		switch t := &d.Tokens[i]; {
+		case t.Gap == scan.GapSpace, t.Gap == scan.GapJoin && t.Word == d.Tokens[i-1].Word:
+			gp.kind = gapWord
+		case t.Gap == scan.GapSplit:
+			gp.kind = gapSplit
+		default:
+			gp.punct = foldPunct(name[d.Tokens[i-1].End:t.Start])
+		}
+		p.gaps = append(p.gaps, gp)
+		fmt.Fprintf(&b, "\x01%d%s", gp.kind, gp.punct)
+	}
+	p.trail = foldPunct(name[d.Tokens[len(d.Tokens)-1].End:])
+	b.WriteString("\x02" + p.trail)
+	return p, b.String(), true
 }
 
 // foldKey is how names are compared for Aliases and duplicate detection.
@@ -168,14 +236,11 @@ func autoCaseSensitive(alias string) bool {
 	return false
 }
 
-// variants returns the spellings an alias is matched under: itself and,
-// for hyphenated names, the same with spaces ("Al-Qaeda", "Al Qaeda").
-func variants(alias string) []string {
-	if !strings.Contains(alias, "-") {
-		return []string{alias}
-	}
-	return []string{alias, strings.ReplaceAll(alias, "-", " ")}
-}
+// Terms returns what the gazetteer's automaton looks for, one term per
+// spelling, in the order FindDoc expects as Hit.Index. The analyzer compiles
+// them with the other dictionaries into one scan.Machine. They are fixed
+// when the gazetteer is built; a new gazetteer needs a new machine.
+func (g *Gazetteer) Terms() []scan.Term { return slices.Clone(g.terms) }
 
 // Find returns the entities named in an article's title and text, in order
 // of first mention (title first). Overlapping names resolve to the leftmost
@@ -184,20 +249,34 @@ func variants(alias string) []string {
 func (g *Gazetteer) Find(title, text string) []events.Entity {
 	sc := g.pool.Get().(*scratch)
 	defer g.pool.Put(sc)
-	sc.matches = sc.matches[:0]
+	sc.doc.Normalize(title, text)
+	sc.hits = g.machine.Scan(&sc.doc, sc.hits[:0])
+	out := g.findDoc(&sc.doc, sc.hits, 0, sc)
+	// Do not keep the article alive in the pool.
+	sc.doc.Title, sc.doc.Text = "", ""
+	return out
+}
 
-	tt := textnorm.Normalize(title, textnorm.CollapseSpace)
-	bt := textnorm.Normalize(text, textnorm.CollapseSpace)
-	sc.matches = g.find(tt.String(), 0, sc, sc.matches)
-	sc.matches = g.find(bt.String(), 1, sc, sc.matches)
+// FindDoc is Find on an article already normalised into d and scanned by a
+// machine that was compiled with Terms() as its dictionary number list.
+// Only hits of that list are read; d and hits are not modified. Besides the
+// result it allocates nothing.
+func (g *Gazetteer) FindDoc(d *scan.Doc, hits []scan.Hit, list int32) []events.Entity {
+	sc := g.pool.Get().(*scratch)
+	defer g.pool.Put(sc)
+	return g.findDoc(d, hits, list, sc)
+}
+
+func (g *Gazetteer) findDoc(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) []events.Entity {
+	sc.matches = g.match(d, hits, list, sc.matches[:0])
 	if len(sc.matches) == 0 {
 		return nil
 	}
 
 	// slot maps an entity to its index in out; it lives in the scratch and
-	// is reset entry by entry, so Find does not allocate a map per article.
-	// A first pass numbers the entities and counts their mentions so that
-	// the result takes two allocations however many mentions there are.
+	// is reset entry by entry, so there is no map per article. A first pass
+	// numbers the entities and counts their mentions so that the result
+	// takes two allocations however many mentions there are.
 	if len(sc.slot) != len(g.entities) {
 		sc.slot = make([]int32, len(g.entities))
 		for i := range sc.slot {
@@ -224,12 +303,13 @@ func (g *Gazetteer) Find(title, text string) []events.Entity {
 			out[i] = events.Entity{Name: e.name, Type: e.typ, Mentions: mentions[off : off : off+n]}
 			off += n
 		}
-		src, field, orig := tt, "title", title
-		if m.field == 1 {
-			src, field, orig = bt, "text", text
+		first, last := &d.Tokens[m.first], &d.Tokens[m.last]
+		field := "text"
+		if first.Field == scan.FieldTitle {
+			field = "title"
 		}
-		start, end := src.Span(m.start, m.end)
-		out[i].Mentions = append(out[i].Mentions, events.Mention{Field: field, Start: start, End: end, Text: orig[start:end]})
+		start, end := int(first.Start), int(last.End+m.trail)
+		out[i].Mentions = append(out[i].Mentions, events.Mention{Field: field, Start: start, End: end, Text: d.Field(first.Field)[start:end]})
 	}
 	for _, m := range sc.matches {
 		slot[m.entity] = -1
@@ -237,41 +317,100 @@ func (g *Gazetteer) Find(title, text string) []events.Entity {
 	return out
 }
 
-// find appends the leftmost-longest, word-bounded matches in normalised
-// text s to ms.
-func (g *Gazetteer) find(s string, field int, sc *scratch, ms []match) []match {
-	sc.hits = g.ac.scan(s, sc.hits[:0])
-	first := len(ms)
-	for _, h := range sc.hits {
-		p := &g.pats[h.pat]
-		end := int(h.end)
-		start := end - len(p.exact)
-		if p.caseSensitive && s[start:end] != p.exact {
+// match appends to ms the verified hits of list, leftmost-longest, in
+// order of position. It allocates only when ms must grow.
+func (g *Gazetteer) match(d *scan.Doc, hits []scan.Hit, list int32, ms []match) []match {
+	for _, h := range hits {
+		if h.List != list || int(h.Index) >= len(g.pats) {
+			continue // another dictionary's, or a machine not built from Terms
+		}
+		p := &g.pats[h.Index]
+		first := d.TokenAt(h.Start)
+		if first < 0 {
 			continue
 		}
-		if p.wordStart && textnorm.WordBefore(s, start) || p.wordEnd && textnorm.WordAfter(s, end) {
+		last := first + int(p.ntok) - 1
+		if last >= len(d.Tokens) || d.Tokens[last].NEnd != h.End || !p.verify(d, first, last) {
 			continue
 		}
-		ms = append(ms, match{entity: p.entity, start: start, end: end, field: field})
+		ms = append(ms, match{
+			entity: p.entity, first: int32(first), last: int32(last),
+			nstart: h.Start, nend: h.End, trail: int32(p.trailAt(d, last)),
+		})
 	}
-	found := ms[first:]
 	// Hits arrive ordered by end; leftmost-longest wants start ascending,
 	// longer first, then drops anything overlapping an earlier keeper.
-	slices.SortFunc(found, func(a, b match) int {
-		if c := cmp.Compare(a.start, b.start); c != 0 {
+	// Spellings of one span keep their order (stable sort).
+	slices.SortStableFunc(ms, func(a, b match) int {
+		if c := cmp.Compare(a.nstart, b.nstart); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.end, a.end)
+		return cmp.Compare(b.nend, a.nend)
 	})
-	kept, lastEnd := first, -1
-	for _, m := range found {
-		if m.start >= lastEnd {
+	kept, lastEnd := 0, int32(-1)
+	for _, m := range ms {
+		if m.nstart >= lastEnd {
 			ms[kept] = m
 			kept++
-			lastEnd = m.end
+			lastEnd = m.nend
 		}
 	}
 	return ms[:kept]
+}
+
+// verify checks what the automaton cannot see in tokens first..last: that
+// they are whole words of the text, the punctuation between them and, for
+// a case-sensitive name, their case.
+func (p *pattern) verify(d *scan.Doc, first, last int) bool {
+	toks := d.Tokens
+	f := &toks[first]
+	// A name does not start inside a word: not at the "s" of "India's"
+	// ("S Jaishankar") or of "US". After a dash it may ("anti-US").
+	if first > 0 && toks[first-1].Field == f.Field && toks[first-1].Word == f.Word && f.Gap != scan.GapJoin {
+		return false
+	}
+	// Nor end at the "U" of "US". A possessive or a dash may follow.
+	if last+1 < len(toks) && toks[last+1].Gap == scan.GapSplit {
+		return false
+	}
+	for k, gp := range p.gaps {
+		i := first + k + 1
+		t := &toks[i]
+		switch {
+		case t.Gap == scan.GapSpace, t.Gap == scan.GapJoin && t.Word == toks[i-1].Word:
+			if gp.kind != gapWord {
+				return false
+			}
+		case t.Gap == scan.GapSplit:
+			if gp.kind != gapSplit {
+				return false
+			}
+		default:
+			if gp.kind != gapPunct || !punctIs(d.Field(t.Field)[toks[i-1].End:t.Start], gp.punct) {
+				return false
+			}
+		}
+	}
+	for k, w := range p.words {
+		if !writtenAs(d, first+k, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// trailAt returns how many bytes of the text after token last repeat the
+// punctuation the name ends with, or 0.
+func (p *pattern) trailAt(d *scan.Doc, last int) int {
+	if p.trail == "" {
+		return 0
+	}
+	t := &d.Tokens[last]
+	s := d.Field(t.Field)[t.End:]
+	if n := punctPrefix(s, p.trail); n > 0 {
+		return n
+	}
+	return 0
 }
 
 // Aliases returns the canonical name and every declared alias of the entity
