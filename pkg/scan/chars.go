@@ -79,7 +79,14 @@ func entityEnd(s string, i int) int {
 	for k < len(s) && k-j < 8 && isASCIIWord(s[k]) {
 		k++
 	}
-	if k > j && k < len(s) && s[k] == ';' && (s[i] == '&' || s[j] >= '0' && s[j] <= '9') {
+	if k == j || k == len(s) || s[k] != ';' {
+		return i
+	}
+	switch {
+	case s[j] >= '0' && s[j] <= '9', s[j] == 'x' && s[j-1] == '#':
+		return k + 1
+	case s[i] == '&' && s[j-1] == '&' && k-j >= 2 && s[j] >= 'a' && s[j] <= 'z':
+		// A named entity ("&amp;", "&quot;"): not the "&T;" of "AT&T;".
 		return k + 1
 	}
 	return i

@@ -23,6 +23,7 @@ func TestNormalize(t *testing.T) {
 		{"seed", "India, US agree on MQ-9B", "The U.S. and India's Rajnath Singh met. They agreed.", "india u s agree on mq 9b\nthe u s and india s rajnath singh met\nthey agreed\n"},
 		{"unicode", "", "Ｆ‑414 engines\u00ad and co\u00adoperation — “Quad”", "f 414 engines and cooperation quad\n"},
 		{"entities", "", "Lashkar&#39;s men #39;attack&quot;", "lashkar s men attack\n"},
+		{"not entities", "", "AT&T; M&Ms; P&G&amp;co &#x27;x", "at t m ms p g co x\n"},
 		{"lines", "a\nb", "x.\ny", "a\nb\nx\ny\n"},
 		{"abbrev", "", "Gen. Austin met Mr. Singh. Then", "gen austin met mr singh\nthen\n"},
 		{"pronoun", "", "Tell us about US policy", "tell us about u s policy\n"},
