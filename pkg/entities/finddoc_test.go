@@ -139,6 +139,12 @@ func TestFindDoc(t *testing.T) {
 	if !slices.Equal(hits, hitsBefore) || !slices.Equal(d.Buf, bufBefore) || !slices.Equal(d.Tokens, toksBefore) {
 		t.Error("FindDoc modified the doc or the hits")
 	}
+	// Hits out of order (not from Scan) still find their tokens.
+	reversed := slices.Clone(hits)
+	slices.Reverse(reversed)
+	if again := g.FindDoc(&d, reversed, 1); !reflect.DeepEqual(again, got) {
+		t.Errorf("FindDoc on reversed hits differs:\n got %q\nwant %q", summary(again), summary(got))
+	}
 	if es := g.FindDoc(&d, hits, 2); es != nil {
 		t.Errorf("list 2 is not the gazetteer's, found %q", summary(es))
 	}
