@@ -361,6 +361,10 @@ func (c *Classifier) own(title, text string, sc *scratch) *scan.Doc {
 	return &sc.doc
 }
 
+// release drops sc's references to the article, so that the pool does not
+// keep its text alive.
+func (sc *scratch) release() { sc.doc.Title, sc.doc.Text = "", "" }
+
 // evaluate runs the whole model over d and the hits of dictionary list;
 // results stay in sc. It reads d and hits and never writes them.
 func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) {
@@ -764,6 +768,7 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 func (c *Classifier) Classify(title, text string) []events.Topic {
 	sc := c.pool.Get().(*scratch)
 	defer c.pool.Put(sc)
+	defer sc.release()
 	d := c.own(title, text, sc)
 	return c.classify(d, sc.hits, 0, sc)
 }

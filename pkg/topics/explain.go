@@ -47,6 +47,7 @@ type FeatureExplanation struct {
 func (c *Classifier) Explain(title, text string) Explanation {
 	sc := c.pool.Get().(*scratch)
 	defer c.pool.Put(sc)
+	defer sc.release()
 	d := c.own(title, text, sc)
 	return c.explain(d, sc.hits, 0, sc)
 }
