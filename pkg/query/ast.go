@@ -14,10 +14,10 @@ type node interface {
 }
 
 // positional nodes have occurrences in the text, so NEAR and SENTENCE can
-// measure distances between them.
+// measure distances between them. appendOccs appends them, labelled.
 type positional interface {
 	node
-	occs(ec *evalCtx) []occ
+	appendOccs(ec *evalCtx, dst []occ) []occ
 }
 
 const (

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // Doc is what a query is matched against.
@@ -12,21 +15,24 @@ type Doc struct {
 	Title, Text, Source, Lang string
 	Topics                    map[string]float64 // flagged topic -> score
 
-	idx *docIndex
+	sd *scan.Doc
 }
 
-// Prepare tokenises and normalises the title and text once, so that
-// matching many queries against d does not redo it. Call it before sharing
-// d between goroutines; Match without it normalises on every call.
+// Prepare normalises the title and text once (pkg/scan), so that matching
+// many queries against d does not redo it. Call it before sharing d between
+// goroutines; Match without it normalises on every call.
 func (d *Doc) Prepare() {
-	d.idx = buildIndex(d.Title, d.Text)
+	sd := new(scan.Doc)
+	sd.Normalize(d.Title, d.Text)
+	d.sd = sd
 }
 
-func (d *Doc) index() *docIndex {
-	if ix := d.idx; ix != nil && ix.title == d.Title && ix.text == d.Text {
-		return ix
+// prepared returns d's normalised form if it is up to date.
+func (d *Doc) prepared() *scan.Doc {
+	if sd := d.sd; sd != nil && sd.Title == d.Title && sd.Text == d.Text {
+		return sd
 	}
-	return buildIndex(d.Title, d.Text)
+	return nil
 }
 
 // Span is one matched occurrence of a query term. Start and End are byte
@@ -40,57 +46,108 @@ type Span struct {
 // SnippetWidth is the approximate length of Span.Snippet in characters.
 const SnippetWidth = 160
 
-type evalCtx struct {
-	doc   *Doc
-	ix    *docIndex
-	max   int
-	spans []occ
+// matchBuf is the scratch of a standalone Query.Match.
+type matchBuf struct {
+	doc  scan.Doc
+	hits []scan.Hit
+	res  []Result
+}
+
+var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
+
+// compiled returns the query as a Set of one and its own machine, built on
+// first use.
+func (q *Query) compiled() (*Set, *scan.Machine) {
+	q.once.Do(func() {
+		q.set = NewSet([]*Query{q})
+		m, err := scan.Compile(q.set.Terms())
+		if err == nil {
+			q.machine = m
+		}
+	})
+	return q.set, q.machine
 }
 
 // Match reports whether d satisfies the query and the spans of the terms
 // that made it so, title first, in text order. It is safe for concurrent
 // use.
 func (q *Query) Match(d *Doc) ([]Span, bool) {
-	ec := evalCtx{doc: d, ix: d.index(), max: q.maxSpans}
-	if !q.root.eval(&ec, true) {
+	set, m := q.compiled()
+	if m == nil {
+		return nil, false // unreachable: every term normalises to one line
+	}
+	b := matchBufs.Get().(*matchBuf)
+	defer matchBufs.Put(b)
+	sd := d.prepared()
+	if sd == nil {
+		b.doc.Normalize(d.Title, d.Text)
+		sd = &b.doc
+	}
+	b.hits = m.Scan(sd, b.hits[:0])
+	b.res = set.match(sd, b.hits, 0, d, b.res[:0])
+	if len(b.res) == 0 {
 		return nil, false
 	}
-	return ec.finish(), true
+	spans := b.res[0].Spans
+	b.res[0] = Result{}
+	return spans, true
+}
+
+type evalCtx struct {
+	s    *Set
+	sc   *scratch
+	d    *scan.Doc
+	meta *Doc
+	qi   int32
+	max  int
 }
 
 func (ec *evalCtx) finish() []Span {
-	if len(ec.spans) == 0 {
+	sp := ec.sc.spans
+	if len(sp) == 0 {
 		return nil
 	}
-	slices.SortFunc(ec.spans, func(a, b occ) int {
-		return cmp.Or(cmp.Compare(a.field, b.field), cmp.Compare(a.first, b.first), cmp.Compare(a.last, b.last))
+	slices.SortStableFunc(sp, func(a, b occ) int {
+		return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(a.last, b.last))
 	})
-	out := make([]Span, 0, len(ec.spans))
-	for i, o := range ec.spans {
-		if i > 0 {
-			p := ec.spans[i-1]
-			if p.field == o.field && p.first == o.first && p.last == o.last {
-				continue
-			}
+	out := make([]Span, 0, len(sp))
+	for i, o := range sp {
+		if i > 0 && sp[i-1].first == o.first && sp[i-1].last == o.last {
+			continue
 		}
-		f := &ec.ix.fields[o.field]
-		start, end := int(f.toks[o.first].start), int(f.toks[o.last].end)
+		t0, t1 := &ec.d.Tokens[o.first], &ec.d.Tokens[o.last]
+		src := ec.d.Field(t0.Field)
+		start, end := int(t0.Start), int(t1.End)
 		out = append(out, Span{
-			Term:    o.t.label,
-			Field:   fieldNames[o.field],
+			Term:    o.label,
+			Field:   fieldNames[t0.Field],
 			Start:   start,
 			End:     end,
-			Snippet: Snippet(f.src, start, end, SnippetWidth),
+			Snippet: Snippet(src, start, end, SnippetWidth),
 		})
 	}
 	return out
 }
 
-func (ec *evalCtx) add(os []occ) {
+// occs returns the occurrences of t that count, shared by every query of
+// the Set: not to be modified.
+func (ec *evalCtx) occs(t *term) []occ {
+	r := ec.sc.rng[ec.s.qterm[ec.qi][t.id]]
+	if r.gen != ec.sc.gen {
+		return nil
+	}
+	return ec.sc.occs[r.lo:r.hi]
+}
+
+// add reports up to max occurrences of one term under label.
+func (ec *evalCtx) add(os []occ, label string) {
 	if len(os) > ec.max {
 		os = os[:ec.max]
 	}
-	ec.spans = append(ec.spans, os...)
+	for _, o := range os {
+		o.label = label
+		ec.sc.spans = append(ec.sc.spans, o)
+	}
 }
 
 func (n *orNode) eval(ec *evalCtx, collect bool) bool {
@@ -107,10 +164,10 @@ func (n *orNode) eval(ec *evalCtx, collect bool) bool {
 }
 
 func (n *andNode) eval(ec *evalCtx, collect bool) bool {
-	mark := len(ec.spans)
+	mark := len(ec.sc.spans)
 	for _, k := range n.kids {
 		if !k.eval(ec, collect) {
-			ec.spans = ec.spans[:mark]
+			ec.sc.spans = ec.sc.spans[:mark]
 			return false
 		}
 	}
@@ -122,106 +179,72 @@ func (n *notNode) eval(ec *evalCtx, _ bool) bool {
 }
 
 func (n *termNode) eval(ec *evalCtx, collect bool) bool {
-	os := n.occs(ec)
+	os := ec.occs(n.t)
 	if collect {
-		ec.add(os)
+		ec.add(os, n.t.label)
 	}
 	return len(os) > 0
 }
 
-// occs finds a term in both fields, because a strong occurrence anywhere
-// is the evidence that lets sentence-initial ones count, then keeps those
-// in the fields the term asks for.
-func (n *termNode) occs(ec *evalCtx) []occ {
-	return termOccs(ec, n.t)
+func (n *termNode) appendOccs(ec *evalCtx, dst []occ) []occ {
+	return appendLabelled(dst, ec.occs(n.t), n.t.label)
 }
 
-func termOccs(ec *evalCtx, t *term) []occ {
-	var os []occ
-	for fi := range ec.ix.fields {
-		os = t.find(uint8(fi), &ec.ix.fields[fi], os)
-	}
-	strong, weakTitle := false, false
+func appendLabelled(dst, os []occ, label string) []occ {
 	for _, o := range os {
-		if !o.weak {
-			strong = true
-			break
-		}
-		weakTitle = weakTitle || o.field == fieldTitle
+		o.label = label
+		dst = append(dst, o)
 	}
-	// Headlines lead with their subject far more often than with a common
-	// word that happens to be watched, so a title's sentence start counts
-	// unless the article uses the word in lower case.
-	titleOK := !strong && weakTitle && !usedLower(ec.ix, t)
-	keep := os[:0]
-	for _, o := range os {
-		if o.weak && !strong && !(titleOK && o.field == fieldTitle) {
-			continue
-		}
-		if t.scope.field == onlyTitle && o.field != fieldTitle || t.scope.field == onlyText && o.field != fieldText {
-			continue
-		}
-		keep = append(keep, o)
-	}
-	return keep
-}
-
-// usedLower reports whether the article has the term's first word written
-// all in lower case: evidence that it is a common word here ("quad bikes").
-func usedLower(ix *docIndex, t *term) bool {
-	w := t.words[0].fold
-	for fi := range ix.fields {
-		f := &ix.fields[fi]
-		for _, p := range f.index[w] {
-			if f.toks[p].norm == w {
-				return true
-			}
-		}
-	}
-	return false
+	return dst
 }
 
 func (n *entityNode) eval(ec *evalCtx, collect bool) bool {
 	found := false
 	for _, t := range n.terms {
-		os := termOccs(ec, t)
+		os := ec.occs(t)
 		if len(os) > 0 {
 			found = true
 			if !collect {
 				return true
 			}
-			ec.add(os)
+			ec.add(os, t.label)
 		}
 	}
 	return found
 }
 
-func (n *entityNode) occs(ec *evalCtx) []occ {
-	var all []occ
+func (n *entityNode) appendOccs(ec *evalCtx, dst []occ) []occ {
 	for _, t := range n.terms {
-		all = append(all, termOccs(ec, t)...)
+		dst = appendLabelled(dst, ec.occs(t), t.label)
 	}
-	return all
+	return dst
 }
 
-func (n *orNode) occs(ec *evalCtx) []occ {
-	var all []occ
+func (n *orNode) appendOccs(ec *evalCtx, dst []occ) []occ {
 	for _, k := range n.kids {
-		all = append(all, k.(positional).occs(ec)...)
+		dst = k.(positional).appendOccs(ec, dst)
 	}
-	return all
+	return dst
 }
 
 func (n *proxNode) eval(ec *evalCtx, collect bool) bool {
-	as := n.a.occs(ec)
-	if len(as) == 0 {
+	sc := ec.sc
+	mark := len(sc.arena)
+	defer func() { sc.arena = sc.arena[:mark] }()
+	sc.arena = n.a.appendOccs(ec, sc.arena)
+	na := len(sc.arena) - mark
+	if na == 0 {
 		return false
 	}
-	bs := n.b.occs(ec)
+	sc.arena = n.b.appendOccs(ec, sc.arena)
+	as, bs := sc.arena[mark:mark+na], sc.arena[mark+na:]
 	if len(bs) == 0 {
 		return false
 	}
-	usedA, usedB := make([]bool, len(as)), make([]bool, len(bs))
+	// NEAR and SENTENCE do not nest, so one set of flags is enough.
+	sc.used = slices.Grow(sc.used[:0], len(as)+len(bs))[:len(as)+len(bs)]
+	clear(sc.used)
+	usedA, usedB := sc.used[:len(as)], sc.used[len(as):]
 	found := false
 	for i, a := range as {
 		for j, b := range bs {
@@ -235,37 +258,37 @@ func (n *proxNode) eval(ec *evalCtx, collect bool) bool {
 		}
 	}
 	if found {
-		ec.add(pick(as, usedA))
-		ec.add(pick(bs, usedB))
+		ec.addUsed(as, usedA)
+		ec.addUsed(bs, usedB)
 	}
 	return found
 }
 
-func pick(os []occ, used []bool) []occ {
-	var out []occ
+// addUsed reports up to max of the occurrences marked used.
+func (ec *evalCtx) addUsed(os []occ, used []bool) {
+	n := 0
 	for i, o := range os {
-		if used[i] {
-			out = append(out, o)
+		if used[i] && n < ec.max {
+			ec.sc.spans = append(ec.sc.spans, o)
+			n++
 		}
 	}
-	return out
 }
 
 func (n *proxNode) close(ec *evalCtx, a, b occ) bool {
+	toks := ec.d.Tokens
 	if n.n < 0 {
-		toks := ec.ix.fields[a.field].toks
-		return toks[a.first].sent == toks[b.first].sent
+		return toks[a.first].Sentence == toks[b.first].Sentence
 	}
 	if a.first > b.first {
 		a, b = b, a
 	}
-	toks := ec.ix.fields[a.field].toks
-	between := toks[b.first].word - toks[a.last].word - 1 // words strictly between
+	between := toks[b.first].Word - toks[a.last].Word - 1 // words strictly between
 	return between <= int32(n.n)
 }
 
 func (n *filterNode) eval(ec *evalCtx, _ bool) bool {
-	d := ec.doc
+	d := ec.meta
 	switch n.kind {
 	case "topic":
 		if _, ok := d.Topics[n.val]; ok {
@@ -308,11 +331,11 @@ func sourceMatches(src, want string) bool {
 func (n *scoreNode) eval(ec *evalCtx, _ bool) bool {
 	s := 0.0
 	if len(n.topics) == 0 {
-		for _, v := range ec.doc.Topics {
+		for _, v := range ec.meta.Topics {
 			s = max(s, v)
 		}
 	} else {
-		for k, v := range ec.doc.Topics {
+		for k, v := range ec.meta.Topics {
 			if slices.Contains(n.topics, strings.ToLower(k)) {
 				s = max(s, v)
 			}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // ErrSyntax is wrapped by every *ParseError.
@@ -54,6 +57,12 @@ const maxDepth = 100
 type Query struct {
 	root     node
 	maxSpans int
+	terms    []*term // every term, entity aliases included; term.id indexes it
+
+	// The query as a Set of one with its own machine, for Match.
+	once    sync.Once
+	set     *Set
+	machine *scan.Machine
 }
 
 // Parse parses a watch query. Syntax errors are *ParseError values that
@@ -97,7 +106,7 @@ func Parse(q string, opts ...Option) (*Query, error) {
 	if max <= 0 {
 		max = int(^uint(0) >> 1)
 	}
-	return &Query{root: root, maxSpans: max}, nil
+	return &Query{root: root, maxSpans: max, terms: p.terms}, nil
 }
 
 // String returns the canonical form of the query: explicit AND, operators
@@ -136,6 +145,7 @@ type parser struct {
 	opts   *options
 	topics map[string]bool
 	scores []*scoreNode
+	terms  []*term
 }
 
 func (p *parser) peek() qtok { return p.toks[p.i] }
@@ -395,7 +405,13 @@ func (p *parser) makeTerm(raw string, s scope, col int) (*term, error) {
 	if t == nil {
 		return nil, &ParseError{Pos: col, Msg: fmt.Sprintf("%q has no letters or digits to match", raw)}
 	}
+	p.addTerm(t)
 	return t, nil
+}
+
+func (p *parser) addTerm(t *term) {
+	t.id = len(p.terms)
+	p.terms = append(p.terms, t)
 }
 
 func (p *parser) makeEntity(name string, s scope, col int) (node, error) {
@@ -412,6 +428,7 @@ func (p *parser) makeEntity(name string, s scope, col int) (node, error) {
 		}
 		seen[key] = true
 		t.label = name
+		p.addTerm(t)
 		e.terms = append(e.terms, t)
 	}
 	add(name)

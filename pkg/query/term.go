@@ -1,92 +1,182 @@
 package query
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
-// termWord is one word of a term with the rules for matching it.
+// termWord is one word of a term with the rules for matching it. A word is
+// one scan token, or two when scan splits an upper-case "US" into "u s".
 type termWord struct {
-	norm, fold string
-	caseSens   bool
+	fold     string // normalised (lower-cased) form, as in scan.Doc.Buf
+	orig     string // as written, NFKC: compared when caseSens
+	caseSens bool
 	// titleShape: the only capital is the first letter, so a sentence-initial
 	// occurrence proves nothing (see the case rule in docs/queries.md).
 	titleShape bool
-	gap        gapKind // to the previous word: gapSpace, gapJoin or gapOther
-	gapText    string  // for gapOther
+	gap        scan.Gap // to the previous word: GapSpace, GapJoin or GapOther
+	gapText    string   // for GapOther
 }
 
-// term is a word or phrase as the user wrote it, tokenised like the text.
+// term is a word or phrase as the user wrote it, tokenised like the text
+// by pkg/scan.
 type term struct {
-	text  string // normalised, as written
+	text  string // NFKC, as written
 	label string // reported in spans: the term, or the entity name
 	scope scope
+	id    int // index in Query.terms
 	words []termWord
-	// concat lets MQ-9B match MQ9B: dash-joined words written as one.
-	concatNorm, concatFold string
-	concatCase             bool
+	// concat lets MQ-9B match MQ9B: dash-joined words written as one. It is
+	// nil unless every gap of the term is a dash.
+	concat []termWord
+	// never: the term spans two lines and cannot match.
+	never bool
 }
 
 func newTerm(raw string, s scope) *term {
 	v := strings.TrimSpace(norm.NFKC.String(raw))
-	toks := tokenize(v)
-	if len(toks) == 0 {
+	var td scan.Doc
+	td.Normalize(v, "")
+	if len(td.Tokens) == 0 {
 		return nil
 	}
-	t := &term{text: v, label: v, scope: s, words: make([]termWord, len(toks))}
-	allDash := len(toks) > 1
-	for i, tk := range toks {
-		w := termWord{norm: tk.norm, fold: tk.fold}
-		switch s.cmode {
-		case caseExact:
-			w.caseSens = true
-		case caseDefault:
-			w.caseSens = hasUpper(tk.norm)
-			w.titleShape = w.caseSens && isTitleShape(tk.norm)
+	t := &term{text: v, label: v, scope: s}
+	if len(td.Sentences) > 1 {
+		t.never = true
+		return t
+	}
+	for i := range td.Tokens {
+		tk := &td.Tokens[i]
+		fold := string(td.Buf[tk.NStart:tk.NEnd])
+		orig := td.Original(i)
+		if tk.Gap == scan.GapSplit {
+			w := &t.words[len(t.words)-1]
+			w.fold += fold
+			w.orig += orig
+			continue
 		}
-		if i > 0 {
-			g := v[toks[i-1].end:tk.start]
-			switch tk.gap {
-			case gapOther:
-				w.gap, w.gapText = gapOther, gapText(g)
-				allDash = false
-			case gapJoin:
-				w.gap = gapJoin
-			default:
-				w.gap = gapSpace
-				allDash = false
-			}
+		w := termWord{fold: fold, orig: orig, gap: tk.Gap}
+		if i == 0 {
+			w.gap = scan.GapNone
+		} else if tk.Gap == scan.GapOther {
+			w.gapText = td.GapText(i)
 		}
-		t.words[i] = w
+		t.words = append(t.words, w)
+	}
+	allDash := len(t.words) > 1
+	for i := range t.words {
+		if i > 0 && t.words[i].gap != scan.GapJoin {
+			allDash = false
+		}
 	}
 	if allDash {
-		var n strings.Builder
+		c := termWord{}
 		for _, w := range t.words {
-			n.WriteString(w.norm)
-			t.concatCase = t.concatCase || w.caseSens
+			c.fold += w.fold
+			c.orig += w.orig
 		}
-		t.concatNorm = n.String()
-		t.concatFold = strings.ToLower(t.concatNorm)
+		t.concat = []termWord{c}
+	}
+	for _, ws := range [][]termWord{t.words, t.concat} {
+		for i := range ws {
+			w := &ws[i]
+			switch s.cmode {
+			case caseExact:
+				w.caseSens = true
+			case caseDefault:
+				w.caseSens = hasUpper(w.orig)
+				w.titleShape = w.caseSens && isTitleShape(w.orig)
+			}
+		}
 	}
 	return t
 }
 
-// key identifies what a term matches, to drop duplicate aliases.
+// key identifies what a term matches, to drop duplicate aliases and to
+// share one matcher between the queries of a Set.
 func (t *term) key() string {
 	var b strings.Builder
-	for _, w := range t.words {
-		if w.caseSens {
-			b.WriteString(w.norm)
-		} else {
-			b.WriteString(w.fold)
+	if t.never {
+		return "never"
+	}
+	b.WriteByte(byte('0' + t.scope.field))
+	for _, ws := range [][]termWord{t.words, t.concat} {
+		b.WriteByte('|')
+		for _, w := range ws {
+			b.WriteString(strconv.Quote(w.fold))
+			if w.caseSens {
+				b.WriteString(strconv.Quote(w.orig))
+			}
+			if w.titleShape {
+				b.WriteByte('T')
+			}
+			b.WriteByte(byte('0' + w.gap))
+			b.WriteString(strconv.Quote(w.gapText))
 		}
-		b.WriteByte(byte('0' + w.gap))
-		b.WriteString(w.gapText)
 	}
 	return b.String()
+}
+
+// patterns returns the normalised texts whose occurrences may be the term:
+// the words as written and, for dash-joined words, written as one; a
+// case-insensitive "us" also as scan's "u s" for an upper-case "US".
+func (t *term) patterns() []string {
+	if t.never {
+		return nil
+	}
+	out := wordPatterns(t.words)
+	if t.concat != nil {
+		out = append(out, wordPatterns(t.concat)...)
+	}
+	return out
+}
+
+// maxSplitVariants bounds how many "us" words of one term get the "u s"
+// variant: 2^3 patterns at most.
+const maxSplitVariants = 3
+
+func wordPatterns(ws []termWord) []string {
+	pats := []string{""}
+	split := 0
+	for i, w := range ws {
+		forms := []string{w.fold}
+		if w.fold == "us" {
+			switch {
+			case w.caseSens && w.orig == "US":
+				forms = []string{"u s"}
+			case !w.caseSens && split < maxSplitVariants:
+				forms = append(forms, "u s")
+				split++
+			}
+		}
+		next := make([]string, 0, len(pats)*len(forms))
+		for _, p := range pats {
+			for _, f := range forms {
+				if i > 0 {
+					next = append(next, p+" "+f)
+				} else {
+					next = append(next, f)
+				}
+			}
+		}
+		pats = next
+	}
+	return pats
+}
+
+// lowerPattern is the normalised first word when a sentence-initial
+// occurrence may need the article's lower-case uses of it (usedLower), or "".
+func (t *term) lowerPattern() string {
+	if t.never || !t.words[0].titleShape {
+		return ""
+	}
+	return t.words[0].fold
 }
 
 func hasUpper(s string) bool {
@@ -103,83 +193,122 @@ func isTitleShape(s string) bool {
 	return (unicode.IsUpper(r) || unicode.IsTitle(r)) && !hasUpper(s[n:])
 }
 
-// occ is one occurrence of a term: tokens first..last of a field.
+// occ is one occurrence of a term: tokens first..last of a scan.Doc.
 type occ struct {
-	t           *term
-	field       uint8
 	first, last int32
-	weak        bool // only capitalised because of its position
+	field       uint8
+	weak        bool   // only capitalised because of its position
+	label       string // set when the occurrence is reported
 }
 
-func (w *termWord) matches(dt *token) bool {
-	if w.caseSens {
-		return dt.norm == w.norm
-	}
-	return dt.fold == w.fold
-}
-
-// find appends every occurrence of t in field f to out.
-func (t *term) find(fi uint8, f *field, out []occ) []occ {
-	w0 := &t.words[0]
-	for _, p := range f.index[w0.fold] {
-		if last, weak, ok := t.matchAt(f, int(p)); ok {
-			out = append(out, occ{t: t, field: fi, first: p, last: int32(last), weak: weak})
-		}
-	}
-	if t.concatFold != "" {
-		for _, p := range f.index[t.concatFold] {
-			dt := &f.toks[p]
-			if t.concatCase && dt.norm != t.concatNorm {
-				continue
-			}
-			weak := false
-			if t.scope.cmode == caseDefault && dt.ambiguous {
-				// Only a capital on the first word is explained by position.
-				weak = t.words[0].titleShape
-				for _, w := range t.words[1:] {
-					if w.caseSens {
-						weak = false
-					}
-				}
-			}
-			out = append(out, occ{t: t, field: fi, first: p, last: p, weak: weak})
-		}
-	}
-	return out
-}
-
-func (t *term) matchAt(f *field, p int) (last int, weak bool, ok bool) {
-	if p+len(t.words) > len(f.toks) {
-		return 0, false, false
-	}
+// matchWords reports whether the words ws occur at token p of d and, if so,
+// the last token and whether the occurrence is weak. It does not allocate
+// for ASCII text or for text already in NFKC.
+func matchWords(d *scan.Doc, ws []termWord, p int) (last int, weak, ok bool) {
+	toks := d.Tokens
 	anyCase, strong := false, false
-	for j := range t.words {
-		w := &t.words[j]
-		dt := &f.toks[p+j]
-		if !w.matches(dt) {
+	for j := range ws {
+		w := &ws[j]
+		if p >= len(toks) {
 			return 0, false, false
 		}
+		tk := &toks[p]
+		if tk.Gap == scan.GapSplit {
+			return 0, false, false // the "s" of "US" is no word
+		}
+		n := 1
+		if p+1 < len(toks) && toks[p+1].Gap == scan.GapSplit {
+			n = 2
+		}
+		if n == 1 {
+			if string(d.Buf[tk.NStart:tk.NEnd]) != w.fold {
+				return 0, false, false
+			}
+		} else {
+			a, b := d.Buf[tk.NStart:tk.NEnd], d.Buf[toks[p+1].NStart:toks[p+1].NEnd]
+			if len(a)+len(b) != len(w.fold) || string(a) != w.fold[:len(a)] || string(b) != w.fold[len(a):] {
+				return 0, false, false
+			}
+		}
 		if j > 0 {
-			if dt.sentStart {
+			if tk.Sentence != toks[p-1].Sentence {
 				return 0, false, false
 			}
 			switch w.gap {
-			case gapSpace, gapJoin:
-				if dt.gap != gapSpace && dt.gap != gapJoin {
+			case scan.GapOther:
+				if tk.Gap != scan.GapOther || !gapEqual(d, p, w.gapText) {
 					return 0, false, false
 				}
-			case gapOther:
-				if dt.gap != gapOther || gapText(f.src[f.toks[p+j-1].end:dt.start]) != w.gapText {
+			default:
+				if tk.Gap != scan.GapSpace && tk.Gap != scan.GapJoin {
 					return 0, false, false
 				}
 			}
 		}
 		if w.caseSens {
+			var o string
+			if n == 1 {
+				o = original(d, p)
+			} else {
+				o = d.Field(tk.Field)[tk.Start:toks[p+1].End]
+			}
+			if o != w.orig {
+				return 0, false, false
+			}
 			anyCase = true
-			if !w.titleShape || !dt.ambiguous {
+			if !w.titleShape || !d.SentenceStart(p) {
 				strong = true
 			}
 		}
+		p += n
 	}
-	return p + len(t.words) - 1, anyCase && !strong, true
+	return p - 1, anyCase && !strong, true
+}
+
+// original returns what the publisher wrote for token i, like
+// scan.Doc.Original, without allocating when the word is ASCII or already
+// NFKC without invisible characters.
+func original(d *scan.Doc, i int) string {
+	t := &d.Tokens[i]
+	s := d.Field(t.Field)[t.Start:t.End]
+	for j := 0; j < len(s); j++ {
+		if s[j] >= utf8.RuneSelf {
+			if !strings.ContainsFunc(s, isIgnorable) && norm.NFKC.IsNormalString(s) {
+				return s
+			}
+			return d.Original(i)
+		}
+	}
+	return s
+}
+
+// gapEqual reports whether d.GapText(i) == want, without allocating unless
+// the gap has punctuation outside ASCII other than dashes and apostrophes.
+func gapEqual(d *scan.Doc, i int, want string) bool {
+	if i == 0 {
+		return want == ""
+	}
+	prev, t := &d.Tokens[i-1], &d.Tokens[i]
+	if prev.Field != t.Field {
+		return want == ""
+	}
+	s := d.Field(t.Field)[prev.End:t.Start]
+	k := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), isIgnorable(r):
+			continue
+		case isApostrophe(r):
+			r = '\''
+		case isDash(r):
+			r = '-'
+		case r >= utf8.RuneSelf:
+			return d.GapText(i) == want
+		}
+		if k >= len(want) || want[k] != byte(r) {
+			return false
+		}
+		k++
+	}
+	return k == len(want)
 }
