@@ -418,6 +418,8 @@ func TestParseTaxonomyErrors(t *testing.T) {
 		{"no features", "topics:\n  - name: spam\n    threshold: 1\n", []string{`topic "spam"`, `key "features"`}},
 		{"empty terms", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1}]\n", []string{`topic "spam"`, `feature "f"`, `key "terms"`}},
 		{"punctuation term", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [\"--\"]}]\n", []string{`feature "f"`, `"--"`}},
+		{"term over two lines", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [\"a\\nb\"]}]\n", []string{`feature "f"`, `key "terms"`, "two lines"}},
+		{"punctuation exclude", "actors: [{id: x, kind: state, names: [x], exclude: [\"--\"]}]\ntopics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`actors[0] "x"`, `key "exclude"`, `"--"`}},
 		{"unknown required feature", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{feature: g}]}]\n", []string{`feature "f"`, `requires[0]`, `no feature "g"`}},
 		{"bad scope", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{actors: 2, scope: paragraph}]}]\n", []string{`key "scope"`, `"paragraph"`}},
 		{"empty requirement", "topics:\n  - name: spam\n    threshold: 1\n    features: [{name: f, weight: 1, terms: [a], requires: [{scope: window}]}]\n", []string{`requires[0]`, `"feature" or "actors"`}},
