@@ -116,14 +116,19 @@ func (ec *evalCtx) finish() []Span {
 			continue
 		}
 		t0, t1 := &ec.d.Tokens[o.first], &ec.d.Tokens[o.last]
-		src := ec.d.Field(t0.Field)
 		start, end := int(t0.Start), int(t1.End)
+		key := [2]int32{o.first, o.last}
+		snip, ok := ec.sc.snippets[key]
+		if !ok {
+			snip = Snippet(ec.d.Field(t0.Field), start, end, SnippetWidth)
+			ec.sc.snippets[key] = snip
+		}
 		out = append(out, Span{
 			Term:    o.label,
 			Field:   fieldNames[t0.Field],
 			Start:   start,
 			End:     end,
-			Snippet: Snippet(src, start, end, SnippetWidth),
+			Snippet: snip,
 		})
 	}
 	return out

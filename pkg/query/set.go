@@ -158,6 +158,10 @@ type scratch struct {
 	arena     []occ // occurrences of NEAR and SENTENCE arguments
 	used      []bool
 	spans     []occ
+	// snippets of the spans reported so far: many queries report the same
+	// occurrences, and a snippet is the costliest part of a span.
+	snippets map[[2]int32]string
+	ec       evalCtx
 }
 
 type rawOcc struct {
@@ -179,6 +183,10 @@ func (sc *scratch) begin() {
 		sc.gen = 1
 	}
 	sc.raw, sc.occs, sc.cands = sc.raw[:0], sc.occs[:0], sc.cands[:0]
+	if sc.snippets == nil {
+		sc.snippets = map[[2]int32]string{}
+	}
+	clear(sc.snippets)
 }
 
 func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, out []Result) []Result {
@@ -244,11 +252,15 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, out []R
 	}
 	slices.Sort(sc.cands)
 
-	ec := evalCtx{s: s, sc: sc, d: d, meta: meta}
+	// The context lives in the scratch: evaluated through interfaces, it
+	// would escape to the heap on every Match.
+	sc.ec = evalCtx{s: s, sc: sc, d: d, meta: meta}
+	ec := &sc.ec
+	defer func() { sc.ec = evalCtx{} }() // no reference to d or meta in the pool
 	for _, qi := range sc.cands {
 		q := s.qs[qi]
 		ec.qi, ec.max, sc.spans = qi, q.maxSpans, sc.spans[:0]
-		if q.root.eval(&ec, true) {
+		if q.root.eval(ec, true) {
 			out = append(out, Result{Query: int(qi), Spans: ec.finish()})
 		}
 	}

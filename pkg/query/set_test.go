@@ -240,3 +240,35 @@ func TestSetSkipsQueriesWithoutHits(t *testing.T) {
 		t.Errorf("without meta, matching queries = %v, want [1 5]", got)
 	}
 }
+
+// TestSetMatchDoesNotAllocatePerHit checks that verifying hits and
+// evaluating queries allocates nothing: only matching queries' results do.
+func TestSetMatchDoesNotAllocatePerHit(t *testing.T) {
+	var qs []*query.Query
+	for i := range 200 {
+		q, err := query.Parse(fmt.Sprintf(`(Quad OR "MQ-9B" OR entity:"MQ-9B" OR NEAR/3(drones, India) OR India's) AND (Zanzibar%d OR NOT India)`, i), query.WithAliases(testAliases))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	set := query.NewSet(qs)
+	m, err := scan.Compile(set.Terms())
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := benchArticle()
+	var d scan.Doc
+	d.Normalize(art.Title, art.Text)
+	hits := m.Scan(&d, nil)
+	if len(hits) < 50 {
+		t.Fatalf("only %d hits", len(hits))
+	}
+	if n := testing.AllocsPerRun(50, func() {
+		if res := set.Match(&d, hits, 0, art); len(res) != 0 {
+			t.Fatalf("%d queries matched", len(res))
+		}
+	}); n >= 1 {
+		t.Errorf("Set.Match allocated %v times for %d hits", n, len(hits))
+	}
+}
