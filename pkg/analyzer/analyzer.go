@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,9 +20,11 @@ import (
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/scan"
 	"github.com/newswatch/newswatch/pkg/story"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watchset"
 )
 
 // Metrics are the analyzer's Prometheus metrics.
@@ -29,6 +33,8 @@ type Metrics struct {
 	TopicFlags  *prometheus.CounterVec
 	Duration    prometheus.Histogram
 	Undecodable prometheus.Counter
+	Terms       prometheus.Gauge
+	WatchesRev  prometheus.Gauge
 }
 
 // NewMetrics registers the analyzer's metrics with reg.
@@ -52,12 +58,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "newswatch_analyzer_undecodable_messages_total",
 			Help: "Messages on ARTICLES that were not a known article and were terminated.",
 		}),
+		Terms: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_analyzer_dictionary_terms",
+			Help: "Terms of the taxonomy, the gazetteer and the watches in the analyzer's one automaton.",
+		}),
+		WatchesRev: f.NewGauge(prometheus.GaugeOpts{
+			Name: "newswatch_analyzer_watches_revision",
+			Help: "Revision of the newswatch_watches bucket the analyzer evaluates watches at; 0 until it has read the bucket.",
+		}),
 	}
-}
-
-// EntityFinder finds entities; *entities.Gazetteer implements it.
-type EntityFinder interface {
-	Find(title, text string) []events.Entity
 }
 
 // StoryAssigner gives an article the id of its story; *story.Index implements it.
@@ -65,33 +74,93 @@ type StoryAssigner interface {
 	Assign(ctx context.Context, articleID, title, text string, published time.Time) (string, error)
 }
 
-var (
-	_ EntityFinder  = (*entities.Gazetteer)(nil)
-	_ StoryAssigner = (*story.Index)(nil)
+var _ StoryAssigner = (*story.Index)(nil)
+
+// Dictionaries of the analyzer's one machine, in Compile order.
+const (
+	listTopics int32 = iota
+	listEntities
+	listWatches
 )
 
 // Analyzer analyses articles.
 type Analyzer struct {
 	classifier *topics.Classifier
-	gazetteer  EntityFinder
+	gazetteer  *entities.Gazetteer
 	stories    StoryAssigner
 	metrics    *Metrics
 	now        func() time.Time
+	matcher    atomic.Pointer[matcher]
+	pool       sync.Pool // *scratch
+}
+
+// matcher is the one automaton over the taxonomy, the gazetteer and the
+// watches, rebuilt whenever the watches change.
+type matcher struct {
+	machine *scan.Machine
+	watches *watchset.Set // nil until SetWatches
+}
+
+type scratch struct {
+	doc  scan.Doc
+	hits []scan.Hit
 }
 
 // New returns an analyzer. stories may be nil, in which case each article
-// is its own story.
-func New(c *topics.Classifier, g EntityFinder, stories StoryAssigner, m *Metrics) *Analyzer {
-	return &Analyzer{classifier: c, gazetteer: g, stories: stories, metrics: m, now: time.Now}
+// is its own story. Until SetWatches is called the analyzer evaluates no
+// watches and says so in its output, so the notifier evaluates them.
+func New(c *topics.Classifier, g *entities.Gazetteer, stories StoryAssigner, m *Metrics) (*Analyzer, error) {
+	a := &Analyzer{classifier: c, gazetteer: g, stories: stories, metrics: m, now: time.Now}
+	a.pool.New = func() any { return &scratch{hits: make([]scan.Hit, 0, 1024)} }
+	if err := a.SetWatches(nil); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
-// Analyze judges one article.
+// SetWatches rebuilds the analyzer's automaton with the terms of ws; nil
+// means that the analyzer does not know the watches. Articles analysed
+// from then on carry ws's results.
+func (a *Analyzer) SetWatches(ws *watchset.Set) error {
+	lists := [][]scan.Term{a.classifier.Terms(), a.gazetteer.Terms()}
+	var rev uint64
+	if ws != nil {
+		lists = append(lists, ws.Terms())
+		rev = ws.Revision()
+	}
+	m, err := scan.Compile(lists...)
+	if err != nil {
+		return fmt.Errorf("analyzer: compiling the taxonomy, gazetteer and watches: %w", err)
+	}
+	a.matcher.Store(&matcher{machine: m, watches: ws})
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	a.metrics.Terms.Set(float64(n))
+	a.metrics.WatchesRev.Set(float64(rev))
+	return nil
+}
+
+// Analyze judges one article: it normalises title and text once, matches
+// every term of the taxonomy, the gazetteer and the watches in one pass,
+// and hands the same occurrences to the classifier, the gazetteer and the
+// watches.
 func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.AnalyzedArticle, error) {
+	mt := a.matcher.Load()
+	sc := a.pool.Get().(*scratch)
+	defer func() {
+		sc.doc.Title, sc.doc.Text = "", "" // keep no article alive in the pool
+		a.pool.Put(sc)
+	}()
+	sc.doc.Normalize(art.Title, art.Text)
+	sc.hits = mt.machine.Scan(&sc.doc, sc.hits[:0])
+
 	out := events.AnalyzedArticle{
 		Schema:   events.AnalyzedArticleSchema,
 		Article:  art,
-		Topics:   a.classifier.Classify(art.Title, art.Text),
-		Entities: a.gazetteer.Find(art.Title, art.Text),
+		Topics:   a.classifier.ClassifyDoc(&sc.doc, sc.hits, listTopics),
+		Entities: a.gazetteer.FindDoc(&sc.doc, sc.hits, listEntities),
 		StoryID:  "s-" + art.ID,
 	}
 	if out.Topics == nil {
@@ -99,6 +168,15 @@ func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.Anal
 	}
 	if out.Entities == nil {
 		out.Entities = []events.Entity{}
+	}
+	if ws := mt.watches; ws != nil {
+		out.Watches = &events.WatchResults{
+			Revision: ws.Revision(),
+			Matches:  ws.Match(&sc.doc, sc.hits, listWatches, watchset.Meta(art, out.Topics)),
+		}
+		if out.Watches.Matches == nil {
+			out.Watches.Matches = []events.WatchMatch{}
+		}
 	}
 	if a.stories != nil {
 		id, err := a.stories.Assign(ctx, art.ID, art.Title, art.Text, art.PublishedAt)

@@ -3,20 +3,26 @@ package analyzer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/story"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watchset"
 )
 
 func seedText(t testing.TB) string {
@@ -45,7 +51,10 @@ func TestAnalyzerConsumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewMetrics(prometheus.NewRegistry())
-	an := New(cl, gz, story.New(kv), m)
+	an, err := New(cl, gz, story.New(kv), m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cons, err := ns.Topo.Consumer(ctx, topology.StreamArticles, topology.ConsumerAnalyzer, 5*time.Second, -1)
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +117,120 @@ func TestAnalyzerConsumes(t *testing.T) {
 	<-done
 }
 
+func newAnalyzer(tb testing.TB) (*Analyzer, *entities.Gazetteer) {
+	tb.Helper()
+	cl, err := topics.New(topics.DefaultTaxonomy())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gz, err := entities.New(entities.DefaultEntries())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	an, err := New(cl, gz, nil, NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return an, gz
+}
+
+// TestWatchesInTheSamePass checks that the analyzer evaluates the watches
+// with the taxonomy and the gazetteer, that its results agree with each
+// watch evaluated on its own, and that it says when it knows no watches.
+func TestWatchesInTheSamePass(t *testing.T) {
+	an, gz := newAnalyzer(t)
+	art := events.Article{ID: "seed", Source: "livemint.com", Title: "India, US to co-produce armoured vehicles, fast-track MQ-9B drones", Text: seedText(t)}
+	out, err := an.Analyze(t.Context(), art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Watches != nil {
+		t.Errorf("no watches set, but the output carries %+v", out.Watches)
+	}
+	ws := []config.Watch{
+		{ID: "mq-9b", Query: `"MQ-9B" OR SeaGuardian`},
+		{ID: "quad", Query: `entity:"Quad"`},
+		{ID: "let", Query: `entity:"Lashkar-e-Tayyiba" AND topic:terrorism`},
+		{ID: "coop", Query: `topic:defence-cooperation AND score>=0.5 AND source:livemint.com`},
+		{ID: "paused", Query: `India`, Paused: true},
+		{ID: "absent", Query: `"quad bike" OR NEAR/2(Stryker, Moscow)`},
+		{ID: "not", Query: `NOT cricket`},
+	}
+	set, err := watchset.Compile(ws, 42, gz.Aliases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := an.SetWatches(set); err != nil {
+		t.Fatal(err)
+	}
+	out, err = an.Analyze(t.Context(), art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Watches == nil || out.Watches.Revision != 42 {
+		t.Fatalf("watch results %+v, want revision 42", out.Watches)
+	}
+	var got []string
+	for _, m := range out.Watches.Matches {
+		got = append(got, m.WatchID)
+		if len(m.Terms) == 0 && m.WatchID != "coop" && m.WatchID != "not" {
+			t.Errorf("watch %s matched without terms", m.WatchID)
+		}
+		for _, term := range m.Terms {
+			field := art.Text
+			if term.Field == "title" {
+				field = art.Title
+			}
+			if field[term.Start:term.End] != term.Text {
+				t.Errorf("watch %s: term %+v does not point at its text", m.WatchID, term)
+			}
+		}
+	}
+	if want := "mq-9b quad let coop not"; strings.Join(got, " ") != want {
+		t.Errorf("watches matched %q, want %q", strings.Join(got, " "), want)
+	}
+	// The same set evaluated on its own (the notifier's fallback) agrees.
+	alone := set.MatchArticle(&out)
+	if !reflect.DeepEqual(alone, out.Watches.Matches) {
+		t.Errorf("one pass and the set alone disagree:\n one pass %+v\n alone    %+v", out.Watches.Matches, alone)
+	}
+}
+
+// syntheticWatches makes n watches of the shapes analysts write: a word, a
+// phrase, a boolean query, a proximity query, with a few real ones first.
+func syntheticWatches(n int) []config.Watch {
+	r := rand.New(rand.NewPCG(3, 4))
+	const consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+	word := func() string {
+		var b strings.Builder
+		for range 2 + r.IntN(3) {
+			b.WriteByte(consonants[r.IntN(len(consonants))])
+			b.WriteByte(vowels[r.IntN(len(vowels))])
+		}
+		return b.String()
+	}
+	real := []string{`"MQ-9B" OR SeaGuardian`, `Quad AND drones`, `entity:"Lashkar-e-Tayyiba"`,
+		`topic:terrorism AND India`, `"F-414" OR "GE Aerospace"`, `NEAR/10(Stryker, "co-production")`}
+	out := make([]config.Watch, n)
+	for i := range out {
+		var q string
+		switch {
+		case i < len(real):
+			q = real[i]
+		case i%4 == 0:
+			q = word()
+		case i%4 == 1:
+			q = fmt.Sprintf("%q", word()+" "+word())
+		case i%4 == 2:
+			q = fmt.Sprintf("%s AND (%s OR %q)", word(), word(), word()+" "+word())
+		default:
+			q = fmt.Sprintf("NEAR/5(%s, %s)", word(), word())
+		}
+		out[i] = config.Watch{ID: fmt.Sprintf("w%05d", i), Query: q}
+	}
+	return out
+}
+
 // BenchmarkAnalyze measures the whole in-process analysis of a 5 KB
 // article (topics with evidence and entities with mentions); story
 // clustering is a KV round trip and is measured in pkg/story.
@@ -116,24 +239,31 @@ func BenchmarkAnalyze(b *testing.B) {
 	if len(text) > 5000 {
 		text = text[:5000]
 	}
-	cl, err := topics.New(topics.DefaultTaxonomy())
-	if err != nil {
-		b.Fatal(err)
-	}
-	gz, err := entities.New(entities.DefaultEntries())
-	if err != nil {
-		b.Fatal(err)
-	}
-	an := New(cl, gz, nil, NewMetrics(prometheus.NewRegistry()))
 	art := events.Article{ID: "seed", Title: "India, US to co-produce armoured vehicles, fast-track MQ-9B drones", Text: text}
-	ctx := context.Background()
-	b.SetBytes(int64(len(art.Title) + len(art.Text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := an.Analyze(ctx, art); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{0, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("watches=%d", n), func(b *testing.B) {
+			an, gz := newAnalyzer(b)
+			set, err := watchset.Compile(syntheticWatches(n), 1, gz.Aliases)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := an.SetWatches(set); err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.SetBytes(int64(len(art.Title) + len(art.Text)))
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				if _, err := an.Analyze(ctx, art); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+			if d := cpuTime() - cpu; d > 0 {
+				b.ReportMetric(float64(b.N)/d.Seconds(), "articles/cpu-s")
+			}
+			b.ReportMetric(float64(len(set.Terms())), "watch-terms")
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/topology"
 	watchstore "github.com/newswatch/newswatch/pkg/watches"
+	"github.com/newswatch/newswatch/pkg/watchset"
 )
 
 // Component names.
@@ -60,10 +61,17 @@ type App struct {
 	js      jetstream.JetStream
 	status  *statusserver.Server
 	fetcher *fetcher.Fetcher
-	follow  func(context.Context) error
+	// onWatches receive every new set of watches from the one follower of
+	// the watches bucket; the analyzer and the notifier share it.
+	onWatches []func(*watchset.Set)
+	watchKV   jetstream.KeyValue
+	// watchesRead closes when the first state of the watches bucket has
+	// been compiled, so the analyzer evaluates watches from its first
+	// article on.
+	watchesRead chan struct{}
 	// gazetteer and watches are built once, before anything starts.
 	gazetteer *entities.Gazetteer
-	watches   []notifier.Watch
+	watches   *watchset.Set
 	watchByID atomic.Pointer[map[string]config.Watch] // current watches, for delivery
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -74,7 +82,7 @@ type App struct {
 // Start starts the named components. With embedded set and no nats.url in
 // cfg it runs an embedded NATS server first.
 func Start(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, logger: logger}
+	a := &App{cfg: cfg, logger: logger, watchesRead: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -88,7 +96,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 		}
 		a.gazetteer = gz
 		// A bad watch query is a config error: report it before any server starts.
-		if a.watches, err = notifier.Compile(cfg.Watches, gz.Aliases); err != nil {
+		if a.watches, err = watchset.Compile(cfg.Watches, 0, gz.Aliases); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +168,16 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			status.AddCheck("consumer "+topology.ConsumerAnalyzer, consumerExists(cons))
-			a.goRun(Analyzer, func() error { return an.Run(runCtx, js, cons, logger) })
+			a.goRun(Analyzer, func() error {
+				select {
+				case <-a.watchesRead:
+				case <-time.After(10 * time.Second):
+					logger.Warn("analyzer starting before the watches bucket was read; the notifier evaluates watches until it is", "bucket", topology.BucketWatches)
+				case <-runCtx.Done():
+					return nil
+				}
+				return an.Run(runCtx, js, cons, logger)
+			})
 			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		case Notifier:
 			n, err := a.buildNotifier(setupCtx, topo, reg)
@@ -173,7 +190,6 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			}
 			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
-			a.goRun("watches", func() error { return a.follow(runCtx) })
 			d, err := a.buildDelivery(setupCtx, topo, reg)
 			if err != nil {
 				return nil, err
@@ -189,6 +205,9 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
 		}
+	}
+	if len(a.onWatches) > 0 {
+		a.goRun("watches", func() error { return a.followWatches(runCtx) })
 	}
 	status.AddCheck("nats", func() error {
 		if !nc.IsConnected() {
@@ -248,16 +267,54 @@ func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg pr
 	if t := a.cfg.Analyzer.StoryThreshold; t > 0 {
 		opts = append(opts, story.WithThreshold(t))
 	}
-	return analyzer.New(cl, a.gazetteer, story.New(kv, opts...), analyzer.NewMetrics(reg)), nil
+	an, err := analyzer.New(cl, a.gazetteer, story.New(kv, opts...), analyzer.NewMetrics(reg))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.watchBucket(ctx, topo); err != nil {
+		return nil, err
+	}
+	a.onWatches = append(a.onWatches, func(ws *watchset.Set) {
+		if err := an.SetWatches(ws); err != nil {
+			a.logger.Error("keeping the previous watches in the analyzer", "err", err)
+		}
+	})
+	return an, nil
+}
+
+// watchBucket opens (creating if needed) the watches bucket, once.
+func (a *App) watchBucket(ctx context.Context, topo *topology.Topology) (jetstream.KeyValue, error) {
+	if a.watchKV == nil {
+		kv, err := topo.KV(ctx, topology.BucketWatches, 0, 5)
+		if err != nil {
+			return nil, err
+		}
+		a.watchKV = kv
+	}
+	return a.watchKV, nil
+}
+
+// followWatches compiles every new state of the watches bucket once and
+// hands it to the analyzer and the notifier.
+func (a *App) followWatches(ctx context.Context) error {
+	gz := a.gazetteer
+	var once sync.Once
+	return watchstore.New(a.watchKV).Follow(ctx, a.logger, func(ws []config.Watch, revision uint64) {
+		set := watchset.CompileValid(ws, revision, gz.Aliases, a.logger)
+		for _, f := range a.onWatches {
+			f(set)
+		}
+		once.Do(func() { close(a.watchesRead) })
+	})
 }
 
 func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*notifier.Notifier, error) {
-	gz, watches := a.gazetteer, a.watches
+	watches := a.watches
 	alerted, err := topo.KV(ctx, topology.BucketAlerted, 0, 1)
 	if err != nil {
 		return nil, err
 	}
-	kv, err := topo.KV(ctx, topology.BucketWatches, 0, 5)
+	kv, err := a.watchBucket(ctx, topo)
 	if err != nil {
 		return nil, err
 	}
@@ -274,17 +331,14 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 		return nil, err
 	}
 	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger, notifier.WithSilences(silences.New(skv)))
-	a.follow = func(ctx context.Context) error {
-		return store.Follow(ctx, a.logger, func(ws []config.Watch) {
-			compiled := notifier.CompileValid(ws, gz.Aliases, a.logger)
-			n.SetWatches(compiled)
-			byID := make(map[string]config.Watch, len(compiled))
-			for _, w := range compiled {
-				byID[w.ID] = w.Watch
-			}
-			a.watchByID.Store(&byID)
-		})
-	}
+	a.onWatches = append(a.onWatches, func(ws *watchset.Set) {
+		n.SetWatches(ws)
+		byID := make(map[string]config.Watch, len(ws.Watches()))
+		for _, w := range ws.Watches() {
+			byID[w.ID] = w
+		}
+		a.watchByID.Store(&byID)
+	})
 	initial := make(map[string]config.Watch, len(a.cfg.Watches))
 	for _, w := range a.cfg.Watches {
 		initial[w.ID] = w

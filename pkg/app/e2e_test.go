@@ -184,6 +184,16 @@ func TestEndToEnd(t *testing.T) {
 				if strings.Contains(an.Article.Text, "Milestone Alert") || !strings.Contains(an.Article.Text, "31 MQ-9B drones") {
 					t.Errorf("seed body badly extracted: %.300q", an.Article.Text)
 				}
+				// The analyzer evaluated the watches in its one pass.
+				var matched []string
+				if an.Watches != nil {
+					for _, m := range an.Watches.Matches {
+						matched = append(matched, m.WatchID)
+					}
+				}
+				if an.Watches == nil || an.Watches.Revision == 0 || strings.Join(matched, " ") != "mq-9b quad" {
+					t.Errorf("seed watch results %+v, want mq-9b and quad at a bucket revision", an.Watches)
+				}
 			} else if len(an.Topics) > 0 {
 				t.Errorf("unrelated page %s flagged %+v", an.Article.URL, an.Topics)
 			}
@@ -222,6 +232,19 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if len(want) > 0 {
 			t.Errorf("no alert on %v", want)
+		}
+	})
+
+	t.Run("the notifier used the analyzer's watch results", func(t *testing.T) {
+		resp, err := http.Get("http://" + a.StatusAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := fmt.Sprintf("newswatch_notifier_watch_evaluations_total{by=\"analyzer\"} %d\n", len(pages))
+		if !strings.Contains(string(body), want) || strings.Contains(string(body), `by="notifier"`) {
+			t.Errorf("metrics lack %q or show evaluations by the notifier:\n%s", want, grepLines(string(body), "watch_evaluations"))
 		}
 	})
 
@@ -355,4 +378,14 @@ func TestExtractorSiteRules(t *testing.T) {
 	if !strings.Contains(res.Text, "armoured vehicles") || strings.Contains(res.Text, "Subscribe") || strings.Contains(res.Text, "Opinion") {
 		t.Errorf("site rules not applied: %q", res.Text)
 	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

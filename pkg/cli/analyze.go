@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newswatch/newswatch/pkg/analyzer"
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
-	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/topics"
 )
@@ -84,10 +86,17 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
 		return 2
 	}
-	return analyzeStream(ctx, clf, gz, *explain, io)
+	// The production path: one normalisation and one automaton pass for the
+	// taxonomy and the gazetteer, as in the analyzer worker.
+	an, err := analyzer.New(clf, gz, nil, analyzer.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+		return 2
+	}
+	return analyzeStream(ctx, clf, an, *explain, io)
 }
 
-func analyzeStream(ctx context.Context, clf *topics.Classifier, gz *entities.Gazetteer, explain bool, streams IO) int {
+func analyzeStream(ctx context.Context, clf *topics.Classifier, an *analyzer.Analyzer, explain bool, streams IO) int {
 	sc := bufio.NewScanner(streams.Stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), maxAnalyzeLine)
 	out := bufio.NewWriter(streams.Stdout)
@@ -124,13 +133,12 @@ func analyzeStream(ctx context.Context, clf *topics.Classifier, gz *entities.Gaz
 			}
 			continue
 		}
-		res := analyzeOutput{ID: in.ID, Topics: clf.Classify(in.Title, in.Text), Entities: gz.Find(in.Title, in.Text)}
-		if res.Entities == nil {
-			res.Entities = []events.Entity{}
+		a, err := an.Analyze(ctx, events.Article{ID: in.ID, Title: in.Title, Text: in.Text})
+		if err != nil {
+			fmt.Fprintf(streams.Stderr, "newswatch analyze: line %d: %v\n", line, err)
+			return 1
 		}
-		if res.Topics == nil {
-			res.Topics = []events.Topic{}
-		}
+		res := analyzeOutput{ID: in.ID, Topics: a.Topics, Entities: a.Entities}
 		if err := enc.Encode(res); err != nil {
 			fmt.Fprintf(streams.Stderr, "newswatch analyze: writing output: %v\n", err)
 			return 1

@@ -80,12 +80,32 @@ type Entity struct {
 // AnalyzedArticle is an article with the analyzer's judgement, published on
 // news.analyzed.<feed-id>.
 type AnalyzedArticle struct {
-	Schema     string    `json:"schema"`
-	Article    Article   `json:"article"`
-	Topics     []Topic   `json:"topics"`
-	Entities   []Entity  `json:"entities"`
-	StoryID    string    `json:"story_id"`
-	AnalyzedAt time.Time `json:"analyzed_at"`
+	Schema   string   `json:"schema"`
+	Article  Article  `json:"article"`
+	Topics   []Topic  `json:"topics"`
+	Entities []Entity `json:"entities"`
+	StoryID  string   `json:"story_id"`
+	// Watches is the analyzer's evaluation of every watch, made in the same
+	// pass that found the topics' terms and the entities. It is absent when
+	// the analyzer did not know the watches yet; the notifier then
+	// evaluates them itself.
+	Watches    *WatchResults `json:"watches,omitempty"`
+	AnalyzedAt time.Time     `json:"analyzed_at"`
+}
+
+// WatchResults are the watches an article matched, evaluated at one state
+// of the newswatch_watches bucket.
+type WatchResults struct {
+	// Revision is the bucket revision of that state: a notifier whose
+	// watches are at the same revision uses Matches as they are.
+	Revision uint64       `json:"revision"`
+	Matches  []WatchMatch `json:"matches"`
+}
+
+// WatchMatch is one watch that matched, with the terms that made it so.
+type WatchMatch struct {
+	WatchID string        `json:"watch_id"`
+	Terms   []MatchedTerm `json:"terms"`
 }
 
 // HasTopic reports whether the article was flagged with the named topic.

@@ -12,6 +12,7 @@ type Metrics struct {
 	Latency              prometheus.Histogram
 	Undecodable          prometheus.Counter
 	Silenced             prometheus.Counter
+	Evaluations          *prometheus.CounterVec
 }
 
 // NewMetrics registers the notifier's metrics with reg.
@@ -35,6 +36,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "newswatch_notifier_silenced_total",
 			Help: "Matches not alerted because a silence muted the watch or the story.",
 		}),
+		Evaluations: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_watch_evaluations_total",
+			Help: "Analyzed articles by who evaluated the watches: the analyzer in its one pass, or the notifier because the analyzer held another revision of the watches.",
+		}, []string{"by"}),
 		Undecodable: f.NewCounter(prometheus.CounterOpts{
 			Name: "newswatch_notifier_undecodable_messages_total",
 			Help: "Messages on ANALYZED that were not a known analyzed article and were terminated.",

@@ -18,47 +18,10 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
-	"github.com/newswatch/newswatch/pkg/query"
 	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watchset"
 )
-
-// ErrQuery is wrapped when a watch's query does not parse.
-var ErrQuery = errors.New("notifier: invalid watch query")
-
-// Watch is a watch with its compiled query.
-type Watch struct {
-	config.Watch
-	q *query.Query
-}
-
-// Compile parses the queries of ws; aliases resolves entity:"X" terms.
-func Compile(ws []config.Watch, aliases func(string) []string) ([]Watch, error) {
-	out := make([]Watch, 0, len(ws))
-	for i, w := range ws {
-		q, err := query.Parse(w.Query, query.WithAliases(aliases))
-		if err != nil {
-			return nil, fmt.Errorf("%w: watches[%d].query of watch %q: %w (see docs/queries.md)", ErrQuery, i, w.ID, err)
-		}
-		out = append(out, Watch{Watch: w, q: q})
-	}
-	return out, nil
-}
-
-// CompileValid compiles the watches whose queries parse and logs the others,
-// so that one bad watch in the KV bucket does not stop the rest.
-func CompileValid(ws []config.Watch, aliases func(string) []string, logger *slog.Logger) []Watch {
-	out := make([]Watch, 0, len(ws))
-	for _, w := range ws {
-		c, err := Compile([]config.Watch{w}, aliases)
-		if err != nil {
-			logger.Error("ignoring a watch whose query does not parse; fix it with newswatch watch add", "watch_id", w.ID, "err", err)
-			continue
-		}
-		out = append(out, c...)
-	}
-	return out
-}
 
 // Silencer tells whether alerts of a watch on a story are muted;
 // *silences.Store implements it.
@@ -79,7 +42,7 @@ type Notifier struct {
 	js       jetstream.JetStream
 	silences Silencer
 	alerted  jetstream.KeyValue
-	watches  atomic.Pointer[[]Watch]
+	watches  atomic.Pointer[watchset.Set]
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time
@@ -87,7 +50,7 @@ type Notifier struct {
 
 // New returns a notifier publishing through js and recording alerts in
 // alerted (the topology.BucketAlerted bucket).
-func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches []Watch, m *Metrics, logger *slog.Logger, opts ...Option) *Notifier {
+func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches *watchset.Set, m *Metrics, logger *slog.Logger, opts ...Option) *Notifier {
 	n := &Notifier{js: js, alerted: alerted, metrics: m, logger: logger.With("component", "notifier"), now: time.Now}
 	for _, o := range opts {
 		o(n)
@@ -97,7 +60,7 @@ func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches []Watch, m 
 }
 
 // SetWatches replaces the watches evaluated from the next article on.
-func (n *Notifier) SetWatches(ws []Watch) { n.watches.Store(&ws) }
+func (n *Notifier) SetWatches(ws *watchset.Set) { n.watches.Store(ws) }
 
 // record is what the newswatch_alerted bucket holds per (watch, story).
 type record struct {
@@ -118,29 +81,29 @@ func recordKey(watchID, storyID string) string { return watchID + "." + storyID 
 // AlertID is the stable id of the alert of a watch on a story.
 func AlertID(watchID, storyID string) string { return events.HashID("alert", watchID, storyID) }
 
-// Handle evaluates every watch on a and publishes the alerts due. It returns
-// the alerts it published.
+// Handle publishes the alerts due for a. It uses the analyzer's evaluation
+// of the watches when the analyzer held the same revision of the watches as
+// this notifier, and evaluates its own watches otherwise (an article
+// analysed before a watch changed, or before the analyzer knew the
+// watches). It returns the alerts it published.
 func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]events.Alert, error) {
-	doc := &query.Doc{
-		Title:  a.Article.Title,
-		Text:   a.Article.Text,
-		Source: a.Article.Source,
-		Lang:   a.Article.Language,
-		Topics: map[string]float64{},
+	ws := n.watches.Load()
+	var matches []events.WatchMatch
+	if r := a.Watches; r != nil && r.Revision != 0 && r.Revision == ws.Revision() {
+		matches = r.Matches
+		n.metrics.Evaluations.WithLabelValues("analyzer").Inc()
+	} else {
+		matches = ws.MatchArticle(&a)
+		n.metrics.Evaluations.WithLabelValues("notifier").Inc()
 	}
-	doc.Prepare() // normalise once for every watch
 	topicNames := make([]string, 0, len(a.Topics))
 	for _, t := range a.Topics {
-		doc.Topics[t.Name] = t.Score
 		topicNames = append(topicNames, t.Name)
 	}
 	var published []events.Alert
-	for _, w := range *n.watches.Load() {
-		if w.Paused {
-			continue
-		}
-		spans, ok := w.q.Match(doc)
-		if !ok {
+	for _, m := range matches {
+		w, ok := ws.Watch(m.WatchID)
+		if !ok || w.Paused {
 			continue
 		}
 		if n.silences != nil {
@@ -154,7 +117,7 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 				continue
 			}
 		}
-		alert, err := n.alertOnce(ctx, w, a, spans, topicNames)
+		alert, err := n.alertOnce(ctx, w, a, m.Terms, topicNames)
 		if err != nil {
 			return published, err
 		}
@@ -165,17 +128,17 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 	return published, nil
 }
 
-func (n *Notifier) alertOnce(ctx context.Context, w Watch, a events.AnalyzedArticle, spans []query.Span, topics []string) (*events.Alert, error) {
+func (n *Notifier) alertOnce(ctx context.Context, w config.Watch, a events.AnalyzedArticle, terms []events.MatchedTerm, topics []string) (*events.Alert, error) {
 	key := recordKey(w.ID, a.StoryID)
 	entry, err := n.alerted.Get(ctx, key)
 	switch {
 	case err == nil:
 		n.metrics.DuplicatesSuppressed.Inc()
-		return n.addSource(ctx, w, entry, a, spans, topics)
+		return n.addSource(ctx, w, entry, a, terms, topics)
 	case !errors.Is(err, jetstream.ErrKeyNotFound):
 		return nil, fmt.Errorf("notifier: reading %s/%s: %w", topology.BucketAlerted, key, err)
 	}
-	alert := n.newAlert(AlertID(w.ID, a.StoryID), w, a, spans, topics)
+	alert := n.newAlert(AlertID(w.ID, a.StoryID), w, a, terms, topics)
 	if err := n.publish(ctx, alert, events.AlertEventType); err != nil {
 		return nil, err
 	}
@@ -193,7 +156,7 @@ func (n *Notifier) alertOnce(ctx context.Context, w Watch, a events.AnalyzedArti
 	return &alert, nil
 }
 
-func (n *Notifier) newAlert(id string, w Watch, a events.AnalyzedArticle, spans []query.Span, topics []string) events.Alert {
+func (n *Notifier) newAlert(id string, w config.Watch, a events.AnalyzedArticle, terms []events.MatchedTerm, topics []string) events.Alert {
 	alert := events.Alert{
 		Schema:      events.AlertSchema,
 		AlertID:     id,
@@ -208,17 +171,7 @@ func (n *Notifier) newAlert(id string, w Watch, a events.AnalyzedArticle, spans 
 		Topics:      topics,
 		CreatedAt:   n.now().UTC(),
 	}
-	for _, s := range spans {
-		field := a.Article.Text
-		if s.Field == "title" {
-			field = a.Article.Title
-		}
-		var text string
-		if s.Start >= 0 && s.End <= len(field) && s.Start < s.End {
-			text = field[s.Start:s.End]
-		}
-		alert.Matches = append(alert.Matches, events.MatchedTerm{Term: s.Term, Text: text, Field: s.Field, Start: s.Start, End: s.End, Snippet: s.Snippet})
-	}
+	alert.Matches = terms
 	return alert
 }
 
@@ -239,7 +192,7 @@ func (n *Notifier) publish(ctx context.Context, alert events.Alert, eventType st
 
 // addSource records another copy or a revision of an alerted story on its
 // record and, for watches with updates: true, sends the story's one update alert.
-func (n *Notifier) addSource(ctx context.Context, w Watch, entry jetstream.KeyValueEntry, a events.AnalyzedArticle, spans []query.Span, topics []string) (*events.Alert, error) {
+func (n *Notifier) addSource(ctx context.Context, w config.Watch, entry jetstream.KeyValueEntry, a events.AnalyzedArticle, terms []events.MatchedTerm, topics []string) (*events.Alert, error) {
 	var rec record
 	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
 		n.logger.Warn("unreadable alert record; treating the story as alerted", "key", entry.Key(), "err", err)
@@ -258,7 +211,7 @@ func (n *Notifier) addSource(ctx context.Context, w Watch, entry jetstream.KeyVa
 	}
 	var update *events.Alert
 	if w.Updates && rec.UpdateID == "" {
-		u := n.newAlert(events.HashID("update", rec.AlertID), w, a, spans, topics)
+		u := n.newAlert(events.HashID("update", rec.AlertID), w, a, terms, topics)
 		if err := n.publish(ctx, u, events.AlertUpdateEventType); err != nil {
 			return nil, err
 		}

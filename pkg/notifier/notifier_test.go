@@ -2,9 +2,7 @@ package notifier
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watchset"
 )
 
 func analyzed(id, story, source, title, text string) events.AnalyzedArticle {
@@ -34,7 +33,7 @@ func newNotifier(t *testing.T, ws ...config.Watch) (*Notifier, *natstest.Server,
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled, err := Compile(ws, nil)
+	compiled, err := watchset.Compile(ws, 7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +111,42 @@ func TestRepublishAfterCrashIsStoredOnce(t *testing.T) {
 	}
 }
 
-func TestCompileNamesTheWatch(t *testing.T) {
-	_, err := Compile([]config.Watch{{ID: "broken", Query: `("MQ-9B"`}}, nil)
-	if !errors.Is(err, ErrQuery) || !strings.Contains(err.Error(), `"broken"`) || !strings.Contains(err.Error(), "column") {
-		t.Errorf("err = %v", err)
+// TestAnalyzerResults checks that the notifier takes the analyzer's
+// evaluation when both hold the same revision of the watches, and
+// evaluates the watches itself when the revisions differ or the analyzer
+// sent none.
+func TestAnalyzerResults(t *testing.T) {
+	n, _, m := newNotifier(t, config.Watch{ID: "mq-9b", Query: `"MQ-9B"`}, config.Watch{ID: "quad", Query: `Quad`})
+	ctx := t.Context()
+	// The text names MQ-9B only; the analyzer (at revision 7, like the
+	// notifier) says the article matched quad.
+	a := analyzed("a1", "s1", "wire", "Drones", "The MQ-9B deal.")
+	a.Watches = &events.WatchResults{Revision: 7, Matches: []events.WatchMatch{{WatchID: "quad", Terms: []events.MatchedTerm{{Term: "Quad", Field: "text"}}}}}
+	got, err := n.Handle(ctx, a)
+	if err != nil {
+		t.Fatal(err)
 	}
-	valid := CompileValid([]config.Watch{{ID: "broken", Query: `(`}, {ID: "ok", Query: "Quad"}}, nil, slog.New(slog.DiscardHandler))
-	if len(valid) != 1 || valid[0].ID != "ok" {
-		t.Errorf("CompileValid kept %+v", valid)
+	if len(got) != 1 || got[0].WatchID != "quad" {
+		t.Fatalf("same revision: alerts %+v, want the analyzer's quad only", got)
+	}
+	// Another revision: the notifier evaluates its own watches.
+	b := analyzed("a2", "s2", "wire", "Drones", "The MQ-9B deal.")
+	b.Watches = &events.WatchResults{Revision: 6, Matches: []events.WatchMatch{{WatchID: "quad"}}}
+	if got, err = n.Handle(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].WatchID != "mq-9b" || len(got[0].Matches) != 1 || got[0].Matches[0].Text != "MQ-9B" {
+		t.Fatalf("other revision: alerts %+v, want mq-9b evaluated here", got)
+	}
+	// No results at all (an analyzer that did not know the watches).
+	if got, err = n.Handle(ctx, analyzed("a3", "s3", "wire", "Summit", "Leaders of the Quad met.")); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].WatchID != "quad" {
+		t.Fatalf("no results: alerts %+v, want quad evaluated here", got)
+	}
+	if a, l := testutil.ToFloat64(m.Evaluations.WithLabelValues("analyzer")), testutil.ToFloat64(m.Evaluations.WithLabelValues("notifier")); a != 1 || l != 2 {
+		t.Errorf("evaluations by analyzer %v, by notifier %v; want 1 and 2", a, l)
 	}
 }
 
@@ -162,7 +189,7 @@ func TestSilences(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := silences.New(skv)
-	ws, _ := Compile([]config.Watch{{ID: "quad", Query: "Quad"}, {ID: "mq-9b", Query: `"MQ-9B"`}}, nil)
+	ws, _ := watchset.Compile([]config.Watch{{ID: "quad", Query: "Quad"}, {ID: "mq-9b", Query: `"MQ-9B"`}}, 1, nil)
 	m := NewMetrics(prometheus.NewRegistry())
 	n := New(ns.JS, akv, ws, m, slog.New(slog.DiscardHandler), WithSilences(store))
 	if err := store.Add(ctx, silences.Silence{Watch: "quad", Until: time.Now().Add(8 * time.Hour)}); err != nil {

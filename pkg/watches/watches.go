@@ -93,7 +93,10 @@ func (s *Store) List(ctx context.Context) ([]config.Watch, error) {
 
 // Follow calls apply with the full set of watches now and after every change
 // until ctx ends. Entries that do not decode are logged and left out.
-func (s *Store) Follow(ctx context.Context, logger *slog.Logger, apply func([]config.Watch)) error {
+// revision is the bucket revision of the last change applied: two followers
+// given the same revision hold the same watches, which is how the notifier
+// knows that the analyzer evaluated the watches it has.
+func (s *Store) Follow(ctx context.Context, logger *slog.Logger, apply func(ws []config.Watch, revision uint64)) error {
 	w, err := s.kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watches: following %s: %w", topology.BucketWatches, err)
@@ -101,13 +104,14 @@ func (s *Store) Follow(ctx context.Context, logger *slog.Logger, apply func([]co
 	defer w.Stop()
 	current := map[string]config.Watch{}
 	initial := true
+	var revision uint64
 	emit := func() {
 		list := make([]config.Watch, 0, len(current))
 		for _, v := range current {
 			list = append(list, v)
 		}
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-		apply(list)
+		apply(list, revision)
 	}
 	for {
 		select {
@@ -122,6 +126,7 @@ func (s *Store) Follow(ctx context.Context, logger *slog.Logger, apply func([]co
 				emit()
 				continue
 			}
+			revision = max(revision, e.Revision())
 			switch e.Operation() {
 			case jetstream.KeyValueDelete, jetstream.KeyValuePurge:
 				delete(current, e.Key())
