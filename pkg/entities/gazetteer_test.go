@@ -367,6 +367,7 @@ func FuzzFind(f *testing.F) {
 	f.Add("\uff2d\uff31\uff0d\uff19\uff22", "Sa\u0301o Hamas\u2014Israel")
 	g := defaultGazetteer(f)
 	f.Fuzz(func(t *testing.T, title, text string) {
+		checkAgainstNaive(t, g, title, text)
 		for _, e := range g.Find(title, text) {
 			if e.Name == "" || e.Type == "" || len(e.Mentions) == 0 {
 				t.Fatalf("incomplete entity %+v", e)
