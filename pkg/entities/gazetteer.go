@@ -172,8 +172,8 @@ func New(entries []Entry) (*Gazetteer, error) {
 
 // compilePattern reads a name the way scan reads text and keeps what the
 // automaton does not see. sig identifies what the pattern accepts, so that
-// spellings only the automaton tells apart ("Al-Qaeda", "Al Qaeda") make
-// one pattern. ok is false for a name without a word.
+// spellings the checks accept alike ("Al-Qaeda", "Al Qaeda") make one
+// pattern. ok is false for a name without a word.
 func compilePattern(name string, entity int32, cs bool) (p pattern, sig string, ok bool) {
 	name = strings.Join(strings.Fields(name), " ") // a name is one line
 	var d scan.Doc
