@@ -15,22 +15,54 @@ type Doc struct {
 	Title, Text, Source, Lang string
 	Topics                    map[string]float64 // flagged topic -> score
 
-	sd *scan.Doc
+	pre *preparedDoc
+}
+
+// preparedDoc is a Doc normalised once, with the snippets its matches have
+// needed so far: the queries matched against one article report many of
+// the same occurrences.
+type preparedDoc struct {
+	sd       scan.Doc
+	snippets snippetCache
+}
+
+// snippetCache holds the snippet of each span, by first and last token.
+type snippetCache struct {
+	mu *sync.Mutex // nil for a cache used by one goroutine
+	m  map[[2]int32]string
+}
+
+func (c *snippetCache) get(d *scan.Doc, first, last int32) string {
+	if c.mu != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
+	key := [2]int32{first, last}
+	if s, ok := c.m[key]; ok {
+		return s
+	}
+	if c.m == nil {
+		c.m = map[[2]int32]string{}
+	}
+	t0, t1 := &d.Tokens[first], &d.Tokens[last]
+	s := Snippet(d.Field(t0.Field), int(t0.Start), int(t1.End), SnippetWidth)
+	c.m[key] = s
+	return s
 }
 
 // Prepare normalises the title and text once (pkg/scan), so that matching
 // many queries against d does not redo it. Call it before sharing d between
 // goroutines; Match without it normalises on every call.
 func (d *Doc) Prepare() {
-	sd := new(scan.Doc)
-	sd.Normalize(d.Title, d.Text)
-	d.sd = sd
+	p := &preparedDoc{snippets: snippetCache{mu: new(sync.Mutex)}}
+	p.sd.Normalize(d.Title, d.Text)
+	d.pre = p
 }
 
 // prepared returns d's normalised form if it is up to date.
-func (d *Doc) prepared() *scan.Doc {
-	if sd := d.sd; sd != nil && sd.Title == d.Title && sd.Text == d.Text {
-		return sd
+func (d *Doc) prepared() *preparedDoc {
+	if p := d.pre; p != nil && p.sd.Title == d.Title && p.sd.Text == d.Text {
+		return p
 	}
 	return nil
 }
@@ -78,13 +110,14 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 	}
 	b := matchBufs.Get().(*matchBuf)
 	defer matchBufs.Put(b)
-	sd := d.prepared()
-	if sd == nil {
+	sd, snips := &b.doc, (*snippetCache)(nil)
+	if p := d.prepared(); p != nil {
+		sd, snips = &p.sd, &p.snippets
+	} else {
 		b.doc.Normalize(d.Title, d.Text)
-		sd = &b.doc
 	}
 	b.hits = m.Scan(sd, b.hits[:0])
-	b.res = set.match(sd, b.hits, 0, d, b.res[:0])
+	b.res = set.match(sd, b.hits, 0, d, snips, b.res[:0])
 	if len(b.res) == 0 {
 		return nil, false
 	}
@@ -94,41 +127,46 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 }
 
 type evalCtx struct {
-	s    *Set
-	sc   *scratch
-	d    *scan.Doc
-	meta *Doc
-	qi   int32
-	max  int
+	s        *Set
+	sc       *scratch
+	d        *scan.Doc
+	meta     *Doc
+	snippets *snippetCache
+	qi       int32
+	max      int
 }
 
+// finish returns the spans collected for the query, title first in text
+// order, without duplicates.
 func (ec *evalCtx) finish() []Span {
 	sp := ec.sc.spans
 	if len(sp) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(sp, func(a, b occ) int {
+	byPos := func(a, b occ) int {
 		return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(a.last, b.last))
-	})
-	out := make([]Span, 0, len(sp))
+	}
+	if !slices.IsSortedFunc(sp, byPos) {
+		slices.SortStableFunc(sp, byPos)
+	}
+	n := 0
+	for i, o := range sp {
+		if i == 0 || sp[i-1].first != o.first || sp[i-1].last != o.last {
+			n++
+		}
+	}
+	out := make([]Span, 0, n)
 	for i, o := range sp {
 		if i > 0 && sp[i-1].first == o.first && sp[i-1].last == o.last {
 			continue
 		}
 		t0, t1 := &ec.d.Tokens[o.first], &ec.d.Tokens[o.last]
-		start, end := int(t0.Start), int(t1.End)
-		key := [2]int32{o.first, o.last}
-		snip, ok := ec.sc.snippets[key]
-		if !ok {
-			snip = Snippet(ec.d.Field(t0.Field), start, end, SnippetWidth)
-			ec.sc.snippets[key] = snip
-		}
 		out = append(out, Span{
 			Term:    o.label,
 			Field:   fieldNames[t0.Field],
-			Start:   start,
-			End:     end,
-			Snippet: snip,
+			Start:   int(t0.Start),
+			End:     int(t1.End),
+			Snippet: ec.snippets.get(ec.d, o.first, o.last),
 		})
 	}
 	return out

@@ -122,7 +122,7 @@ func (s *Set) Len() int { return len(s.qs) }
 // (nil for none); the text is d's. It returns the queries that match, in
 // the order of NewSet's slice, and does not modify d or hits.
 func (s *Set) Match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc) []Result {
-	return s.match(d, hits, list, meta, nil)
+	return s.match(d, hits, list, meta, nil, nil)
 }
 
 // needsHit reports whether n is false when none of its terms occurs.
@@ -160,7 +160,7 @@ type scratch struct {
 	spans     []occ
 	// snippets of the spans reported so far: many queries report the same
 	// occurrences, and a snippet is the costliest part of a span.
-	snippets map[[2]int32]string
+	snippets snippetCache
 	ec       evalCtx
 }
 
@@ -183,13 +183,12 @@ func (sc *scratch) begin() {
 		sc.gen = 1
 	}
 	sc.raw, sc.occs, sc.cands = sc.raw[:0], sc.occs[:0], sc.cands[:0]
-	if sc.snippets == nil {
-		sc.snippets = map[[2]int32]string{}
-	}
-	clear(sc.snippets)
+	clear(sc.snippets.m)
 }
 
-func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, out []Result) []Result {
+// match is Match appending to out; snips, when not nil, is a snippet cache
+// that outlives the call (a prepared Doc's).
+func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, snips *snippetCache, out []Result) []Result {
 	if meta == nil {
 		meta = &Doc{}
 	}
@@ -224,7 +223,10 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, out []R
 
 	// Apply the case rule to each term's occurrences, in text order, and
 	// note the queries that have an occurrence.
-	slices.SortStableFunc(sc.raw, func(a, b rawOcc) int { return cmp.Compare(a.m, b.m) })
+	byMatcher := func(a, b rawOcc) int { return cmp.Compare(a.m, b.m) }
+	if !slices.IsSortedFunc(sc.raw, byMatcher) {
+		slices.SortStableFunc(sc.raw, byMatcher)
+	}
 	for i := 0; i < len(sc.raw); {
 		j := i + 1
 		for j < len(sc.raw) && sc.raw[j].m == sc.raw[i].m {
@@ -254,7 +256,10 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, out []R
 
 	// The context lives in the scratch: evaluated through interfaces, it
 	// would escape to the heap on every Match.
-	sc.ec = evalCtx{s: s, sc: sc, d: d, meta: meta}
+	if snips == nil {
+		snips = &sc.snippets
+	}
+	sc.ec = evalCtx{s: s, sc: sc, d: d, meta: meta, snippets: snips}
 	ec := &sc.ec
 	defer func() { sc.ec = evalCtx{} }() // no reference to d or meta in the pool
 	for _, qi := range sc.cands {
