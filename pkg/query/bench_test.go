@@ -74,6 +74,35 @@ func benchWatches(tb testing.TB, n int) []*query.Query {
 	return qs
 }
 
+// benchRareWatches returns n watches of which about one in a hundred
+// matches benchArticle: the others name places the article does not,
+// alone or with words it has (India, drones, MQ-9B), so that most are
+// skipped and some are evaluated and fail.
+func benchRareWatches(tb testing.TB, n int) []*query.Query {
+	shapes := []string{
+		`Zanzibar%d`,
+		`"Pemba%d island" OR Unguja%d`,
+		`India AND Kilwa%d`,
+		`NEAR/5(drones, Lamu%d)`,
+		`entity:"MQ-9B" Malindi%d`,
+	}
+	common := benchWatches(tb, n/100+1)
+	qs := make([]*query.Query, 0, n)
+	for i := range n {
+		if i%100 == 0 {
+			qs = append(qs, common[i/100])
+			continue
+		}
+		s := shapes[i%len(shapes)]
+		q, err := query.Parse(strings.ReplaceAll(s, "%d", fmt.Sprint(i)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	return qs
+}
+
 // BenchmarkMatch measures one 5 KB article against 100 watches, the way a
 // matcher worker does it: prepare the article once, then match every watch.
 func BenchmarkMatch(b *testing.B) {
@@ -127,27 +156,8 @@ func BenchmarkSet(b *testing.B) {
 	art := benchArticle()
 	for _, n := range []int{100, 1000, 10000} {
 		qs := benchWatches(b, n)
-		set := query.NewSet(qs)
-		m, err := scan.Compile(set.Terms())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(fmt.Sprintf("watches=%d/set", n), func(b *testing.B) {
-			b.ReportAllocs()
-			var d scan.Doc
-			var hits []scan.Hit
-			matched := 0
-			cpu := cpuTime()
-			for b.Loop() {
-				d.Normalize(art.Title, art.Text)
-				hits = m.Scan(&d, hits[:0])
-				matched += len(set.Match(&d, hits, 0, art))
-			}
-			reportArticles(b, cpu)
-			b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
-			b.ReportMetric(float64(len(set.Terms())), "terms")
-			b.ReportMetric(float64(len(hits)), "hits/article")
-		})
+		benchSet(b, fmt.Sprintf("watches=%d/set", n), art, qs)
+		benchSet(b, fmt.Sprintf("watches=%d/set-rare", n), art, benchRareWatches(b, n))
 		if n > 1000 && testing.Short() {
 			continue
 		}
@@ -170,6 +180,32 @@ func BenchmarkSet(b *testing.B) {
 			b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
 		})
 	}
+}
+
+// benchSet measures the analyzer's way: normalise once, scan once with a
+// machine over the Set's terms, evaluate every query on the hits.
+func benchSet(b *testing.B, name string, art *query.Doc, qs []*query.Query) {
+	set := query.NewSet(qs)
+	m, err := scan.Compile(set.Terms())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		var d scan.Doc
+		var hits []scan.Hit
+		matched := 0
+		cpu := cpuTime()
+		for b.Loop() {
+			d.Normalize(art.Title, art.Text)
+			hits = m.Scan(&d, hits[:0])
+			matched += len(set.Match(&d, hits, 0, art))
+		}
+		reportArticles(b, cpu)
+		b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
+		b.ReportMetric(float64(len(set.Terms())), "terms")
+		b.ReportMetric(float64(len(hits)), "hits/article")
+	})
 }
 
 // BenchmarkParse measures parsing a typical watch.

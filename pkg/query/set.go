@@ -27,11 +27,15 @@ type Set struct {
 	patLower []bool
 	// ms are the distinct terms of all queries; identical terms of several
 	// queries share one matcher, verified once per hit.
-	ms     []matcher
-	qterm  [][]int32 // query -> its term id -> matcher
-	mq     [][]int32 // matcher -> the queries using it, ascending
-	always []int32   // queries that can match without any term occurring
-	pool   sync.Pool // *scratch
+	ms    []matcher
+	qterm [][]int32 // query -> its term id -> matcher
+	// trig[m] are the queries that cannot match unless matcher m, or
+	// another of their triggers, occurs (see triggers); always are the
+	// queries that can match without any term.
+	trig    [][]int32
+	always  []int32
+	evalAll bool      // tests: evaluate every query
+	pool    sync.Pool // *scratch
 }
 
 type matcher struct {
@@ -51,6 +55,7 @@ func NewSet(qs []*Query) *Set {
 	s := &Set{qs: qs}
 	patIdx := map[string]int32{}
 	mIdx := map[string]int32{}
+	var uses []int // matcher -> how many terms of the queries it stands for
 	addPat := func(text string) int32 {
 		key, err := scan.NormalizeTerm(text)
 		if err != nil || key == "" {
@@ -66,7 +71,7 @@ func NewSet(qs []*Query) *Set {
 		}
 		return pi
 	}
-	for qi, q := range qs {
+	for _, q := range qs {
 		ids := make([]int32, len(q.terms))
 		for ti, t := range q.terms {
 			k := t.key()
@@ -87,16 +92,24 @@ func NewSet(qs []*Query) *Set {
 					}
 				}
 				s.ms = append(s.ms, m)
-				s.mq = append(s.mq, nil)
+				uses = append(uses, 0)
 			}
 			ids[ti] = mi
-			if l := s.mq[mi]; len(l) == 0 || l[len(l)-1] != int32(qi) {
-				s.mq[mi] = append(l, int32(qi))
-			}
+			uses[mi]++
 		}
 		s.qterm = append(s.qterm, ids)
-		if !needsHit(q.root) {
+	}
+	s.trig = make([][]int32, len(s.ms))
+	for qi, q := range qs {
+		ms, ok := triggers(q.root, s.qterm[qi], uses)
+		if !ok {
 			s.always = append(s.always, int32(qi))
+			continue
+		}
+		for _, m := range ms {
+			if l := s.trig[m]; len(l) == 0 || l[len(l)-1] != int32(qi) {
+				s.trig[m] = append(l, int32(qi))
+			}
 		}
 	}
 	s.pool.New = func() any {
@@ -125,22 +138,58 @@ func (s *Set) Match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc) []Resul
 	return s.match(d, hits, list, meta, nil, nil)
 }
 
-// needsHit reports whether n is false when none of its terms occurs.
-func needsHit(n node) bool {
-	switch v := n.(type) {
-	case *andNode:
-		return slices.ContainsFunc(v.kids, needsHit)
-	case *orNode:
-		for _, k := range v.kids {
-			if !needsHit(k) {
-				return false
-			}
+// triggers returns matchers (by ids, a query's term id -> matcher) of
+// which at least one must occur for n to be true, and false when n can be
+// true without any term (NOT foo, topic:x). Of the kids of an AND, and of
+// the two arguments of NEAR, it picks the rarest by uses (how many query
+// terms each matcher stands for, a proxy for how common a word is), so
+// that "India AND Kilwa" is evaluated only on articles that name Kilwa.
+func triggers(n node, ids []int32, uses []int) ([]int32, bool) {
+	weight := func(ms []int32) int {
+		w := 0
+		for _, m := range ms {
+			w += uses[m]
 		}
-		return true
-	case *notNode, *filterNode, *scoreNode:
-		return false
+		return w
 	}
-	return true // terms, entities, NEAR and SENTENCE
+	lighter := func(best, ms []int32, ok bool) []int32 {
+		if ok && (best == nil || weight(ms) < weight(best)) {
+			return ms
+		}
+		return best
+	}
+	switch v := n.(type) {
+	case *termNode:
+		return []int32{ids[v.t.id]}, true
+	case *entityNode:
+		ms := make([]int32, 0, len(v.terms))
+		for _, t := range v.terms {
+			ms = append(ms, ids[t.id])
+		}
+		return ms, true
+	case *orNode:
+		var all []int32
+		for _, k := range v.kids {
+			ms, ok := triggers(k, ids, uses)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ms...)
+		}
+		return all, true
+	case *andNode:
+		var best []int32
+		for _, k := range v.kids {
+			ms, ok := triggers(k, ids, uses)
+			best = lighter(best, ms, ok)
+		}
+		return best, best != nil
+	case *proxNode:
+		a, _ := triggers(v.a, ids, uses)
+		b, _ := triggers(v.b, ids, uses)
+		return lighter(a, b, true), true
+	}
+	return nil, false // NOT, filters and score
 }
 
 // scratch is what one Match needs, reused through the Set's pool so that
@@ -237,7 +286,7 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, snips *
 		s.keep(sc, mi, sc.raw[i:j])
 		sc.rng[mi] = occRange{lo: lo, hi: int32(len(sc.occs)), gen: gen}
 		if int32(len(sc.occs)) > lo {
-			for _, q := range s.mq[mi] {
+			for _, q := range s.trig[mi] {
 				if sc.qmark[q] != gen {
 					sc.qmark[q] = gen
 					sc.cands = append(sc.cands, q)
@@ -247,6 +296,12 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, snips *
 		i = j
 	}
 	for _, q := range s.always {
+		if sc.qmark[q] != gen {
+			sc.qmark[q] = gen
+			sc.cands = append(sc.cands, q)
+		}
+	}
+	for q := int32(0); s.evalAll && int(q) < len(s.qs); q++ {
 		if sc.qmark[q] != gen {
 			sc.qmark[q] = gen
 			sc.cands = append(sc.cands, q)

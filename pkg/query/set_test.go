@@ -68,6 +68,8 @@ func setQueries(tb testing.TB) ([]*query.Query, []string) {
 		`Quad OR QUAD`, `case:Quad`, `nocase:quad`, `"Quad summit"`, `"Quad Summit"`, `Defence OR defence`,
 		`NEAR/5(drone OR drones, India)`, `SENTENCE("Indian Ocean", Quad)`, `missile OR "anti-ship missile"`,
 		`(India OR US) NEAR/10(defence, cooperation)`, `"a\nb"`, `Drone NOT drone`, `The`, `Then`, `s`, `u`,
+		`India AND Kilwa`, `NEAR/5(drones, Lamu)`, `(India OR Kilwa) AND NOT Zanzibar`, `India AND (Kilwa OR NOT Quad)`,
+		`"a\nb" OR India`, `(Austin OR Kilwa) SENTENCE(Singh, Lamu OR Rajnath)`, `India Austin Blinken Kilwa`,
 	)
 	var qs []*query.Query
 	var names []string
@@ -93,6 +95,7 @@ type setChecker struct {
 	qs    []*query.Query
 	names []string
 	set   *query.Set
+	all   *query.Set // evaluates every query, skipping none
 	m     *scan.Machine
 }
 
@@ -104,7 +107,9 @@ func newSetChecker(tb testing.TB) *setChecker {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &setChecker{qs: qs, names: names, set: set, m: m}
+	all := query.NewSet(qs)
+	query.EvaluateAll(all)
+	return &setChecker{qs: qs, names: names, set: set, all: all, m: m}
 }
 
 func (c *setChecker) check(tb testing.TB, d *query.Doc) int {
@@ -116,6 +121,9 @@ func (c *setChecker) check(tb testing.TB, d *query.Doc) int {
 	got := c.set.Match(&sd, hits, 1, d)
 	if !reflect.DeepEqual(hits, before) {
 		tb.Fatal("Set.Match modified the hits")
+	}
+	if all := c.all.Match(&sd, hits, 1, d); !reflect.DeepEqual(got, all) {
+		tb.Fatalf("skipping queries without triggers changed the results on %q / %.200q:\n%+v\n%+v", d.Title, d.Text, got, all)
 	}
 	var want []query.Result
 	for i, q := range c.qs {
