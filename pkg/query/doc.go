@@ -4,7 +4,15 @@
 // proximity (NEAR/n, SENTENCE) and filters on title, topic, source,
 // language and topic score. docs/queries.md is the user reference.
 //
-// A query is parsed once into an immutable AST; a document's title and
-// text are tokenised and normalised once (see Doc.Prepare) so that many
-// watches can be matched against the same article cheaply.
+// A query is parsed once into an immutable AST. Text and terms are
+// normalised and tokenised by pkg/scan, and every term is found through a
+// scan.Machine: its raw occurrences (hits) are then checked on the tokens
+// for the case rule, the punctuation between words and the field.
+//
+// A Set holds many queries: its Terms are one dictionary, usually compiled
+// into the analyzer's machine with the topic taxonomy and the gazetteer,
+// and Set.Match evaluates every query on the hits of one scan of an
+// article. Query.Match is the standalone path, for the CLI and tests: each
+// query compiles its own small machine on first use, and Doc.Prepare
+// normalises an article once for many Match calls.
 package query

@@ -116,7 +116,10 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 	} else {
 		b.doc.Normalize(d.Title, d.Text)
 	}
-	b.hits = m.Scan(sd, b.hits[:0])
+	b.hits = b.hits[:0]
+	if len(set.Terms()) > 0 { // filters only: nothing to scan for
+		b.hits = m.Scan(sd, b.hits)
+	}
 	b.res = set.match(sd, b.hits, 0, d, snips, b.res[:0])
 	if len(b.res) == 0 {
 		return nil, false
