@@ -139,6 +139,31 @@ func TestMatchDashesAndUnicode(t *testing.T) {
 	})
 }
 
+// TestMatchNormalisation covers what comes from sharing pkg/scan's
+// normaliser with the analyser.
+func TestMatchNormalisation(t *testing.T) {
+	us := text("Tell us about US policy and Us Weekly.")
+	runMatchCases(t, []matchCase{
+		{"US is the country", "US", us, true, []string{"US"}},
+		{"case:US", "case:US", us, true, []string{"US"}},
+		{"us any case", "us", us, true, []string{"us", "US", "Us"}},
+		{"nocase:US any case", "nocase:US", us, true, []string{"us", "US", "Us"}},
+		{"case:us", "case:us", us, true, []string{"us"}},
+		{"US is not U.S.", "US", text("The U.S. Navy."), false, nil},
+		{"U.S. is not US", `"U.S."`, text("The US Navy."), false, nil},
+		{"US-led joined", "US-led", text("A USled force."), true, []string{"USled"}},
+		{"a letter of US is no word", "s", text("US policy"), false, nil},
+		{"title is one sentence", "SENTENCE(India, China)", query.Doc{Title: "India wins. China loses"}, true, nil},
+		{"title capital after a full stop", "China", query.Doc{Title: "India wins. China loses", Text: "No china here."}, true, []string{"China"}},
+		{"HTML entity remnant is punctuation", "39", text("Lashkar#39;s chief and Lashkar&#39;s men"), false, nil},
+		{"possessive after an entity remnant", "Lashkar", text("All Lashkar&#39;s men"), true, []string{"Lashkar"}},
+		{"AT&T before a semicolon", "AT&T", text("Shares of AT&T; Verizon fell."), true, []string{"AT&T"}},
+		{"Inc. is an abbreviation", "India", text("Reliance Inc. India said."), true, []string{"India"}},
+		{"ellipsis ends a sentence", "Quad", text("He waited… Quad bikes came."), false, nil},
+		{"trailing soft hyphen out of the span", "SeaGuardian", text("Sea\u00adGuardian\u00ad drones"), true, []string{"Sea\u00adGuardian"}},
+	})
+}
+
 func TestMatchOperators(t *testing.T) {
 	d := text("Both India and the US signed the MQ-9B deal. The Quad met in Tokyo.")
 	runMatchCases(t, []matchCase{
