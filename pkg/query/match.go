@@ -117,7 +117,7 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 		b.doc.Normalize(d.Title, d.Text)
 	}
 	b.hits = b.hits[:0]
-	if len(set.Terms()) > 0 { // filters only: nothing to scan for
+	if len(set.pats) > 0 { // filters only: nothing to scan for
 		b.hits = m.Scan(sd, b.hits)
 	}
 	b.res = set.match(sd, b.hits, 0, d, snips, b.res[:0])

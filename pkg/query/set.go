@@ -124,7 +124,7 @@ func NewSet(qs []*Query) *Set {
 
 // Terms returns the dictionary of every query's terms, deduplicated, for
 // scan.Compile. Match expects the hits of a machine compiled with it.
-func (s *Set) Terms() []scan.Term { return s.pats }
+func (s *Set) Terms() []scan.Term { return slices.Clone(s.pats) }
 
 // Len returns the number of queries.
 func (s *Set) Len() int { return len(s.qs) }

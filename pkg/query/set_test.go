@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/newswatch/newswatch/pkg/query"
@@ -281,5 +282,36 @@ func TestSetMatchDoesNotAllocatePerHit(t *testing.T) {
 		}
 	}); n >= 1 {
 		t.Errorf("Set.Match allocated %v times for %d hits", n, len(hits))
+	}
+}
+
+// TestSetConcurrent shares one Set, document and hit list between
+// goroutines; run with -race.
+func TestSetConcurrent(t *testing.T) {
+	c := newSetChecker(t)
+	d := benchArticle()
+	var sd scan.Doc
+	sd.Normalize(d.Title, d.Text)
+	hits := c.m.Scan(&sd, nil)
+	want := c.set.Match(&sd, hits, 1, d)
+	if len(want) == 0 {
+		t.Fatal("no match")
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if got := c.set.Match(&sd, hits, 1, d); !reflect.DeepEqual(got, want) {
+					t.Errorf("concurrent Set.Match gave %d results, want %d", len(got), len(want))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	empty := query.NewSet(nil)
+	if len(empty.Terms()) != 0 || empty.Match(&sd, hits, 1, d) != nil {
+		t.Error("an empty Set has terms or matches")
 	}
 }
