@@ -41,7 +41,8 @@ func isWordAt(s string, i int) bool {
 	return isWordRune(r)
 }
 
-func isDash(r rune) bool {
+// IsDash reports the dashes and hyphens that join words like '-' does.
+func IsDash(r rune) bool {
 	switch r {
 	case '-', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015',
 		'\u2212', '\ufe58', '\ufe63', '\uff0d':
@@ -50,7 +51,8 @@ func isDash(r rune) bool {
 	return false
 }
 
-func isApostrophe(r rune) bool {
+// IsApostrophe reports the characters publishers write for an apostrophe.
+func IsApostrophe(r rune) bool {
 	switch r {
 	case '\'', '\u2018', '\u2019', '\u02bc', '\u2032', '\uff07':
 		return true
@@ -58,9 +60,9 @@ func isApostrophe(r rune) bool {
 	return false
 }
 
-// isIgnorable reports runes that publishers' CMSes sprinkle inside words
-// (soft hyphens, zero-width spaces); they must not split a word.
-func isIgnorable(r rune) bool {
+// IsIgnorable reports runes that publishers' CMSes sprinkle inside words
+// (soft hyphens, zero-width spaces); they never split a word.
+func IsIgnorable(r rune) bool {
 	switch r {
 	case '\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
 		return true
@@ -163,9 +165,12 @@ func abbreviationBefore(s string, i int) bool {
 	return abbreviations[string(lw[:len(w)])]
 }
 
-// gapText normalises the punctuation between two words for exact
-// comparison: white space and ignorables dropped, apostrophes and dashes
-// unified.
+// FoldPunct folds punctuation for exact comparison the way GapText does:
+// white space and ignorables dropped, apostrophes and dashes unified, the
+// rest in NFKC.
+func FoldPunct(s string) string { return gapText(s) }
+
+// gapText is FoldPunct.
 func gapText(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {
@@ -180,10 +185,10 @@ func gapText(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case unicode.IsSpace(r), isIgnorable(r):
-		case isApostrophe(r):
+		case unicode.IsSpace(r), IsIgnorable(r):
+		case IsApostrophe(r):
 			b.WriteByte('\'')
-		case isDash(r):
+		case IsDash(r):
 			b.WriteByte('-')
 		default:
 			b.WriteRune(r)

@@ -102,14 +102,17 @@ func (d *Doc) TokenEndingAt(n int32) int {
 
 // Original returns what the publisher wrote for token i, without soft
 // hyphens or zero-width characters and in NFKC when it is not ASCII, in its
-// original case. For ASCII words it does not allocate.
+// original case. It allocates only for a word it has to change.
 func (d *Doc) Original(i int) string {
 	t := &d.Tokens[i]
 	s := d.Field(t.Field)[t.Start:t.End]
 	for j := 0; j < len(s); j++ {
 		if s[j] >= utf8.RuneSelf {
+			if !strings.ContainsFunc(s[j:], IsIgnorable) && norm.NFKC.QuickSpanString(s) == len(s) {
+				return s // already what NFKC makes of it
+			}
 			return norm.NFKC.String(strings.Map(func(r rune) rune {
-				if isIgnorable(r) {
+				if IsIgnorable(r) {
 					return -1
 				}
 				return r
@@ -228,11 +231,11 @@ func (d *Doc) add(s string, f uint8) {
 			space = true
 		case unicode.IsSpace(r):
 			space = true
-		case isDash(r):
+		case IsDash(r):
 			dash = true
-		case isApostrophe(r):
+		case IsApostrophe(r):
 			apos = true
-		case isIgnorable(r):
+		case IsIgnorable(r):
 		case (r == '。' || r == '！' || r == '？') && f == FieldText:
 			// CJK full stops end a sentence with no space after them.
 			other = true
@@ -261,7 +264,7 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	ascii := true
 	for j < len(s) && s[j] >= utf8.RuneSelf {
 		r, size := utf8.DecodeRuneInString(s[j:])
-		if !isWordRune(r) && !isIgnorable(r) {
+		if !isWordRune(r) && !IsIgnorable(r) {
 			break
 		}
 		ascii = false
@@ -274,7 +277,7 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	k := j
 	for k > i && s[k-1] >= utf8.RuneSelf {
 		r, size := utf8.DecodeLastRuneInString(s[i:k])
-		if !isIgnorable(r) {
+		if !IsIgnorable(r) {
 			break
 		}
 		k -= size
@@ -299,7 +302,7 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 		d.wbuf = d.wbuf[:0]
 		for p := i; p < k; {
 			r, size := utf8.DecodeRuneInString(s[p:])
-			if !isIgnorable(r) {
+			if !IsIgnorable(r) {
 				d.wbuf = utf8.AppendRune(d.wbuf, r)
 			}
 			p += size

@@ -81,3 +81,20 @@ func TestScan(t *testing.T) {
 		t.Error("a term over two lines compiled")
 	}
 }
+
+func TestOriginal(t *testing.T) {
+	var d Doc
+	d.Normalize("", "Élysée Ｆ\u00ad414 U. S.")
+	want := []string{"Élysée", "F414", "U", "S"}
+	for i, w := range want {
+		if got := d.Original(i); got != w {
+			t.Errorf("Original(%d) = %q, want %q", i, got, w)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = d.Original(0) }); n != 0 {
+		t.Errorf("Original of a word already in NFKC allocated %v times", n)
+	}
+	if g := d.GapText(3); g != "." || FoldPunct(" \u2019 \u2013 ") != "'-" {
+		t.Errorf("GapText(3) = %q, FoldPunct = %q", g, FoldPunct(" \u2019 \u2013 "))
+	}
+}
