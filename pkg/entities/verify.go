@@ -9,36 +9,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The character classes below are scan's (chars.go): punctuation has to be
-// read here the way scan reads it between tokens.
-
-func isDash(r rune) bool {
-	switch r {
-	case '-', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015',
-		'\u2212', '\ufe58', '\ufe63', '\uff0d':
-		return true
-	}
-	return false
-}
-
-func isApostrophe(r rune) bool {
-	switch r {
-	case '\'', '\u2018', '\u2019', '\u02bc', '\u2032', '\uff07':
-		return true
-	}
-	return false
-}
-
-const ignorables = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-
-func isIgnorable(r rune) bool {
-	switch r {
-	case '\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
-		return true
-	}
-	return false
-}
-
 // punctBytes returns r as punctuation is compared: nothing for white space
 // and ignorable characters, '-' for a dash, '\” for an apostrophe, the NFKC
 // form of anything else. buf holds the bytes when they are not constant.
@@ -51,12 +21,12 @@ func punctBytes(r rune, buf *[utf8.UTFMax]byte) []byte {
 		}
 		buf[0] = byte(r)
 		return buf[:1]
-	case unicode.IsSpace(r), isIgnorable(r):
+	case unicode.IsSpace(r), scan.IsIgnorable(r):
 		return nil
-	case isDash(r):
+	case scan.IsDash(r):
 		buf[0] = '-'
 		return buf[:1]
-	case isApostrophe(r):
+	case scan.IsApostrophe(r):
 		buf[0] = '\''
 		return buf[:1]
 	}
@@ -101,7 +71,7 @@ func punctPrefix(s, want string) int {
 		if j == len(want) {
 			return i
 		}
-		if isIgnorable(r) {
+		if scan.IsIgnorable(r) {
 			continue
 		}
 		if unicode.IsSpace(r) {
@@ -120,21 +90,12 @@ func punctPrefix(s, want string) int {
 }
 
 // writtenAs reports whether token i of d is written w, as d.Original(i)
-// would say, without allocating unless the token has ignorable characters
-// or is not in NFKC.
+// says; it allocates only for a word that is not in NFKC or has ignorable
+// characters.
 func writtenAs(d *scan.Doc, i int, w string) bool {
 	t := &d.Tokens[i]
-	s := d.Field(t.Field)[t.Start:t.End]
-	if s == w {
+	if d.Field(t.Field)[t.Start:t.End] == w {
 		return true
 	}
-	for j := 0; j < len(s); j++ {
-		if s[j] >= utf8.RuneSelf {
-			if !strings.ContainsAny(s, ignorables) && norm.NFKC.QuickSpanString(s) == len(s) {
-				return false // s is what Original returns
-			}
-			return d.Original(i) == w
-		}
-	}
-	return false
+	return d.Original(i) == w
 }
