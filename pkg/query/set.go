@@ -14,9 +14,10 @@ import (
 // evaluates every query on the hits of one scan. A Set is immutable and
 // safe for concurrent use.
 //
-// The cost of Match grows with the hits and with the queries that have a
-// hit, not with the number of queries: a query none of whose terms occurs
-// is skipped, unless it can match without any term (NOT foo, topic:x).
+// The cost of Match grows with the hits and with the queries they
+// concern, not with the number of queries: a query is evaluated only when
+// a term it cannot match without occurs (Kilwa for India AND Kilwa), or
+// when it can match without any term (NOT foo, topic:x).
 type Set struct {
 	qs []*Query
 	// pats is the dictionary; patUses[p] the matchers pattern p may be an
@@ -202,7 +203,7 @@ type scratch struct {
 	occs      []occ      // verified and case-filtered occurrences, by matcher
 	rng       []occRange // matcher -> its occurrences in occs
 	lowerSeen []uint32   // pattern -> written in lower case somewhere
-	qmark     []uint32   // query -> has a matcher with occurrences
+	qmark     []uint32   // query -> a candidate of this Match
 	cands     []int32
 	arena     []occ // occurrences of NEAR and SENTENCE arguments
 	used      []bool
