@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 type tokType uint8
@@ -126,7 +128,7 @@ func lex(q string) ([]qtok, error) {
 			}
 			out = append(out, qtok{typ: tPhrase, val: b.String(), col: col})
 			i = j + 1
-		case r == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) && !isDash(rs[i+1]) && rs[i+1] != ')' && rs[i+1] != ',':
+		case r == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) && !scan.IsDash(rs[i+1]) && rs[i+1] != ')' && rs[i+1] != ',':
 			// A leading minus is the usual web-search spelling of NOT.
 			out = append(out, qtok{typ: tNot, val: "-", col: col})
 			i++

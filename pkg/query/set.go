@@ -256,7 +256,7 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, snips *
 		if first < 0 || last < first {
 			continue
 		}
-		if s.patLower[h.Index] && first == last && !hasUpper(original(d, first)) {
+		if s.patLower[h.Index] && first == last && !hasUpper(d.Original(first)) {
 			sc.lowerSeen[h.Index] = gen
 		}
 		for _, mi := range s.patUses[h.Index] {

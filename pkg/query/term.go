@@ -248,7 +248,7 @@ func matchWords(d *scan.Doc, ws []termWord, p int) (last int, weak, ok bool) {
 		if w.caseSens {
 			var o string
 			if n == 1 {
-				o = original(d, p)
+				o = d.Original(p)
 			} else {
 				o = d.Field(tk.Field)[tk.Start:toks[p+1].End]
 			}
@@ -265,23 +265,6 @@ func matchWords(d *scan.Doc, ws []termWord, p int) (last int, weak, ok bool) {
 	return p - 1, anyCase && !strong, true
 }
 
-// original returns what the publisher wrote for token i, like
-// scan.Doc.Original, without allocating when the word is ASCII or already
-// NFKC without invisible characters.
-func original(d *scan.Doc, i int) string {
-	t := &d.Tokens[i]
-	s := d.Field(t.Field)[t.Start:t.End]
-	for j := 0; j < len(s); j++ {
-		if s[j] >= utf8.RuneSelf {
-			if !strings.ContainsFunc(s, isIgnorable) && norm.NFKC.IsNormalString(s) {
-				return s
-			}
-			return d.Original(i)
-		}
-	}
-	return s
-}
-
 // gapEqual reports whether d.GapText(i) == want, without allocating unless
 // the gap has punctuation outside ASCII other than dashes and apostrophes.
 func gapEqual(d *scan.Doc, i int, want string) bool {
@@ -296,11 +279,11 @@ func gapEqual(d *scan.Doc, i int, want string) bool {
 	k := 0
 	for _, r := range s {
 		switch {
-		case unicode.IsSpace(r), isIgnorable(r):
+		case unicode.IsSpace(r), scan.IsIgnorable(r):
 			continue
-		case isApostrophe(r):
+		case scan.IsApostrophe(r):
 			r = '\''
-		case isDash(r):
+		case scan.IsDash(r):
 			r = '-'
 		case r >= utf8.RuneSelf:
 			return d.GapText(i) == want
