@@ -20,14 +20,17 @@ type automaton struct {
 	nclass uint32
 	trans  []uint32
 	// outputs of the state whose row starts at s*nclass are
-	// outPat[outStart[s]:outStart[s+1]], own patterns first, then those of
-	// its dictionary suffixes.
+	// outs[outStart[s]:outStart[s+1]], own patterns first, then those of
+	// its dictionary suffixes; each carries all the scan needs, so a hit
+	// costs one load of a 16-byte entry.
 	outStart []int32
-	outPat   []int32
-	plen     []int32 // pattern length in bytes
-	prefix   []bool  // pattern may end inside a word
-	list     []int32 // pattern -> dictionary
-	index    []int32 // pattern -> term index within its dictionary
+	outs     []output
+}
+
+// output is one pattern a state reports.
+type output struct {
+	list, index, plen int32
+	prefix            bool
 }
 
 const hasOutput = 1 << 31
@@ -42,10 +45,11 @@ var wordByte = func() (w [256]bool) {
 	return w
 }()
 
-// buildAutomaton compiles normalised patterns; pattern i is pats[i]. An
-// empty pattern never matches.
-func buildAutomaton(pats []string, prefix []bool) (*automaton, error) {
-	a := &automaton{prefix: prefix, plen: make([]int32, len(pats))}
+// buildAutomaton compiles normalised patterns; pattern i is pats[i], may
+// end inside a word when prefix[i], and is reported as term index[i] of
+// dictionary list[i]. An empty pattern never matches.
+func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automaton, error) {
+	a := &automaton{}
 	var used [256]bool
 	for _, p := range pats {
 		for i := 0; i < len(p); i++ {
@@ -92,7 +96,6 @@ func buildAutomaton(pats []string, prefix []bool) (*automaton, error) {
 	newRow() // root
 	own := map[int32][]int32{}
 	for pi, p := range pats {
-		a.plen[pi] = int32(len(p))
 		if p == "" {
 			continue
 		}
@@ -173,7 +176,9 @@ func buildAutomaton(pats []string, prefix []bool) (*automaton, error) {
 			a.trans[r*int(n)+c] = v
 		}
 		a.outStart[r+1] = a.outStart[r] + int32(len(outs[s]))
-		a.outPat = append(a.outPat, outs[s]...)
+		for _, p := range outs[s] {
+			a.outs = append(a.outs, output{list: list[p], index: index[p], plen: int32(len(pats[p])), prefix: prefix[p]})
+		}
 	}
 	return a, nil
 }
@@ -202,11 +207,12 @@ func (a *automaton) scan(buf []byte, hits []Hit) []Hit {
 		}
 		s := st / n
 		endsWord := i+1 == len(buf) || !wordByte[buf[i+1]]
-		for _, p := range a.outPat[a.outStart[s]:a.outStart[s+1]] {
-			if !endsWord && !a.prefix[p] {
+		for k := a.outStart[s]; k < a.outStart[s+1]; k++ {
+			o := &a.outs[k]
+			if !endsWord && !o.prefix {
 				continue
 			}
-			hits = append(hits, Hit{List: a.list[p], Index: a.index[p], Start: int32(i+1) - a.plen[p], End: int32(i + 1)})
+			hits = append(hits, Hit{List: o.list, Index: o.index, Start: int32(i+1) - o.plen, End: int32(i + 1)})
 		}
 	}
 	return hits

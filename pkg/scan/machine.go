@@ -57,11 +57,10 @@ func Compile(lists ...[]Term) (*Machine, error) {
 			index = append(index, int32(ti))
 		}
 	}
-	ac, err := buildAutomaton(pats, prefix)
+	ac, err := buildAutomaton(pats, prefix, list, index)
 	if err != nil {
 		return nil, err
 	}
-	ac.list, ac.index = list, index
 	m.ac = ac
 	return m, nil
 }
@@ -87,4 +86,10 @@ func (m *Machine) Len(list int) int { return m.sizes[list] }
 // Scan allocates only when hits must grow.
 func (m *Machine) Scan(d *Doc, hits []Hit) []Hit {
 	return m.ac.scan(d.Buf, hits)
+}
+
+// Stats describes the compiled automaton: its states, its alphabet classes
+// and the size of its transition table in bytes.
+func (m *Machine) Stats() (states, classes, tableBytes int) {
+	return len(m.ac.trans) / int(m.ac.nclass), int(m.ac.nclass), len(m.ac.trans) * 4
 }

@@ -61,6 +61,7 @@ type Doc struct {
 	Sentences   []Sentence
 
 	wbuf    []byte // scratch for non-ASCII words
+	nbuf    []byte // their NFKC form
 	wordNum int32
 }
 
@@ -257,6 +258,21 @@ func (d *Doc) add(s string, f uint8) {
 // the index after it.
 func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	sent := int32(len(d.Sentences) - 1)
+	// Fast path, nearly every word: ASCII letters and digits, copied and
+	// lower-cased in one loop into the buffer's spare capacity.
+	n := len(d.Buf)
+	spare := d.Buf[n:cap(d.Buf)]
+	lim := min(len(s)-i, len(spare))
+	p := 0
+	for p < lim && asciiWord[s[i+p]] {
+		spare[p] = lowerASCII[s[i+p]]
+		p++
+	}
+	if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
+		d.Buf = d.Buf[:n+p]
+		d.Tokens = append(d.Tokens, Token{NStart: int32(n), NEnd: int32(n + p), Start: int32(i), End: int32(j), Sentence: sent, Word: d.wordNum, Field: f, Gap: g})
+		return j
+	}
 	j := i
 	for j < len(s) && asciiWord[s[j]] {
 		j++
@@ -307,7 +323,8 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 			}
 			p += size
 		}
-		w := norm.NFKC.Bytes(d.wbuf)
+		d.nbuf = norm.NFKC.Append(d.nbuf[:0], d.wbuf...)
+		w := d.nbuf
 		for p := 0; p < len(w); {
 			r, size := utf8.DecodeRune(w[p:])
 			if unicode.IsSpace(r) {
