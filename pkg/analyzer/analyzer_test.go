@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/newswatch/newswatch/pkg/benchtest"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
@@ -200,16 +201,7 @@ func TestWatchesInTheSamePass(t *testing.T) {
 // syntheticWatches makes n watches of the shapes analysts write: a word, a
 // phrase, a boolean query, a proximity query, with a few real ones first.
 func syntheticWatches(n int) []config.Watch {
-	r := rand.New(rand.NewPCG(3, 4))
-	const consonants, vowels = "bcdfghklmnprstvz", "aeiou"
-	word := func() string {
-		var b strings.Builder
-		for range 2 + r.IntN(3) {
-			b.WriteByte(consonants[r.IntN(len(consonants))])
-			b.WriteByte(vowels[r.IntN(len(vowels))])
-		}
-		return b.String()
-	}
+	word := benchtest.Words(rand.New(rand.NewPCG(3, 4)))
 	real := []string{`"MQ-9B" OR SeaGuardian`, `Quad AND drones`, `entity:"Lashkar-e-Tayyiba"`,
 		`topic:terrorism AND India`, `"F-414" OR "GE Aerospace"`, `NEAR/10(Stryker, "co-production")`}
 	out := make([]config.Watch, n)
@@ -254,16 +246,13 @@ func BenchmarkAnalyze(b *testing.B) {
 			ctx := context.Background()
 			b.SetBytes(int64(len(art.Title) + len(art.Text)))
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				if _, err := an.Analyze(ctx, art); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
-			if d := cpuTime() - cpu; d > 0 {
-				b.ReportMetric(float64(b.N)/d.Seconds(), "articles/cpu-s")
-			}
+			meter.ReportArticles(b)
 			b.ReportMetric(float64(len(set.Terms())), "watch-terms")
 		})
 	}
@@ -291,12 +280,8 @@ func BenchmarkOnePass(b *testing.B) {
 		var d scan.Doc
 		d.Normalize("", text)
 		hits := make([]scan.Hit, 0, 1<<16)
-		report := func(b *testing.B, size int, cpu0 time.Duration) {
-			mb := float64(size) * float64(b.N) / 1e6
-			b.ReportMetric(mb/b.Elapsed().Seconds(), "MB/s")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
-				b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
-			}
+		report := func(b *testing.B, size int, meter benchtest.Meter) {
+			meter.ReportMB(b, size)
 			b.ReportMetric(float64(terms), "terms")
 			b.ReportMetric(float64(states), "states")
 			b.ReportMetric(float64(table)/1e6, "table-MB")
@@ -304,32 +289,32 @@ func BenchmarkOnePass(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("watches=%d/scan", n), func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				hits = m.Scan(&d, hits[:0])
 			}
-			report(b, len(d.Buf), cpu)
+			report(b, len(d.Buf), meter)
 		})
 		b.Run(fmt.Sprintf("watches=%d/normalize+scan", n), func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				d.Normalize("", text)
 				hits = m.Scan(&d, hits[:0])
 			}
-			report(b, len(text), cpu)
+			report(b, len(text), meter)
 		})
 		// What the analyzer does per article: the 9.3 KB seed report, whose
 		// buffers stay in the CPU's caches as they do in production.
 		article := seedText(b)
 		b.Run(fmt.Sprintf("watches=%d/normalize+scan-article", n), func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				d.Normalize("", article)
 				hits = m.Scan(&d, hits[:0])
 			}
-			report(b, len(article), cpu)
+			report(b, len(article), meter)
 		})
 	}
 }

@@ -10,10 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/newswatch/newswatch/pkg/benchtest"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/scan"
 	"github.com/newswatch/newswatch/pkg/textnorm"
@@ -391,14 +390,9 @@ func FuzzFind(f *testing.F) {
 // size of a large customer gazetteer.
 func syntheticEntries(n int) []Entry {
 	r := rand.New(rand.NewPCG(1, 2))
-	const consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+	pseudo := benchtest.Words(r)
 	word := func() string {
-		var b strings.Builder
-		for range 2 + r.IntN(3) {
-			b.WriteByte(consonants[r.IntN(len(consonants))])
-			b.WriteByte(vowels[r.IntN(len(vowels))])
-		}
-		s := b.String()
+		s := pseudo()
 		return strings.ToUpper(s[:1]) + s[1:]
 	}
 	out := make([]Entry, 0, n)
@@ -437,21 +431,21 @@ func BenchmarkMatch(b *testing.B) {
 		d.Normalize("", text)
 		hits := make([]scan.Hit, 0, 1<<16)
 		b.Run(fmt.Sprintf("terms=%d/scan", terms), func(b *testing.B) {
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				hits = g.machine.Scan(&d, hits[:0])
 			}
-			reportMBps(b, len(d.Buf), cpu)
+			meter.ReportMB(b, len(d.Buf))
 			b.ReportMetric(float64(len(hits)), "hits/op")
 		})
 		b.Run(fmt.Sprintf("terms=%d/finddoc", terms), func(b *testing.B) {
 			var es []events.Entity
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				hits = g.machine.Scan(&d, hits[:0])
 				es = g.FindDoc(&d, hits, 0)
 			}
-			reportMBps(b, len(d.Buf), cpu)
+			meter.ReportMB(b, len(d.Buf))
 			mentions := 0
 			for _, e := range es {
 				mentions += len(e.Mentions)
@@ -459,31 +453,12 @@ func BenchmarkMatch(b *testing.B) {
 			b.ReportMetric(float64(mentions), "mentions/op")
 		})
 		b.Run(fmt.Sprintf("terms=%d/find-with-normalisation", terms), func(b *testing.B) {
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				g.Find("", text)
 			}
-			reportMBps(b, len(text), cpu)
+			meter.ReportMB(b, len(text))
 		})
-	}
-}
-
-// cpuTime is the process's CPU time so far. The build machines are shared,
-// so besides wall-clock MB/s the benchmarks report MB per CPU second, which
-// is what "per core" means when other processes compete for the cores.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func reportMBps(b *testing.B, size int, cpuBefore time.Duration) {
-	mb := float64(size) * float64(b.N) / 1e6
-	b.ReportMetric(mb/b.Elapsed().Seconds(), "MB/s")
-	if cpu := cpuTime() - cpuBefore; cpu > 0 {
-		b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
 	}
 }
 
@@ -495,12 +470,9 @@ func BenchmarkFindArticle(b *testing.B) {
 	}
 	g := defaultGazetteer(b)
 	title := "India, US agree to co-produce armoured vehicles, expedite MQ-9B drone delivery"
-	cpu := cpuTime()
+	meter := benchtest.Start()
 	for b.Loop() {
 		g.Find(title, string(raw))
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
-	if d := cpuTime() - cpu; d > 0 {
-		b.ReportMetric(float64(b.N)/d.Seconds(), "articles/cpu-s")
-	}
+	meter.ReportArticles(b)
 }

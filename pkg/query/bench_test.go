@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/newswatch/newswatch/pkg/benchtest"
 	"github.com/newswatch/newswatch/pkg/query"
 	"github.com/newswatch/newswatch/pkg/scan"
 )
@@ -119,7 +119,7 @@ func BenchmarkMatch(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			matched := 0
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				d := *art
 				if prepared {
@@ -131,19 +131,10 @@ func BenchmarkMatch(b *testing.B) {
 					}
 				}
 			}
-			reportArticles(b, cpu)
+			meter.ReportArticles(b)
 			b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
 			b.ReportMetric(float64(b.N*len(art.Text))/b.Elapsed().Seconds()/1e6, "MB/s")
 		})
-	}
-}
-
-// reportArticles reports articles/s and, because the machines are shared,
-// articles per CPU second: what "per core" means under contention.
-func reportArticles(b *testing.B, cpuBefore time.Duration) {
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
-	if cpu := cpuTime() - cpuBefore; cpu > 0 {
-		b.ReportMetric(float64(b.N)/cpu.Seconds(), "articles/cpu-s")
 	}
 }
 
@@ -166,7 +157,7 @@ func BenchmarkSet(b *testing.B) {
 				q.Match(art) // compile each query's own machine outside the timer
 			}
 			matched := 0
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				d := *art
 				d.Prepare()
@@ -176,7 +167,7 @@ func BenchmarkSet(b *testing.B) {
 					}
 				}
 			}
-			reportArticles(b, cpu)
+			meter.ReportArticles(b)
 			b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
 		})
 	}
@@ -195,13 +186,13 @@ func benchSet(b *testing.B, name string, art *query.Doc, qs []*query.Query) {
 		var d scan.Doc
 		var hits []scan.Hit
 		matched := 0
-		cpu := cpuTime()
+		meter := benchtest.Start()
 		for b.Loop() {
 			d.Normalize(art.Title, art.Text)
 			hits = m.Scan(&d, hits[:0])
 			matched += len(set.Match(&d, hits, 0, art))
 		}
-		reportArticles(b, cpu)
+		meter.ReportArticles(b)
 		b.ReportMetric(float64(matched)/float64(b.N), "matches/article")
 		b.ReportMetric(float64(len(set.Terms())), "terms")
 		b.ReportMetric(float64(len(hits)), "hits/article")

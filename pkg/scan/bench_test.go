@@ -6,7 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/newswatch/newswatch/pkg/benchtest"
 )
 
 const seedPath = "../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt"
@@ -16,15 +17,7 @@ const seedPath = "../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt"
 // list together.
 func syntheticTerms(n int) []Term {
 	r := rand.New(rand.NewPCG(1, 2))
-	const consonants, vowels = "bcdfghklmnprstvz", "aeiou"
-	word := func() string {
-		var b strings.Builder
-		for range 2 + r.IntN(3) {
-			b.WriteByte(consonants[r.IntN(len(consonants))])
-			b.WriteByte(vowels[r.IntN(len(vowels))])
-		}
-		return b.String()
-	}
+	word := benchtest.Words(r)
 	out := []Term{{Text: "India"}, {Text: "United States"}, {Text: "US"}, {Text: "MQ-9B"},
 		{Text: "Quad"}, {Text: "defence"}, {Text: "co-production", Prefix: true}, {Text: "Rajnath Singh"},
 		{Text: "Lashkar-e-Taiba"}, {Text: "26/11"}, {Text: "terror", Prefix: true}, {Text: "F-414"}}
@@ -60,29 +53,29 @@ func BenchmarkScan(b *testing.B) {
 		d.Normalize("", text)
 		hits := make([]Hit, 0, 1<<16)
 		b.Run(fmt.Sprintf("terms=%d/scan", n), func(b *testing.B) {
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				hits = m.Scan(&d, hits[:0])
 			}
-			reportMBps(b, len(d.Buf), cpu)
+			meter.ReportMB(b, len(d.Buf))
 			b.ReportMetric(float64(len(hits)), "hits/op")
 		})
 		b.Run(fmt.Sprintf("terms=%d/normalize+scan", n), func(b *testing.B) {
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				d.Normalize("", text)
 				hits = m.Scan(&d, hits[:0])
 			}
-			reportMBps(b, len(text), cpu)
+			meter.ReportMB(b, len(text))
 		})
 	}
 	b.Run("normalize", func(b *testing.B) {
 		var d Doc
-		cpu := cpuTime()
+		meter := benchtest.Start()
 		for b.Loop() {
 			d.Normalize("", text)
 		}
-		reportMBps(b, len(text), cpu)
+		meter.ReportMB(b, len(text))
 	})
 }
 
@@ -103,13 +96,5 @@ func TestScanDoesNotAllocate(t *testing.T) {
 		hits = m.Scan(&d, hits[:0])
 	}); n != 0 {
 		t.Fatalf("normalising and scanning allocated %v times per article", n)
-	}
-}
-
-func reportMBps(b *testing.B, size int, cpuBefore time.Duration) {
-	mb := float64(size) * float64(b.N) / 1e6
-	b.ReportMetric(mb/b.Elapsed().Seconds(), "MB/s")
-	if cpu := cpuTime() - cpuBefore; cpu > 0 {
-		b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
 	}
 }

@@ -2,9 +2,9 @@ package story
 
 import (
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/newswatch/newswatch/pkg/benchtest"
 )
 
 func TestSimilarity(t *testing.T) {
@@ -83,24 +83,11 @@ func FuzzFingerprint(f *testing.F) {
 
 func BenchmarkFingerprint(b *testing.B) {
 	wire := load(b, "drones-syndicated")
-	cpu := cpuTime()
+	meter := benchtest.Start()
 	for b.Loop() {
 		Fingerprint(wire.title, wire.text)
 	}
 	size := float64(len(wire.title) + len(wire.text))
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	meter.ReportArticles(b)
 	b.ReportMetric(size*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
-	if d := cpuTime() - cpu; d > 0 {
-		b.ReportMetric(float64(b.N)/d.Seconds(), "articles/cpu-s")
-	}
-}
-
-// cpuTime is the process's CPU time so far: the build machines are shared, so
-// work per CPU second says more about one core's speed than wall-clock rates.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

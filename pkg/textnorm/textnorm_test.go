@@ -3,13 +3,13 @@ package textnorm
 import (
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/newswatch/newswatch/pkg/benchtest"
 )
 
 func TestNormalize(t *testing.T) {
@@ -238,25 +238,11 @@ func BenchmarkNormalize(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			cpu := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				Normalize(c.text, c.opts...)
 			}
-			mb := float64(len(c.text)) * float64(b.N) / 1e6
-			b.ReportMetric(mb/b.Elapsed().Seconds(), "MB/s")
-			if d := cpuTime() - cpu; d > 0 {
-				b.ReportMetric(mb/d.Seconds(), "MB/cpu-s")
-			}
+			meter.ReportMB(b, len(c.text))
 		})
 	}
-}
-
-// cpuTime is the process's CPU time so far: the build machines are shared, so
-// MB per CPU second says more about one core's speed than wall-clock MB/s.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,37 +4,26 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/newswatch/newswatch/pkg/benchtest"
 	"github.com/newswatch/newswatch/pkg/scan"
 )
 
-// benchmarkArticle classifies one article repeatedly and reports MB/s (via
-// SetBytes) and articles/s.
+// benchmarkArticle classifies one article repeatedly and reports articles
+// and MB per second and per CPU second.
 func benchmarkArticle(b *testing.B, title, text string) {
 	c, err := New(DefaultTaxonomy())
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(title) + len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	meter := benchtest.Start()
 	for b.Loop() {
 		c.Classify(title, text)
 	}
-	reportArticles(b, len(title)+len(text), cpu0)
-}
-
-// reportArticles reports articles/s, and per CPU second articles and MB.
-func reportArticles(b *testing.B, size int, cpu0 time.Duration) {
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
-	// Run with -cpu 1 for a per-core figure: CPU time then excludes
-	// parallel GC work on other cores only approximately.
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(b.N)/cpu.Seconds(), "articles/cpu-s")
-		b.ReportMetric(float64(b.N)*float64(size)/1e6/cpu.Seconds(), "MB/cpu-s")
-	}
+	meter.ReportArticles(b)
+	meter.ReportMB(b, len(title)+len(text))
 }
 
 // benchArticles are the articles the benchmarks classify: a 5 KB article
@@ -59,7 +48,7 @@ func benchArticles(b *testing.B) []struct{ name, title, text string } {
 
 // BenchmarkClassify runs the whole standalone classification of one
 // article: normalisation, the scan with the classifier's own machine and
-// the model. Each reports MB/s (SetBytes) and articles/s.
+// the model. Each reports articles and MB per second and per CPU second.
 func BenchmarkClassify(b *testing.B) {
 	for _, a := range benchArticles(b) {
 		b.Run(a.name, func(b *testing.B) { benchmarkArticle(b, a.title, a.text) })
@@ -83,14 +72,14 @@ func BenchmarkClassifyDoc(b *testing.B) {
 			var d scan.Doc
 			d.Normalize(a.title, a.text)
 			hits := m.Scan(&d, nil)
-			b.SetBytes(int64(len(a.title) + len(a.text)))
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			meter := benchtest.Start()
 			for b.Loop() {
 				c.ClassifyDoc(&d, hits, 0)
 			}
-			reportArticles(b, len(a.title)+len(a.text), cpu0)
+			meter.ReportArticles(b)
+			meter.ReportMB(b, len(a.title)+len(a.text))
 			b.ReportMetric(float64(len(hits)), "hits/op")
 		})
 	}
