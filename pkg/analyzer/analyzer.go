@@ -69,9 +69,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
-// StoryAssigner gives an article the id of its story; *story.Index implements it.
+// StoryAssigner gives an article the id of its story from the MinHash
+// signature of its normalised text; *story.Index implements it.
 type StoryAssigner interface {
-	Assign(ctx context.Context, articleID, title, text string, published time.Time) (string, error)
+	AssignSignature(ctx context.Context, articleID string, sig story.Signature, published time.Time) (string, error)
 }
 
 var _ StoryAssigner = (*story.Index)(nil)
@@ -145,7 +146,7 @@ func (a *Analyzer) SetWatches(ws *watchset.Set) error {
 // Analyze judges one article: it normalises title and text once, matches
 // every term of the taxonomy, the gazetteer and the watches in one pass,
 // and hands the same occurrences to the classifier, the gazetteer and the
-// watches.
+// watches; the story signature is computed from the same normalised words.
 func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.AnalyzedArticle, error) {
 	mt := a.matcher.Load()
 	sc := a.pool.Get().(*scratch)
@@ -179,7 +180,7 @@ func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.Anal
 		}
 	}
 	if a.stories != nil {
-		id, err := a.stories.Assign(ctx, art.ID, art.Title, art.Text, art.PublishedAt)
+		id, err := a.stories.AssignSignature(ctx, art.ID, story.FingerprintDoc(&sc.doc), art.PublishedAt)
 		if err != nil {
 			return out, fmt.Errorf("analyzer: story of article %s: %w", art.ID, err)
 		}

@@ -2,10 +2,8 @@ package story
 
 import (
 	"math/bits"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/newswatch/newswatch/pkg/textnorm"
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // MinHash parameters. A signature holds NumHashes minimum hashes, enough
@@ -34,40 +32,30 @@ type Signature struct {
 }
 
 // Fingerprint computes the MinHash signature of the three-word shingles of
-// the normalised, case-folded title and text. Punctuation, quotes and white
-// space do not matter; word order within a sentence does.
+// the title and text as pkg/scan normalises them (case folded, NFKC,
+// punctuation, quotes and white space between words ignored); word order
+// matters. It normalises the article itself: the analyzer, which has
+// already normalised it, calls FingerprintDoc.
 func Fingerprint(title, text string) Signature {
+	var d scan.Doc
+	d.Normalize(title, text)
+	return FingerprintDoc(&d)
+}
+
+// FingerprintDoc is Fingerprint of an article already normalised.
+func FingerprintDoc(d *scan.Doc) Signature {
 	var sig Signature
 	for i := range sig.Mins {
 		sig.Mins[i] = ^uint32(0)
 	}
 	var window [shingleWords]uint64
 	words := 0
-	add := func(word uint64) {
+	for _, t := range d.Tokens {
 		copy(window[:], window[1:])
-		window[shingleWords-1] = word
+		window[shingleWords-1] = wordHash(d.Buf[t.NStart:t.NEnd])
 		words++
-		if words < shingleWords {
-			return
-		}
-		sig.addShingle(shingleHash(window[:]))
-	}
-	for _, field := range []string{title, text} {
-		// Case is folded per word below: the offset map FoldCase would
-		// build is not needed here.
-		s := textnorm.Normalize(field).String()
-		for i := 0; i < len(s); {
-			start := i
-			for i < len(s) && textnorm.WordAfter(s, i) {
-				_, size := utf8.DecodeRuneInString(s[i:])
-				i += size
-			}
-			if i > start {
-				add(wordHash(s[start:i]))
-				continue
-			}
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
+		if words >= shingleWords {
+			sig.addShingle(shingleHash(window[:]))
 		}
 	}
 	if words > 0 && words < shingleWords {
@@ -113,31 +101,13 @@ func (sig *Signature) bandHash(i int) uint64 {
 	return h
 }
 
-// wordHash is FNV-1a of the lower-cased word, good enough to tell words
-// apart before mixing.
-func wordHash(w string) uint64 {
+// wordHash is FNV-1a of a normalised word, good enough to tell words apart
+// before mixing.
+func wordHash(w []byte) uint64 {
 	h := uint64(14695981039346656037)
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= utf8.RuneSelf {
-			return wordHashUnicode(w)
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
+	for _, c := range w {
 		h ^= uint64(c)
 		h *= 1099511628211
-	}
-	return h
-}
-
-func wordHashUnicode(w string) uint64 {
-	h := uint64(14695981039346656037)
-	for _, r := range w {
-		for _, c := range utf8.AppendRune(nil, unicode.ToLower(r)) {
-			h ^= uint64(c)
-			h *= 1099511628211
-		}
 	}
 	return h
 }

@@ -123,6 +123,12 @@ func NewStoryID(articleID string) string { return events.HashID("story", article
 // article so that later copies find it. Assigning an article again returns
 // the id it got the first time.
 func (ix *Index) Assign(ctx context.Context, articleID, title, text string, published time.Time) (string, error) {
+	return ix.AssignSignature(ctx, articleID, Fingerprint(title, text), published)
+}
+
+// AssignSignature is Assign for an article whose signature the caller has
+// computed (FingerprintDoc on the analyzer's normalised article).
+func (ix *Index) AssignSignature(ctx context.Context, articleID string, sig Signature, published time.Time) (string, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
@@ -137,7 +143,6 @@ func (ix *Index) Assign(ctx context.Context, articleID, title, text string, publ
 	if published.IsZero() {
 		published = time.Now()
 	}
-	sig := Fingerprint(title, text)
 
 	storyID := NewStoryID(articleID)
 	var bands [Bands]band
