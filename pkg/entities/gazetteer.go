@@ -19,7 +19,6 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/scan"
-	"github.com/newswatch/newswatch/pkg/textnorm"
 )
 
 // Gazetteer matches a fixed set of entities. It is built once by New and is
@@ -213,9 +212,16 @@ func compilePattern(name string, entity int32, cs bool) (p pattern, sig string, 
 	return p, b.String(), true
 }
 
-// foldKey is how names are compared for Aliases and duplicate detection.
+// foldKey is how names are compared for Aliases, Lookup and duplicate
+// detection: as pkg/scan reads them, so without case and punctuation
+// between words ("U.S." and "US" are one key, as are "Al-Qaeda" and
+// "Al Qaeda").
 func foldKey(s string) string {
-	return textnorm.Normalize(strings.TrimSpace(s), textnorm.FoldCase, textnorm.CollapseSpace).String()
+	k, err := scan.NormalizeTerm(s)
+	if err != nil { // a name over two lines: compare its words
+		return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	}
+	return k
 }
 
 // autoCaseSensitive reports whether an alias looks like an acronym or a
