@@ -173,6 +173,7 @@ func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.Anal
 	if ws := mt.watches; ws != nil {
 		out.Watches = &events.WatchResults{
 			Revision: ws.Revision(),
+			Set:      ws.Key(),
 			Matches:  ws.Match(&sc.doc, sc.hits, listWatches, watchset.Meta(art, out.Topics)),
 		}
 		if out.Watches.Matches == nil {

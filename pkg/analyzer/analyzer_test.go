@@ -169,8 +169,8 @@ func TestWatchesInTheSamePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Watches == nil || out.Watches.Revision != 42 {
-		t.Fatalf("watch results %+v, want revision 42", out.Watches)
+	if out.Watches == nil || out.Watches.Revision != 42 || out.Watches.Set != set.Key() {
+		t.Fatalf("watch results %+v, want revision 42 and set %s", out.Watches, set.Key())
 	}
 	var got []string
 	for _, m := range out.Watches.Matches {

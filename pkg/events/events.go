@@ -96,10 +96,15 @@ type AnalyzedArticle struct {
 // WatchResults are the watches an article matched, evaluated at one state
 // of the newswatch_watches bucket.
 type WatchResults struct {
-	// Revision is the bucket revision of that state: a notifier whose
-	// watches are at the same revision uses Matches as they are.
-	Revision uint64       `json:"revision"`
-	Matches  []WatchMatch `json:"matches"`
+	// Revision is the bucket revision of that state.
+	Revision uint64 `json:"revision"`
+	// Set identifies the compiled watches: the revision and a hash of every
+	// term the queries were compiled to (entity: aliases included). A
+	// notifier whose compiled watches have the same Set uses Matches as
+	// they are; one with another gazetteer or another revision evaluates
+	// its own.
+	Set     string       `json:"set"`
+	Matches []WatchMatch `json:"matches"`
 }
 
 // WatchMatch is one watch that matched, with the terms that made it so.

@@ -82,14 +82,15 @@ func recordKey(watchID, storyID string) string { return watchID + "." + storyID 
 func AlertID(watchID, storyID string) string { return events.HashID("alert", watchID, storyID) }
 
 // Handle publishes the alerts due for a. It uses the analyzer's evaluation
-// of the watches when the analyzer held the same revision of the watches as
-// this notifier, and evaluates its own watches otherwise (an article
-// analysed before a watch changed, or before the analyzer knew the
-// watches). It returns the alerts it published.
+// of the watches when the analyzer compiled the same watches as this
+// notifier (same revision of the bucket, same terms and aliases), and
+// evaluates its own watches otherwise (an article analysed before a watch
+// changed, before the analyzer knew the watches, or by an analyzer with
+// another gazetteer). It returns the alerts it published.
 func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]events.Alert, error) {
 	ws := n.watches.Load()
 	var matches []events.WatchMatch
-	if r := a.Watches; r != nil && r.Revision != 0 && r.Revision == ws.Revision() {
+	if r := a.Watches; r != nil && r.Revision != 0 && r.Set == ws.Key() {
 		matches = r.Matches
 		n.metrics.Evaluations.WithLabelValues("analyzer").Inc()
 	} else {

@@ -121,7 +121,8 @@ func TestAnalyzerResults(t *testing.T) {
 	// The text names MQ-9B only; the analyzer (at revision 7, like the
 	// notifier) says the article matched quad.
 	a := analyzed("a1", "s1", "wire", "Drones", "The MQ-9B deal.")
-	a.Watches = &events.WatchResults{Revision: 7, Matches: []events.WatchMatch{{WatchID: "quad", Terms: []events.MatchedTerm{{Term: "Quad", Field: "text"}}}}}
+	key := n.watches.Load().Key()
+	a.Watches = &events.WatchResults{Revision: 7, Set: key, Matches: []events.WatchMatch{{WatchID: "quad", Terms: []events.MatchedTerm{{Term: "Quad", Field: "text"}}}}}
 	got, err := n.Handle(ctx, a)
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +132,21 @@ func TestAnalyzerResults(t *testing.T) {
 	}
 	// Another revision: the notifier evaluates its own watches.
 	b := analyzed("a2", "s2", "wire", "Drones", "The MQ-9B deal.")
-	b.Watches = &events.WatchResults{Revision: 6, Matches: []events.WatchMatch{{WatchID: "quad"}}}
+	b.Watches = &events.WatchResults{Revision: 6, Set: "6-0123456789abcdef", Matches: []events.WatchMatch{{WatchID: "quad"}}}
 	if got, err = n.Handle(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].WatchID != "mq-9b" || len(got[0].Matches) != 1 || got[0].Matches[0].Text != "MQ-9B" {
 		t.Fatalf("other revision: alerts %+v, want mq-9b evaluated here", got)
+	}
+	// Same revision, other terms (an analyzer with another gazetteer).
+	c := analyzed("a4", "s4", "wire", "Drones", "The MQ-9B deal.")
+	c.Watches = &events.WatchResults{Revision: 7, Set: "7-0123456789abcdef", Matches: []events.WatchMatch{{WatchID: "quad"}}}
+	if got, err = n.Handle(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].WatchID != "mq-9b" {
+		t.Fatalf("other terms: alerts %+v, want mq-9b evaluated here", got)
 	}
 	// No results at all (an analyzer that did not know the watches).
 	if got, err = n.Handle(ctx, analyzed("a3", "s3", "wire", "Summit", "Leaders of the Quad met.")); err != nil {
@@ -145,8 +155,8 @@ func TestAnalyzerResults(t *testing.T) {
 	if len(got) != 1 || got[0].WatchID != "quad" {
 		t.Fatalf("no results: alerts %+v, want quad evaluated here", got)
 	}
-	if a, l := testutil.ToFloat64(m.Evaluations.WithLabelValues("analyzer")), testutil.ToFloat64(m.Evaluations.WithLabelValues("notifier")); a != 1 || l != 2 {
-		t.Errorf("evaluations by analyzer %v, by notifier %v; want 1 and 2", a, l)
+	if a, l := testutil.ToFloat64(m.Evaluations.WithLabelValues("analyzer")), testutil.ToFloat64(m.Evaluations.WithLabelValues("notifier")); a != 1 || l != 3 {
+		t.Errorf("evaluations by analyzer %v, by notifier %v; want 1 and 3", a, l)
 	}
 }
 

@@ -9,6 +9,7 @@ package watchset
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 
@@ -25,6 +26,7 @@ var ErrQuery = errors.New("watchset: invalid watch query")
 // It is immutable and safe for concurrent use.
 type Set struct {
 	revision uint64
+	key      string
 	watches  []config.Watch
 	byID     map[string]int
 	active   []int // watches evaluated (not paused), in order
@@ -91,6 +93,11 @@ func build(ws []config.Watch, qs []*query.Query, revision uint64) (*Set, error) 
 		return nil, fmt.Errorf("watchset: %w", err)
 	}
 	s.machine = m
+	h := fnv.New64a()
+	for _, t := range s.queries.Terms() {
+		fmt.Fprintf(h, "%q %t\n", t.Text, t.Prefix)
+	}
+	s.key = fmt.Sprintf("%d-%016x", revision, h.Sum64())
 	s.pool.New = func() any { return &scratch{hits: make([]scan.Hit, 0, 256)} }
 	return s, nil
 }
@@ -98,6 +105,12 @@ func build(ws []config.Watch, qs []*query.Query, revision uint64) (*Set, error) 
 // Revision is the watches bucket revision the set was built from; 0 when
 // it comes from the config file alone.
 func (s *Set) Revision() uint64 { return s.revision }
+
+// Key identifies what the set evaluates: its revision and a hash of every
+// term its active queries were compiled to, aliases included. Two sets with
+// the same key give the same results; the notifier trusts the analyzer's
+// results only under its own key.
+func (s *Set) Key() string { return s.key }
 
 // Watches returns every watch of the set, paused ones included.
 func (s *Set) Watches() []config.Watch { return s.watches }

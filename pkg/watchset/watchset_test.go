@@ -21,6 +21,23 @@ func TestCompileNamesTheWatch(t *testing.T) {
 	}
 }
 
+func TestKey(t *testing.T) {
+	ws := []config.Watch{{ID: "mq-9b", Query: `entity:"MQ-9B"`}, {ID: "quad", Query: "Quad"}}
+	aliases := func(extra ...string) func(string) []string {
+		return func(name string) []string { return append([]string{name}, extra...) }
+	}
+	a, _ := Compile(ws, 5, aliases("SeaGuardian"))
+	b, _ := Compile(ws, 5, aliases("SeaGuardian"))
+	other, _ := Compile(ws, 5, aliases("SeaGuardian", "SkyGuardian"))
+	later, _ := Compile(ws, 6, aliases("SeaGuardian"))
+	if a.Key() != b.Key() {
+		t.Errorf("the same watches compiled twice have keys %s and %s", a.Key(), b.Key())
+	}
+	if a.Key() == other.Key() || a.Key() == later.Key() {
+		t.Errorf("another gazetteer (%s) or revision (%s) has the key %s", other.Key(), later.Key(), a.Key())
+	}
+}
+
 func TestMatchArticle(t *testing.T) {
 	set, err := Compile([]config.Watch{
 		{ID: "mq-9b", Query: `"MQ-9B" OR SeaGuardian`},
