@@ -31,8 +31,13 @@ type Set struct {
 	byID     map[string]int
 	active   []int // watches evaluated (not paused), in order
 	queries  *query.Set
-	machine  *scan.Machine // the set's own terms, for Match without a shared scan
-	pool     sync.Pool     // *scratch
+	// machine holds the set's own terms, for MatchArticle; it is built on
+	// first use, since the analyzer only ever matches the set in its
+	// combined automaton.
+	machine     *scan.Machine
+	machineErr  error
+	machineOnce sync.Once
+	pool        sync.Pool // *scratch
 }
 
 type scratch struct {
@@ -51,7 +56,7 @@ func Compile(ws []config.Watch, revision uint64, aliases func(string) []string) 
 		}
 		qs[i] = q
 	}
-	return build(ws, qs, revision)
+	return build(ws, qs, revision), nil
 }
 
 // CompileValid compiles the watches whose queries parse and logs the
@@ -68,16 +73,10 @@ func CompileValid(ws []config.Watch, revision uint64, aliases func(string) []str
 		ok = append(ok, w)
 		qs = append(qs, q)
 	}
-	s, err := build(ok, qs, revision)
-	if err != nil {
-		// Only a dictionary the automaton cannot hold gets here.
-		logger.Error("cannot compile the watches; evaluating none until they change", "err", err)
-		s, _ = build(nil, nil, revision)
-	}
-	return s
+	return build(ok, qs, revision)
 }
 
-func build(ws []config.Watch, qs []*query.Query, revision uint64) (*Set, error) {
+func build(ws []config.Watch, qs []*query.Query, revision uint64) *Set {
 	s := &Set{revision: revision, watches: ws, byID: make(map[string]int, len(ws))}
 	var active []*query.Query
 	for i, w := range ws {
@@ -88,18 +87,13 @@ func build(ws []config.Watch, qs []*query.Query, revision uint64) (*Set, error) 
 		}
 	}
 	s.queries = query.NewSet(active)
-	m, err := scan.Compile(s.queries.Terms())
-	if err != nil {
-		return nil, fmt.Errorf("watchset: %w", err)
-	}
-	s.machine = m
 	h := fnv.New64a()
 	for _, t := range s.queries.Terms() {
 		fmt.Fprintf(h, "%q %t\n", t.Text, t.Prefix)
 	}
 	s.key = fmt.Sprintf("%d-%016x", revision, h.Sum64())
 	s.pool.New = func() any { return &scratch{hits: make([]scan.Hit, 0, 256)} }
-	return s, nil
+	return s
 }
 
 // Revision is the watches bucket revision the set was built from; 0 when
@@ -155,6 +149,13 @@ func (s *Set) Match(d *scan.Doc, hits []scan.Hit, list int32, meta *query.Doc) [
 // MatchArticle normalises and scans an analyzed article with the set's
 // own machine and evaluates the active watches on it.
 func (s *Set) MatchArticle(a *events.AnalyzedArticle) []events.WatchMatch {
+	s.machineOnce.Do(func() { s.machine, s.machineErr = scan.Compile(s.queries.Terms()) })
+	if s.machineErr != nil {
+		// Out of reach: normalised terms use at most about 155 distinct
+		// bytes (lower-case ASCII letters, digits, space, UTF-8 sequences)
+		// against the automaton's 254; the analyzer logs the same error.
+		return nil
+	}
 	sc := s.pool.Get().(*scratch)
 	defer func() {
 		sc.doc.Title, sc.doc.Text = "", "" // keep no article alive in the pool
