@@ -80,4 +80,26 @@ func TestFollowRevision(t *testing.T) {
 	if late != changed {
 		t.Errorf("a later follower sees %+v, the first %+v", late, changed)
 	}
+	// A burst of changes is handed over once.
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		if err := s.Put(ctx, config.Watch{ID: id, Query: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The puts take a few milliseconds each; on a very slow machine the
+	// burst may straddle two settle windows, never five.
+	states := 0
+	var burst state
+	for burst.ids != "a,b,c,d,e,mq-9b,quad" {
+		burst = next(t, early)
+		states++
+	}
+	if burst.rev != 10 || states >= 5 {
+		t.Errorf("a burst of five changes gave %d states, the last %+v; want fewer, the last at revision 10", states, burst)
+	}
+	select {
+	case extra := <-early:
+		t.Errorf("a state %+v after the burst was handed over", extra)
+	case <-time.After(2 * settle):
+	}
 }
