@@ -54,8 +54,7 @@ func TestCacheHint(t *testing.T) {
 func TestNextPollRespectsServer(t *testing.T) {
 	var hdr atomic.Value
 	hdr.Store([2]string{})
-	var fx *fixture
-	fx = newFixture(t, func(base string) http.Handler {
+	fx := newFixture(t, func(base string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := hdr.Load().([2]string)
 			if h[0] != "" {

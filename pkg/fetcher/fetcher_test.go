@@ -231,8 +231,7 @@ func TestFailuresBackOffAndRetryAfter(t *testing.T) {
 	var status atomic.Int32
 	var retryAfterValue atomic.Value
 	retryAfterValue.Store("")
-	var fx *fixture
-	fx = newFixture(t, func(base string) http.Handler {
+	fx := newFixture(t, func(base string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if v := retryAfterValue.Load().(string); v != "" {
 				w.Header().Set("Retry-After", v)
