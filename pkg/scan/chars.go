@@ -95,8 +95,9 @@ func entityEnd(s string, i int) int {
 }
 
 // sentenceEnds reports whether the terminator at s[i] ends a sentence: it is
-// followed (after closing quotes or brackets) by white space and then by an
-// upper-case letter, a digit, an opening quote or the end of the text.
+// followed (after closing quotes or brackets) by white space and then by a
+// letter that is not lower case, a digit, an opening quote or the end of
+// the text.
 func sentenceEnds(s string, i int) bool {
 	j := i + 1
 	for j < len(s) {
@@ -122,7 +123,9 @@ func sentenceEnds(s string, i int) bool {
 			j += size
 			continue
 		}
-		return unicode.IsUpper(r) || unicode.IsDigit(r)
+		// A capital, a digit, or a letter of a script without case
+		// (Devanagari, Arabic, Hebrew, Thai) starts a sentence.
+		return unicode.IsDigit(r) || unicode.IsLetter(r) && !unicode.IsLower(r)
 	}
 	return true
 }

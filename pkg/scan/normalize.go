@@ -241,7 +241,9 @@ func (d *Doc) add(s string, f uint8) {
 			// CJK full stops end a sentence with no space after them.
 			other = true
 			end(i + size)
-		case r == '…' && f == FieldText:
+		case (r == '…' || r == '।' || r == '॥' || r == '؟' || r == '۔') && f == FieldText:
+			// An ellipsis, the Devanagari danda, the Arabic question mark
+			// and the Urdu full stop end a sentence like '.' does.
 			other = true
 			if sentenceEnds(s, i+size-1) {
 				end(i + size)

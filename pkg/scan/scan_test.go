@@ -98,3 +98,26 @@ func TestOriginal(t *testing.T) {
 		t.Errorf("GapText(3) = %q, FoldPunct = %q", g, FoldPunct(" \u2019 \u2013 "))
 	}
 }
+
+func TestSentencesInScriptsWithoutCase(t *testing.T) {
+	tests := []struct{ name, text string }{
+		{"hindi danda", "भारत और अमेरिका ने समझौता किया। रक्षा मंत्री ने कहा"},
+		{"hindi full stop", "भारत और अमेरिका ने समझौता किया. रक्षा मंत्री ने कहा"},
+		{"arabic", "وقعت الهند والولايات المتحدة اتفاقا؟ قال الوزير"},
+		{"urdu", "بھارت اور امریکہ نے معاہدہ کیا۔ وزیر نے کہا"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Doc
+			d.Normalize("", tc.text)
+			if len(d.Sentences) != 2 {
+				t.Errorf("%d sentences in %q, want 2: %q", len(d.Sentences), tc.text, d.Buf)
+			}
+		})
+	}
+	var d Doc
+	d.Normalize("", "He left, e.g. at noon. then more")
+	if len(d.Sentences) != 1 {
+		t.Errorf("a full stop before a lower-case word ended a sentence: %q", d.Buf)
+	}
+}
