@@ -67,7 +67,7 @@ const (
 
 type gap struct {
 	kind  gapKind
-	punct string // for gapPunct, folded by foldPunct
+	punct string // for gapPunct, as scan.Doc.GapText folds it
 }
 
 type scratch struct {
@@ -202,7 +202,7 @@ func compilePattern(name string, entity int32, cs bool) (p pattern, sig string, 
 		case t.Gap == scan.GapSplit:
 			gp.kind = gapSplit
 		default:
-			gp.punct = foldPunct(name[d.Tokens[i-1].End:t.Start])
+			gp.punct = d.GapText(i)
 		}
 		p.gaps = append(p.gaps, gp)
 		fmt.Fprintf(&b, "\x01%d%s", gp.kind, gp.punct)
@@ -417,7 +417,7 @@ func (p *pattern) verify(d *scan.Doc, first, last int) bool {
 				return false
 			}
 		default:
-			if gp.kind != gapPunct || !punctIs(d.Field(t.Field)[toks[i-1].End:t.Start], gp.punct) {
+			if gp.kind != gapPunct || !d.GapIs(i, gp.punct) {
 				return false
 			}
 		}

@@ -63,6 +63,7 @@ func TestFind(t *testing.T) {
 			"Islamic State|militant-group|text:ISIL,text:Daesh",
 		}},
 		{"drone spellings", "MQ9B deal", "MQ 9B and the MQ-9B SeaGuardian, a SkyGuardian", []string{"MQ-9B|weapon-system|title:MQ9B,text:MQ 9B,text:MQ-9B SeaGuardian,text:SkyGuardian"}},
+		{"apostrophe as an HTML entity remnant", "", "Al-Qa&#39;ida and Al-Qa#39;ida", []string{"Al-Qaeda|militant-group|text:Al-Qa&#39;ida,text:Al-Qa#39;ida"}},
 		{"fullwidth NFKC", "", "the \uff2d\uff31\uff0d\uff19\uff22 drone", []string{"MQ-9B|weapon-system|text:\uff2d\uff31\uff0d\uff19\uff22"}},
 		{"leftmost longest", "", "listed by the UN Security Council and the UN", []string{"UN Security Council|grouping|text:UN Security Council", "United Nations|grouping|text:UN"}},
 		{"engine not company", "", "GE F-414 jet engines from General Electric", []string{"F414|weapon-system|text:GE F-414", "GE Aerospace|company|text:General Electric"}},

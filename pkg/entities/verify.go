@@ -37,7 +37,7 @@ func punctBytes(r rune, buf *[utf8.UTFMax]byte) []byte {
 	return buf[:n]
 }
 
-// foldPunct returns punctuation as punctIs compares it.
+// foldPunct returns punctuation as punctPrefix compares it.
 func foldPunct(s string) string {
 	var b strings.Builder
 	var buf [utf8.UTFMax]byte
@@ -45,21 +45,6 @@ func foldPunct(s string) string {
 		b.Write(punctBytes(r, &buf))
 	}
 	return b.String()
-}
-
-// punctIs reports whether the punctuation s, as written in the article,
-// folds to want. It does not allocate.
-func punctIs(s, want string) bool {
-	var buf [utf8.UTFMax]byte
-	j := 0
-	for _, r := range s {
-		b := punctBytes(r, &buf)
-		if len(want)-j < len(b) || want[j:j+len(b)] != string(b) {
-			return false
-		}
-		j += len(b)
-	}
-	return j == len(want)
 }
 
 // punctPrefix returns the length of the start of s that folds to want,

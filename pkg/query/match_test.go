@@ -157,6 +157,8 @@ func TestMatchNormalisation(t *testing.T) {
 		{"title capital after a full stop", "China", query.Doc{Title: "India wins. China loses", Text: "No china here."}, true, []string{"China"}},
 		{"HTML entity remnant is punctuation", "39", text("Lashkar#39;s chief and Lashkar&#39;s men"), false, nil},
 		{"possessive after an entity remnant", "Lashkar", text("All Lashkar&#39;s men"), true, []string{"Lashkar"}},
+		{"phrase through an entity remnant", `"Lashkar's"`, text("All Lashkar&#39;s men"), true, []string{"Lashkar&#39;s"}},
+		{"phrase through a bare entity remnant", `"Lashkar's"`, text("All Lashkar#39;s men"), true, []string{"Lashkar#39;s"}},
 		{"AT&T before a semicolon", "AT&T", text("Shares of AT&T; Verizon fell."), true, []string{"AT&T"}},
 		{"Inc. is an abbreviation", "India", text("Reliance Inc. India said."), true, []string{"India"}},
 		{"ellipsis ends a sentence", "Quad", text("He waited… Quad bikes came."), false, nil},

@@ -236,7 +236,7 @@ func matchWords(d *scan.Doc, ws []termWord, p int) (last int, weak, ok bool) {
 			}
 			switch w.gap {
 			case scan.GapOther:
-				if tk.Gap != scan.GapOther || !gapEqual(d, p, w.gapText) {
+				if tk.Gap != scan.GapOther || !d.GapIs(p, w.gapText) {
 					return 0, false, false
 				}
 			default:
@@ -263,35 +263,4 @@ func matchWords(d *scan.Doc, ws []termWord, p int) (last int, weak, ok bool) {
 		p += n
 	}
 	return p - 1, anyCase && !strong, true
-}
-
-// gapEqual reports whether d.GapText(i) == want, without allocating unless
-// the gap has punctuation outside ASCII other than dashes and apostrophes.
-func gapEqual(d *scan.Doc, i int, want string) bool {
-	if i == 0 {
-		return want == ""
-	}
-	prev, t := &d.Tokens[i-1], &d.Tokens[i]
-	if prev.Field != t.Field {
-		return want == ""
-	}
-	s := d.Field(t.Field)[prev.End:t.Start]
-	k := 0
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r), scan.IsIgnorable(r):
-			continue
-		case scan.IsApostrophe(r):
-			r = '\''
-		case scan.IsDash(r):
-			r = '-'
-		case r >= utf8.RuneSelf:
-			return d.GapText(i) == want
-		}
-		if k >= len(want) || want[k] != byte(r) {
-			return false
-		}
-		k++
-	}
-	return k == len(want)
 }

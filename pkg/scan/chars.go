@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -169,15 +170,16 @@ func abbreviationBefore(s string, i int) bool {
 }
 
 // FoldPunct folds punctuation for exact comparison the way GapText does:
-// white space and ignorables dropped, apostrophes and dashes unified, the
-// rest in NFKC.
+// white space and ignorables dropped, apostrophes and dashes unified, HTML
+// entity remnants ("&#39;", "#39;", "&quot;") read as the characters they
+// stand for, the rest in NFKC.
 func FoldPunct(s string) string { return gapText(s) }
 
 // gapText is FoldPunct.
 func gapText(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+		if c := s[i]; c >= utf8.RuneSelf || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '&' || c == '#' {
 			plain = false
 			break
 		}
@@ -186,16 +188,77 @@ func gapText(s string) string {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r), IsIgnorable(r):
-		case IsApostrophe(r):
-			b.WriteByte('\'')
-		case IsDash(r):
-			b.WriteByte('-')
-		default:
+	for i := 0; i < len(s); {
+		r, next := nextGapRune(s, i)
+		i = next
+		if r >= 0 {
 			b.WriteRune(r)
 		}
 	}
 	return norm.NFKC.String(b.String())
+}
+
+// nextGapRune reads the punctuation rune at s[i] as gaps are compared: -1
+// for white space and ignorables (nothing), '\” for any apostrophe, '-'
+// for any dash, an HTML entity remnant as its character.
+func nextGapRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+			return -1, i + 1
+		case '&', '#':
+			if r, j := entityRune(s, i); j > i {
+				return foldGapRune(r), j
+			}
+		}
+		return rune(c), i + 1
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	return foldGapRune(r), i + size
+}
+
+func foldGapRune(r rune) rune {
+	switch {
+	case r < 0, unicode.IsSpace(r), IsIgnorable(r):
+		return -1
+	case IsApostrophe(r):
+		return '\''
+	case IsDash(r):
+		return '-'
+	}
+	return r
+}
+
+// htmlEntities are the named entities syndicated text leaves behind, as the
+// characters they stand for.
+var htmlEntities = map[string]rune{
+	"quot": '"', "amp": '&', "apos": '\'', "lt": '<', "gt": '>', "nbsp": ' ',
+	"lsquo": '\u2018', "rsquo": '\u2019', "ldquo": '\u201c', "rdquo": '\u201d',
+	"ndash": '\u2013', "mdash": '\u2014', "hellip": '\u2026',
+}
+
+// entityRune decodes the HTML entity remnant at s[i] and returns its
+// character (-1 for an unknown name) and the index after it, or i when
+// there is no remnant there.
+func entityRune(s string, i int) (rune, int) {
+	j := entityEnd(s, i)
+	if j == i {
+		return 0, i
+	}
+	body := strings.TrimPrefix(s[i:j-1], "&")
+	if num, ok := strings.CutPrefix(body, "#"); ok {
+		base := 10
+		if hex, ok := strings.CutPrefix(num, "x"); ok {
+			num, base = hex, 16
+		}
+		if n, err := strconv.ParseUint(num, base, 21); err == nil && utf8.ValidRune(rune(n)) {
+			return rune(n), j
+		}
+		return -1, j
+	}
+	if r, ok := htmlEntities[body]; ok {
+		return r, j
+	}
+	return -1, j
 }

@@ -132,6 +132,31 @@ func (d *Doc) GapText(i int) string {
 	return gapText(d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start])
 }
 
+// GapIs reports whether GapText(i) == want. It does not allocate unless the
+// gap holds punctuation outside ASCII other than dashes, apostrophes and
+// white space.
+func (d *Doc) GapIs(i int, want string) bool {
+	if i == 0 || d.Tokens[i-1].Field != d.Tokens[i].Field {
+		return want == ""
+	}
+	s := d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start]
+	k := 0
+	for p := 0; p < len(s); {
+		r, next := nextGapRune(s, p)
+		p = next
+		switch {
+		case r < 0:
+			continue
+		case r >= utf8.RuneSelf:
+			return d.GapText(i) == want
+		case k >= len(want) || want[k] != byte(r):
+			return false
+		}
+		k++
+	}
+	return k == len(want)
+}
+
 // SentenceStart reports whether token i is the first of its sentence,
 // where a capital letter says nothing about the word.
 func (d *Doc) SentenceStart(i int) bool {

@@ -121,3 +121,33 @@ func TestSentencesInScriptsWithoutCase(t *testing.T) {
 		t.Errorf("a full stop before a lower-case word ended a sentence: %q", d.Buf)
 	}
 }
+
+func TestGapText(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"Lashkar's men", "'"},
+		{"Lashkar\u2019s men", "'"},
+		{"Lashkar&#39;s men", "'"},
+		{"Lashkar#39;s men", "'"},
+		{"Lashkar&#x2019;s men", "'"},
+		{"Lashkar&rsquo;s men", "'"},
+		{"MQ &ndash; 9B", "-"},
+		{"U. S.", "."},
+		{"Ａ．Ｂ", "."},
+		{"a &foo; b", ""},
+	}
+	for _, tc := range tests {
+		var d Doc
+		d.Normalize("", tc.text)
+		if got := d.GapText(1); got != tc.want {
+			t.Errorf("GapText(1) of %q = %q, want %q", tc.text, got, tc.want)
+		}
+		if !d.GapIs(1, tc.want) || d.GapIs(1, tc.want+"x") {
+			t.Errorf("GapIs(1) of %q disagrees with GapText %q", tc.text, tc.want)
+		}
+	}
+	var d Doc
+	d.Normalize("", "Lashkar&#39;s Al\u2013Qaeda")
+	if n := testing.AllocsPerRun(10, func() { d.GapIs(1, "'"); d.GapIs(3, "-") }); n != 0 {
+		t.Errorf("GapIs allocated %v times", n)
+	}
+}
