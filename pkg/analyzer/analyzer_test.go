@@ -40,23 +40,12 @@ func TestAnalyzerConsumes(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cl, err := topics.New(topics.DefaultTaxonomy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gz, err := entities.New(entities.DefaultEntries())
-	if err != nil {
-		t.Fatal(err)
-	}
 	kv, err := ns.Topo.KV(ctx, topology.BucketStories, time.Hour, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := NewMetrics(prometheus.NewRegistry())
-	an, err := New(cl, gz, story.New(kv), m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	an, _ := newAnalyzerWith(t, story.New(kv), m)
 	cons, err := ns.Topo.Consumer(ctx, topology.StreamArticles, topology.ConsumerAnalyzer, 5*time.Second, -1)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +110,13 @@ func TestAnalyzerConsumes(t *testing.T) {
 
 func newAnalyzer(tb testing.TB) (*Analyzer, *entities.Gazetteer) {
 	tb.Helper()
+	return newAnalyzerWith(tb, nil, NewMetrics(prometheus.NewRegistry()))
+}
+
+// newAnalyzerWith builds an analyzer with the default taxonomy and
+// gazetteer.
+func newAnalyzerWith(tb testing.TB, stories StoryAssigner, m *Metrics) (*Analyzer, *entities.Gazetteer) {
+	tb.Helper()
 	cl, err := topics.New(topics.DefaultTaxonomy())
 	if err != nil {
 		tb.Fatal(err)
@@ -129,7 +125,7 @@ func newAnalyzer(tb testing.TB) (*Analyzer, *entities.Gazetteer) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	an, err := New(cl, gz, nil, NewMetrics(prometheus.NewRegistry()))
+	an, err := New(cl, gz, stories, m)
 	if err != nil {
 		tb.Fatal(err)
 	}
