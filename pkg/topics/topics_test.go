@@ -172,6 +172,29 @@ var headlines = []struct {
 		"The missile, developed by DRDO, hit its target in the Bay of Bengal.", nil},
 	{"taliban attack kills 10 afghan policemen", "Taliban Attack Kills 10 Afghan Policemen",
 		"Insurgents ambushed a checkpoint in Helmand province overnight.", []string{ter}},
+	// Categories the guide excludes from defence-cooperation, and their
+	// look-alikes that stay in.
+	{"espionage is not cooperation", "Navy engineer convicted of spying for China",
+		"He passed military secrets to Chinese intelligence officers for cash, prosecutors said.", nil},
+	{"allies against espionage are cooperation", "Japan and Australia agree to share intelligence on Chinese espionage",
+		"The two countries' defence ministers said closer security ties would protect military secrets.", []string{dc}},
+	{"a blacklist is not cooperation", "Washington blacklists Iranian drone suppliers over military ties to Russia",
+		"The firms were added to the entity list, cutting them off from American components.", nil},
+	{"an arms deal despite a sanctions threat is a transfer", "India takes delivery of Russian missile systems despite sanctions threat",
+		"Moscow delivered the air defence systems under a deal signed in 2018.", []string{dc}},
+	{"mediation is not cooperation", "Turkey and Qatar mediate as Libya's warring sides send military delegations to talks",
+		"The two armed camps agreed to meet again.", nil},
+	{"built for another state", "South Korea launches first frigate built for the Philippines",
+		"The warship is the first of two ordered by Manila.", []string{dc}},
+	{"a summit as backdrop is a passing mention", "Commuters face road closures as NATO leaders meet in Madrid",
+		"Police will shut main roads around the venue and public transport will be disrupted.", nil},
+	// And from terrorism.
+	{"a former insurgent in office is politics", "Former Tamil rebel leader sworn in as provincial chief minister",
+		"The ex-guerrilla took office after his party won the most seats in the council.", nil},
+	{"an attack as a government takes office stays terrorism", "Suicide bomber strikes ministry as new cabinet is sworn in",
+		"Islamic State said its fighter carried out the attack in the capital.", []string{ter}},
+	{"a crime gang's killing is not terrorism", "Police arrest gunmen over killing of businessman",
+		"Investigators said organised crime bosses ordered the killing.", nil},
 }
 
 func TestClassifyHeadlines(t *testing.T) {
