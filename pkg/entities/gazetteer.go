@@ -326,17 +326,14 @@ func (g *Gazetteer) findDoc(d *scan.Doc, hits []scan.Hit, list int32, sc *scratc
 // match appends to ms the verified hits of list, leftmost-longest, in
 // order of position. It allocates only when ms must grow.
 func (g *Gazetteer) match(d *scan.Doc, hits []scan.Hit, list int32, ms []match) []match {
-	cursor := 0 // hits come ordered by end, so their tokens come in order
+	cur := d.Cursor() // hits come ordered by end, so their tokens come in order
 	for _, h := range hits {
 		if h.List != list || int(h.Index) >= len(g.pats) {
 			continue // another dictionary's, or a machine not built from Terms
 		}
 		p := &g.pats[h.Index]
-		cursor = tokenEnding(d.Tokens, cursor, h.End)
-		last := cursor
-		first := last - int(p.ntok) + 1
-		if last >= len(d.Tokens) || d.Tokens[last].NEnd != h.End || first < 0 || d.Tokens[first].NStart != h.Start ||
-			!p.verify(d, first, last) {
+		first, last, ok := cur.Tokens(h)
+		if !ok || last-first+1 != int(p.ntok) || !p.verify(d, first, last) {
 			continue
 		}
 		ms = append(ms, match{
@@ -362,31 +359,6 @@ func (g *Gazetteer) match(d *scan.Doc, hits []scan.Hit, list int32, ms []match) 
 		}
 	}
 	return ms[:kept]
-}
-
-// tokenEnding returns the first token from from on that ends at or after
-// normalised offset end (len(toks) when none does), galloping forward so
-// that a run of hits costs little more than a walk over the tokens. An end
-// before toks[from] starts the search over.
-func tokenEnding(toks []scan.Token, from int, end int32) int {
-	if from > len(toks) || from > 0 && toks[from-1].NEnd >= end {
-		from = 0
-	}
-	lo, hi := from, from // toks[:lo] end before end
-	for step := 1; hi < len(toks) && toks[hi].NEnd < end; step *= 2 {
-		lo = hi + 1
-		hi += step
-	}
-	hi = min(hi, len(toks))
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if toks[mid].NEnd < end {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // verify checks what the automaton cannot see in tokens first..last: that

@@ -248,12 +248,13 @@ func (s *Set) match(d *scan.Doc, hits []scan.Hit, list int32, meta *Doc, snips *
 	gen := sc.gen
 
 	// Verify every hit for every distinct term it may be.
+	cur := d.Cursor()
 	for _, h := range hits {
 		if h.List != list || h.Index < 0 || int(h.Index) >= len(s.pats) {
 			continue
 		}
-		first, last := d.TokenAt(h.Start), d.TokenEndingAt(h.End)
-		if first < 0 || last < first {
+		first, last, ok := cur.Tokens(h)
+		if !ok {
 			continue
 		}
 		if s.patLower[h.Index] && first == last && !hasUpper(d.Original(first)) {

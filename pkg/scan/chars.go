@@ -169,13 +169,10 @@ func abbreviationBefore(s string, i int) bool {
 	return abbreviations[string(lw[:len(w)])]
 }
 
-// FoldPunct folds punctuation for exact comparison the way GapText does:
-// white space and ignorables dropped, apostrophes and dashes unified, HTML
-// entity remnants ("&#39;", "#39;", "&quot;") read as the characters they
-// stand for, the rest in NFKC.
-func FoldPunct(s string) string { return gapText(s) }
-
-// gapText is FoldPunct.
+// gapText folds punctuation between words for exact comparison: white
+// space and ignorables dropped, apostrophes and dashes unified, HTML entity
+// remnants ("&#39;", "#39;", "&quot;") read as the characters they stand
+// for, the rest in NFKC.
 func gapText(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {

@@ -31,8 +31,7 @@ type Hit struct {
 // immutable and safe for concurrent use; build a new one when a dictionary
 // changes.
 type Machine struct {
-	ac    *automaton
-	sizes []int
+	ac *automaton
 }
 
 // Compile normalises the terms of every dictionary and builds one automaton
@@ -40,12 +39,11 @@ type Machine struct {
 // never matches; a term that spans two sentences or lines is an error
 // naming it.
 func Compile(lists ...[]Term) (*Machine, error) {
-	m := &Machine{sizes: make([]int, len(lists))}
+	m := &Machine{}
 	var pats []string
 	var prefix []bool
 	var list, index []int32
 	for li, terms := range lists {
-		m.sizes[li] = len(terms)
 		for ti, t := range terms {
 			p, err := NormalizeTerm(t.Text)
 			if err != nil {
@@ -76,9 +74,6 @@ func NormalizeTerm(s string) (string, error) {
 	}
 	return string(b), nil
 }
-
-// Len returns the number of terms of dictionary list.
-func (m *Machine) Len(list int) int { return m.sizes[list] }
 
 // Scan appends every occurrence of every term in d to hits, ordered by end
 // offset, and returns the extended slice. Terms match whole words: they

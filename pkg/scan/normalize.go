@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -81,24 +80,51 @@ func (d *Doc) Field(f uint8) string {
 	return d.Text
 }
 
-// TokenAt returns the index of the token that starts at normalised offset
-// n, or -1 when no token starts there.
-func (d *Doc) TokenAt(n int32) int {
-	i := sort.Search(len(d.Tokens), func(i int) bool { return d.Tokens[i].NStart >= n })
-	if i < len(d.Tokens) && d.Tokens[i].NStart == n {
-		return i
-	}
-	return -1
+// Cursor maps hits to the tokens they cover. Fed hits in the order Scan
+// returns them (by end offset) it walks forward, galloping, so a whole
+// article's hits cost little more than one walk over its tokens; a hit
+// that ends before the previous one starts the search over.
+type Cursor struct {
+	d  *Doc
+	at int // tokens before at end before the last hit's end
 }
 
-// TokenEndingAt returns the index of the token that contains normalised
-// offset n-1 (the last token of a match ending at n), or -1.
-func (d *Doc) TokenEndingAt(n int32) int {
-	i := sort.Search(len(d.Tokens), func(i int) bool { return d.Tokens[i].NEnd >= n })
-	if i < len(d.Tokens) && d.Tokens[i].NStart < n {
-		return i
+// Cursor returns a cursor over d's tokens.
+func (d *Doc) Cursor() Cursor { return Cursor{d: d} }
+
+// Tokens returns the first and last token of a hit that starts and ends on
+// token boundaries, and false for one that does not (a prefix term ending
+// inside a word).
+func (c *Cursor) Tokens(h Hit) (first, last int, ok bool) {
+	toks := c.d.Tokens
+	from := c.at
+	if from > len(toks) || from > 0 && toks[from-1].NEnd >= h.End {
+		from = 0
 	}
-	return -1
+	lo, hi := from, from // toks[:lo] end before h.End
+	for step := 1; hi < len(toks) && toks[hi].NEnd < h.End; step *= 2 {
+		lo = hi + 1
+		hi += step
+	}
+	hi = min(hi, len(toks))
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if toks[mid].NEnd < h.End {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	c.at = lo
+	last = lo
+	if last == len(toks) || toks[last].NEnd != h.End {
+		return 0, 0, false
+	}
+	first = last
+	for first > 0 && toks[first].NStart > h.Start {
+		first--
+	}
+	return first, last, toks[first].NStart == h.Start
 }
 
 // Original returns what the publisher wrote for token i, without soft
@@ -125,21 +151,22 @@ func (d *Doc) Original(i int) string {
 
 // GapText returns the punctuation between token i and the token before it,
 // without white space, with dashes as '-' and apostrophes as '\”.
-func (d *Doc) GapText(i int) string {
+func (d *Doc) GapText(i int) string { return gapText(d.gap(i)) }
+
+// gap is what the original text has between token i and the token before
+// it in the same field.
+func (d *Doc) gap(i int) string {
 	if i == 0 || d.Tokens[i-1].Field != d.Tokens[i].Field {
 		return ""
 	}
-	return gapText(d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start])
+	return d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start]
 }
 
 // GapIs reports whether GapText(i) == want. It does not allocate unless the
 // gap holds punctuation outside ASCII other than dashes, apostrophes and
 // white space.
 func (d *Doc) GapIs(i int, want string) bool {
-	if i == 0 || d.Tokens[i-1].Field != d.Tokens[i].Field {
-		return want == ""
-	}
-	s := d.Field(d.Tokens[i].Field)[d.Tokens[i-1].End:d.Tokens[i].Start]
+	s := d.gap(i)
 	k := 0
 	for p := 0; p < len(s); {
 		r, next := nextGapRune(s, p)

@@ -94,8 +94,8 @@ func TestOriginal(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { _ = d.Original(0) }); n != 0 {
 		t.Errorf("Original of a word already in NFKC allocated %v times", n)
 	}
-	if g := d.GapText(3); g != "." || FoldPunct(" \u2019 \u2013 ") != "'-" {
-		t.Errorf("GapText(3) = %q, FoldPunct = %q", g, FoldPunct(" \u2019 \u2013 "))
+	if g := d.GapText(3); g != "." || gapText(" \u2019 \u2013 ") != "'-" {
+		t.Errorf("GapText(3) = %q, gapText = %q", g, gapText(" \u2019 \u2013 "))
 	}
 }
 
