@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -249,39 +250,17 @@ func New(t Taxonomy) (*Classifier, error) {
 }
 
 func withDefaults(t TopicDef) TopicDef {
-	if t.TitleWeight == 0 {
-		t.TitleWeight = defaultTitleWeight
-	}
-	if t.LeadSentences == 0 {
-		t.LeadSentences = defaultLeadSentences
-	}
-	if t.LeadWeight == 0 {
-		t.LeadWeight = defaultLeadWeight
-	}
-	if t.BodyWeight == 0 {
-		t.BodyWeight = defaultBodyWeight
-	}
-	if t.BodyCap == 0 {
-		t.BodyCap = defaultBodyCap
-	}
-	if t.SentenceCap == 0 {
-		t.SentenceCap = defaultSentenceCap
-	}
-	if t.RepeatDecay == 0 {
-		t.RepeatDecay = defaultRepeatDecay
-	}
-	if t.TermDecay == 0 {
-		t.TermDecay = defaultTermDecay
-	}
-	if t.Density.Full == 0 {
-		t.Density.Full = defaultDensityFull
-	}
-	if t.Density.MinEvidence == 0 {
-		t.Density.MinEvidence = defaultDensityEvid
-	}
-	if t.Density.MinSentences == 0 {
-		t.Density.MinSentences = defaultDensityMin
-	}
+	t.TitleWeight = cmp.Or(t.TitleWeight, defaultTitleWeight)
+	t.LeadSentences = cmp.Or(t.LeadSentences, defaultLeadSentences)
+	t.LeadWeight = cmp.Or(t.LeadWeight, defaultLeadWeight)
+	t.BodyWeight = cmp.Or(t.BodyWeight, defaultBodyWeight)
+	t.BodyCap = cmp.Or(t.BodyCap, defaultBodyCap)
+	t.SentenceCap = cmp.Or(t.SentenceCap, defaultSentenceCap)
+	t.RepeatDecay = cmp.Or(t.RepeatDecay, defaultRepeatDecay)
+	t.TermDecay = cmp.Or(t.TermDecay, defaultTermDecay)
+	t.Density.Full = cmp.Or(t.Density.Full, defaultDensityFull)
+	t.Density.MinEvidence = cmp.Or(t.Density.MinEvidence, defaultDensityEvid)
+	t.Density.MinSentences = cmp.Or(t.Density.MinSentences, defaultDensityMin)
 	return t
 }
 
