@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,7 +71,6 @@ type App struct {
 	// gazetteer and watches are built once, before anything starts.
 	gazetteer *entities.Gazetteer
 	watches   *watchset.Set
-	watchByID atomic.Pointer[map[string]config.Watch] // current watches, for delivery
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	errMu     sync.Mutex
@@ -190,7 +188,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			}
 			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
-			d, err := a.buildDelivery(setupCtx, topo, reg)
+			d, err := a.buildDelivery(setupCtx, topo, reg, n.Watch)
 			if err != nil {
 				return nil, err
 			}
@@ -227,7 +225,7 @@ func Gazetteer(cfg *config.Config) (*entities.Gazetteer, error) {
 	if f := cfg.Analyzer.GazetteerFile; f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("app: analyzer.gazetteer_file: %w", err)
+			return nil, fmt.Errorf("app: analyzer.gazetteer_file: %w (fix the path, or remove the key to use only the built-in entries)", err)
 		}
 		extra, err := entities.ParseEntries(b)
 		if err != nil {
@@ -245,7 +243,7 @@ func Classifier(cfg *config.Config) (*topics.Classifier, error) {
 	if f := cfg.Analyzer.TaxonomyFile; f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("app: analyzer.taxonomy_file: %w", err)
+			return nil, fmt.Errorf("app: analyzer.taxonomy_file: %w (fix the path, or remove the key to use the built-in taxonomy)", err)
 		}
 		if tax, err = topics.ParseTaxonomy(b); err != nil {
 			return nil, fmt.Errorf("app: analyzer.taxonomy_file %s: %w", f, err)
@@ -331,23 +329,13 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 		return nil, err
 	}
 	n := notifier.New(a.js, alerted, watches, notifier.NewMetrics(reg), a.logger, notifier.WithSilences(silences.New(skv)))
-	a.onWatches = append(a.onWatches, func(ws *watchset.Set) {
-		n.SetWatches(ws)
-		byID := make(map[string]config.Watch, len(ws.Watches()))
-		for _, w := range ws.Watches() {
-			byID[w.ID] = w
-		}
-		a.watchByID.Store(&byID)
-	})
-	initial := make(map[string]config.Watch, len(a.cfg.Watches))
-	for _, w := range a.cfg.Watches {
-		initial[w.ID] = w
-	}
-	a.watchByID.Store(&initial)
+	a.onWatches = append(a.onWatches, n.SetWatches)
 	return n, nil
 }
 
-func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*delivery.Deliverer, error) {
+// buildDelivery builds the deliverer; watchOf gives the current watches
+// (the notifier's), whose sinks, rate limits and digests delivery applies.
+func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer, watchOf func(string) (config.Watch, bool)) (*delivery.Deliverer, error) {
 	client := httpguard.New(
 		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
 		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
@@ -369,10 +357,6 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 		if *bk.dst, err = topo.KV(ctx, bk.name, bk.ttl, 1); err != nil {
 			return nil, err
 		}
-	}
-	watchOf := func(id string) (config.Watch, bool) {
-		w, ok := (*a.watchByID.Load())[id]
-		return w, ok
 	}
 	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
 }

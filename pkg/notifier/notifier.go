@@ -62,6 +62,9 @@ func New(js jetstream.JetStream, alerted jetstream.KeyValue, watches *watchset.S
 // SetWatches replaces the watches evaluated from the next article on.
 func (n *Notifier) SetWatches(ws *watchset.Set) { n.watches.Store(ws) }
 
+// Watch returns the current watch with the given id, paused or not.
+func (n *Notifier) Watch(id string) (config.Watch, bool) { return n.watches.Load().Watch(id) }
+
 // record is what the newswatch_alerted bucket holds per (watch, story).
 type record struct {
 	AlertID   string    `json:"alert_id"`
