@@ -48,7 +48,7 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
 	gazetteerFile := fs.String("gazetteer", "", "YAML file of extra gazetteer entries (docs/entities.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] < articles.jsonl")
+		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] [--gazetteer FILE] < articles.jsonl")
 		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
 		fs.PrintDefaults()
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -225,7 +226,11 @@ func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, 
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("config: %s: %w (see docs/config.md for the keys)", name, err)
+			hint := "see docs/config.md for the keys"
+			if strings.Contains(err.Error(), "time.Duration") {
+				hint = "write durations as 90s, 5m or 48h; " + hint
+			}
+			return nil, fmt.Errorf("config: %s: %w (%s)", name, err, hint)
 		}
 	}
 	if err := applyEnv(&cfg, env); err != nil {
@@ -305,7 +310,7 @@ func (c *Config) Validate() error {
 		key := fmt.Sprintf("feeds[%d]", i)
 		u, err := url.Parse(f.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad(key+".url", "%q is not an http(s) URL", f.URL)
+			return bad(key+".url", "%q is not an http(s) URL; give a full URL such as https://example.com/feed.xml", f.URL)
 		}
 		if f.ID == "" {
 			f.ID = FeedID(f.URL)
@@ -361,7 +366,7 @@ func (c *Config) Validate() error {
 		}
 		for _, s := range w.Sinks {
 			if !sinks[s] {
-				return bad(key+".sinks", "names %q, which is not among the sinks: entries", s)
+				return bad(key+".sinks", "names %q, which is not among the sinks: entries; add a sink named %q under sinks: in the file given with --config, or fix the name", s, s)
 			}
 		}
 	}
