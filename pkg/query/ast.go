@@ -3,6 +3,8 @@ package query
 import (
 	"strconv"
 	"strings"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // node is a query AST node. eval reports whether the document satisfies it
@@ -214,7 +216,7 @@ func bareSafe(v string) bool {
 		return false
 	}
 	for i, r := range v {
-		if isWordRune(r) || r == '-' && i > 0 {
+		if scan.IsWordRune(r) || r == '-' && i > 0 {
 			continue
 		}
 		return false

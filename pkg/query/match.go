@@ -362,11 +362,11 @@ func sourceMatches(src, want string) bool {
 	if src == want {
 		return true
 	}
-	if strings.IndexFunc(want, func(r rune) bool { return !isWordRune(r) }) >= 0 {
+	if strings.IndexFunc(want, func(r rune) bool { return !scan.IsWordRune(r) }) >= 0 {
 		// A value with dots or spaces ("livemint.com") must appear whole.
 		return strings.Contains(src, want)
 	}
-	for _, part := range strings.FieldsFunc(src, func(r rune) bool { return !isWordRune(r) }) {
+	for _, part := range strings.FieldsFunc(src, func(r rune) bool { return !scan.IsWordRune(r) }) {
 		if part == want {
 			return true
 		}

@@ -24,9 +24,9 @@ var asciiWord, lowerASCII = func() (w [256]bool, l [256]byte) {
 	return w, l
 }()
 
-// isWordRune reports letters, digits and combining marks: what words are
+// IsWordRune reports letters, digits and combining marks: what words are
 // made of.
-func isWordRune(r rune) bool {
+func IsWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return isASCIIWord(byte(r))
 	}
@@ -39,7 +39,7 @@ func isWordAt(s string, i int) bool {
 		return isASCIIWord(s[i])
 	}
 	r, _ := utf8.DecodeRuneInString(s[i:])
-	return isWordRune(r)
+	return IsWordRune(r)
 }
 
 // IsDash reports the dashes and hyphens that join words like '-' does.

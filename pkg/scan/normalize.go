@@ -334,7 +334,7 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	ascii := true
 	for j < len(s) && s[j] >= utf8.RuneSelf {
 		r, size := utf8.DecodeRuneInString(s[j:])
-		if !isWordRune(r) && !IsIgnorable(r) {
+		if !IsWordRune(r) && !IsIgnorable(r) {
 			break
 		}
 		ascii = false
