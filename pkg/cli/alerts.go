@@ -17,7 +17,7 @@ import (
 const alertsUsage = `usage: newswatch alerts <subcommand> [flags]
 
   list [--watch W] [--story S] [--since 24h] [--json]   past alerts from the ALERTS stream
-  show ALERT-ID [--since 2160h]                        one alert as JSON
+  show [--since 2160h] ALERT-ID                        one alert as JSON
 
 Every subcommand takes -config FILE and -nats-url URL to find the running newswatch.`
 
@@ -90,7 +90,7 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 		return 2
 	}
 	if sub == "show" && fs.NArg() != 1 {
-		fmt.Fprintln(io.Stderr, "newswatch alerts show: give one alert id")
+		fmt.Fprintln(io.Stderr, "newswatch alerts show: give one alert id, after the flags (newswatch alerts show [--since 2160h] ID)")
 		return 2
 	}
 	op, err := connectOperator(flags)

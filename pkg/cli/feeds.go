@@ -24,7 +24,7 @@ const feedsUsage = `usage: newswatch feeds [subcommand] [flags]
   rm     ID                                     stop polling a feed and forget it
   pause  ID                                     stop polling a feed, keep it
   resume ID                                     poll it again, at once
-  import-opml FILE [--interval D]               add every feed of an OPML subscription list
+  import-opml [--interval D] FILE               add every feed of an OPML subscription list
 
 Every fetcher replica applies a change within a second, without a restart.
 A feed removed here that is in the configuration file comes back when
@@ -52,7 +52,11 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 	switch sub {
 	case "rm", "pause", "resume", "import-opml":
 		if fs.NArg() != 1 {
-			fmt.Fprintf(io.Stderr, "newswatch feeds %s: give one %s\n", sub, map[bool]string{true: "file", false: "feed id"}[sub == "import-opml"])
+			what, arg := "feed id", "ID"
+			if sub == "import-opml" {
+				what, arg = "file", "FILE"
+			}
+			fmt.Fprintf(io.Stderr, "newswatch feeds %s: give one %s, after the flags (newswatch feeds %s [--config FILE] %s)\n", sub, what, sub, arg)
 			return 2
 		}
 	case "add", "list":

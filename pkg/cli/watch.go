@@ -48,12 +48,17 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitForFlagError(err)
 	}
-	if sub != "add" && sub != "list" {
+	switch sub {
+	case "add", "list":
+	case "show", "rm", "pause", "resume":
 		if fs.NArg() != 1 {
-			fmt.Fprintf(io.Stderr, "newswatch watch %s: give one watch id\n", sub)
+			fmt.Fprintf(io.Stderr, "newswatch watch %s: give one watch id, after the flags (newswatch watch %s [--config FILE] ID)\n", sub, sub)
 			return 2
 		}
 		*id = fs.Arg(0)
+	default:
+		fmt.Fprintf(io.Stderr, "newswatch watch: unknown subcommand %q\n\n%s\n", sub, watchUsage)
+		return 2
 	}
 	op, err := connectOperator(flags)
 	if err != nil {
