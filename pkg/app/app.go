@@ -68,13 +68,15 @@ type App struct {
 	// been compiled, so the analyzer evaluates watches from its first
 	// article on.
 	watchesRead chan struct{}
-	// gazetteer and watches are built once, before anything starts.
-	gazetteer *entities.Gazetteer
-	watches   *watchset.Set
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	errMu     sync.Mutex
-	err       error
+	// gazetteer, classifier and watches are built once, before anything
+	// starts, so a bad config file fails before a server runs.
+	gazetteer  *entities.Gazetteer
+	classifier *topics.Classifier
+	watches    *watchset.Set
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	errMu      sync.Mutex
+	err        error
 }
 
 // Start starts the named components. With embedded set and no nats.url in
@@ -97,6 +99,14 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 		if a.watches, err = watchset.Compile(cfg.Watches, 0, gz.Aliases); err != nil {
 			return nil, err
 		}
+	}
+	if slices.Contains(components, Analyzer) {
+		// Likewise a bad taxonomy file.
+		cl, err := Classifier(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.classifier = cl
 	}
 	url := cfg.NATS.URL
 	if url == "" {
@@ -253,10 +263,7 @@ func Classifier(cfg *config.Config) (*topics.Classifier, error) {
 }
 
 func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {
-	cl, err := Classifier(a.cfg)
-	if err != nil {
-		return nil, err
-	}
+	cl := a.classifier
 	kv, err := topo.KV(ctx, topology.BucketStories, 7*24*time.Hour, 1)
 	if err != nil {
 		return nil, err
