@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 // entry is one feed in the schedule. Only the scheduler goroutine touches it.
@@ -90,9 +92,16 @@ func (s *heldSlot) take(host string) bool {
 // on the heap for later while the workers take other hosts' feeds.
 //
 // With WithFeedStore the set of feeds follows the newswatch_feeds bucket;
-// with WithLeases each poll first claims the feed's lease. On return the
-// leases this replica holds are released so that others take over at once.
+// with WithLeases each poll first claims the feed's lease.
+//
+// When ctx ends, no poll starts; polls in flight stop at their next item and
+// save their feed's state (next poll: at once), and those still inside an
+// item after fetcher.shutdown_grace are cancelled, writing nothing for that
+// item. Once the last write is acknowledged, every lease this replica holds
+// is released, so another replica (or this one restarted, under a new
+// owner) takes the feeds over at once.
 func (f *Fetcher) Run(ctx context.Context) error {
+	f.stopping.Store(false)
 	sets := make(chan []FeedSpec, 1)
 	errc := make(chan error, 1)
 	if f.store != nil {
@@ -120,6 +129,10 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	workers := max(f.cfg.Concurrency, 1)
 	due := make(chan job, workers)
 	done := make(chan jobDone, workers)
+	// Polls run on their own context, which outlives ctx by the shutdown
+	// grace.
+	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPolls()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -130,14 +143,17 @@ func (f *Fetcher) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case j := <-due:
-					next := f.runJob(ctx, j)
+					next := f.runJob(pollCtx, j)
 					done <- jobDone{e: j.e, next: next}
 				}
 			}
 		}()
 	}
 	defer func() {
+		f.stopping.Store(true)
+		grace := time.AfterFunc(f.shutdownGrace, cancelPolls)
 		wg.Wait()
+		grace.Stop()
 		if f.leases != nil {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			f.leases.releaseAll(rctx)
@@ -168,8 +184,13 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			busy++
 			due <- job{e: e, feed: e.feed, slot: &heldSlot{host: e.host}} // never blocks: busy < workers
 		}
+		// Every worker busy while a feed is due: polls in flight yield
+		// after their slice. When the earliest feed is not due yet, wake
+		// when it is, to say so.
+		contended := busy >= workers && s.heap.Len() > 0 && !s.heap[0].next.After(now)
+		f.contended.Store(contended)
 		var wake <-chan time.Time
-		if busy < workers && s.heap.Len() > 0 {
+		if s.heap.Len() > 0 && !contended {
 			timer.Reset(s.heap[0].next.Sub(now))
 			wake = timer.C
 		}
@@ -244,10 +265,14 @@ func (s *scheduler) apply(ctx context.Context, list []FeedSpec, now time.Time) {
 			heap.Fix(&s.heap, e.index)
 		}
 	}
+	for _, id := range released {
+		f.trackBackoff(id, 0) // a paused or removed feed is not in backoff
+	}
 	for id, e := range s.entries {
 		if keep[id] {
 			continue
 		}
+		f.trackBackoff(id, 0)
 		e.removed = true
 		if e.index >= 0 {
 			heap.Remove(&s.heap, e.index)
@@ -321,6 +346,9 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			f.hosts.release(j.slot.host)
 		}
 	}()
+	if f.stopping.Load() {
+		return j.e.next
+	}
 	now := f.now()
 	if f.leases != nil && !f.leases.holds(feed.ID, now.Add(f.cfg.Timeout)) {
 		// Not held, or held too briefly to cover the poll (at most the
@@ -351,11 +379,12 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			}
 		}
 	}
-	var renew func(time.Time, *batch) func()
+	var hooks pollHooks
 	if f.leases != nil {
-		renew = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
+		hooks.beforeSave = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
+		hooks.keepLease = func(ctx context.Context) error { return f.keepLease(ctx, feed.ID) }
 	}
-	_, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, renew)
+	_, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, hooks)
 	if err != nil && ctx.Err() == nil {
 		f.logger.Warn("poll failed", "feed_id", feed.ID, "feed_url", feed.URL, "err", err, "next_poll", next)
 	}
@@ -363,4 +392,22 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 		f.metrics.LeasesHeld.Set(float64(f.leases.count())) // a failed renewal drops one
 	}
 	return next
+}
+
+// keepLease extends the lease of a feed under a long poll before it could
+// run out within two requests' time, to cover what is left of the poll's
+// budget.
+func (f *Fetcher) keepLease(ctx context.Context, id string) error {
+	now := f.now()
+	if f.leases.holds(id, now.Add(2*f.cfg.Timeout)) {
+		return nil
+	}
+	cr, err := f.leases.claim(ctx, id, now.Add(f.budget+f.cfg.Timeout+f.leaseGrace), now)
+	if err != nil {
+		return err
+	}
+	if !cr.ok {
+		return fmt.Errorf("fetcher: lease %s/%s taken over by another replica", topology.BucketLeases, id)
+	}
+	return nil
 }
