@@ -259,6 +259,10 @@ func TestFeedCharsets(t *testing.T) {
 		{"windows-1252", "windows-1252", func(s string) []byte { b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s)); return b }, title},
 		// ISO-8859-1 has no curly quotes or en dash: use the Latin-1 part.
 		{"ISO-8859-1", "ISO-8859-1", func(s string) []byte { b, _ := charmap.ISO8859_1.NewEncoder().Bytes([]byte(s)); return b }, "Café défense à Noël"},
+		// Labelled UTF-8 but written in Windows-1252, wholly or in part:
+		// read leniently, byte by byte, instead of refused on every poll.
+		{"UTF-8 label, Windows-1252 bytes", "UTF-8", func(s string) []byte { b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s)); return b }, title},
+		{"UTF-8 with a stray Windows-1252 dash", "utf-8", func(s string) []byte { return []byte(strings.Replace(s, "–", "\x96", 1)) }, title},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -159,10 +159,11 @@ func truncateText(s string, limit int) (string, bool) {
 			return strings.TrimRight(cut[:i], " \n"), true
 		}
 	}
-	for len(cut) > 0 && !utf8.ValidString(cut[len(cut)-min(len(cut), 3):]) {
-		cut = cut[:len(cut)-1]
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
 	}
-	return cut, true
+	return s[:i], true
 }
 
 // encode truncates an article's text and summary to fetcher.max_text_bytes

@@ -394,15 +394,16 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 	return next
 }
 
-// keepLease extends the lease of a feed under a long poll before it could
-// run out within two requests' time, to cover what is left of the poll's
-// budget.
+// keepLease extends the lease of a feed under a long poll when it could run
+// out within two requests' time (an item costs at most a robots.txt and a
+// page request), by a few requests' time at once: a replica that dies in a
+// long poll holds its feed at most three client timeouts plus the grace.
 func (f *Fetcher) keepLease(ctx context.Context, id string) error {
 	now := f.now()
 	if f.leases.holds(id, now.Add(2*f.cfg.Timeout)) {
 		return nil
 	}
-	cr, err := f.leases.claim(ctx, id, now.Add(f.budget+f.cfg.Timeout+f.leaseGrace), now)
+	cr, err := f.leases.claim(ctx, id, now.Add(3*f.cfg.Timeout+f.leaseGrace), now)
 	if err != nil {
 		return err
 	}
