@@ -213,10 +213,16 @@ func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, hooks pollHook
 	if err != nil {
 		return PollResult{Result: "error"}, start.Add(time.Minute), err
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	// The writes outlive ctx, by writeTimeout once ctx ends or the items
+	// are all sent.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	var once sync.Once
+	lastWrites := func() { once.Do(func() { time.AfterFunc(writeTimeout, cancel) }) }
+	defer context.AfterFunc(ctx, lastWrites)()
 	firstPoll := st.LastSuccess.IsZero() || st.Initial
-	res, hint, err := f.pollFeed(ctx, wctx, feed, &st, firstPoll, hooks)
+	res, hint, err := f.pollFeed(ctx, wctx, lastWrites, feed, &st, firstPoll, hooks)
+	lastWrites()
 	f.metrics.PollDuration.Observe(f.now().Sub(start).Seconds())
 	f.metrics.Polls.WithLabelValues(res.Result).Inc()
 	if res.Result == "canceled" {
@@ -272,7 +278,7 @@ func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, hooks pollHook
 // published the moment its page is extracted and its seen record written
 // when the stream acknowledges it. The duration it returns is how long the
 // server asks us to wait (Retry-After, or its freshness lifetime).
-func (f *Fetcher) pollFeed(ctx, wctx context.Context, feed config.Feed, st *FeedState, firstPoll bool, hooks pollHooks) (PollResult, time.Duration, error) {
+func (f *Fetcher) pollFeed(ctx, wctx context.Context, lastWrites func(), feed config.Feed, st *FeedState, firstPoll bool, hooks pollHooks) (PollResult, time.Duration, error) {
 	hdr := http.Header{}
 	if st.ETag != "" && !st.Backlog {
 		hdr.Set("If-None-Match", st.ETag)
@@ -351,6 +357,7 @@ func (f *Fetcher) pollFeed(ctx, wctx context.Context, feed config.Feed, st *Feed
 		out.listed = listed
 		pub.add(out)
 	}
+	lastWrites()
 	pr := pub.finish()
 	res.Published, res.Revisions, res.Duplicates, res.Skipped = pr.published, pr.revisions, pr.duplicates, pr.skipped
 	failed += pr.failed

@@ -24,6 +24,7 @@ type entry struct {
 	running bool
 	paused  bool
 	removed bool
+	backlog bool // its last poll left items: the next one is a continuation
 }
 
 // feedHeap orders entries by next poll time.
@@ -56,8 +57,9 @@ type job struct {
 }
 
 type jobDone struct {
-	e    *entry
-	next time.Time
+	e       *entry
+	next    time.Time
+	backlog bool
 }
 
 // heldSlot is a host slot the scheduler took before handing a feed to a
@@ -143,8 +145,8 @@ func (f *Fetcher) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case j := <-due:
-					next := f.runJob(pollCtx, j)
-					done <- jobDone{e: j.e, next: next}
+					next, backlog := f.runJob(pollCtx, j)
+					done <- jobDone{e: j.e, next: next, backlog: backlog}
 				}
 			}
 		}()
@@ -165,13 +167,21 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	s := &scheduler{f: f, entries: map[string]*entry{}}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	busy := 0
+	// Continuations of backlogs leave a worker free for the other feeds
+	// (when there are two or more).
+	busy, catchingUp := 0, 0
+	maxCatchingUp := max(workers-1, 1)
 	for {
 		now := f.now()
 		for busy < workers && s.heap.Len() > 0 {
 			e := s.heap[0]
 			if e.next.After(now) {
 				break
+			}
+			if e.backlog && catchingUp >= maxCatchingUp {
+				e.next = now.Add(backlogRetry)
+				heap.Fix(&s.heap, 0)
+				continue
 			}
 			if ok, at := f.hosts.tryAcquire(e.host, time.Now()); !ok {
 				e.next = at
@@ -182,6 +192,9 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			heap.Pop(&s.heap)
 			e.running = true
 			busy++
+			if e.backlog {
+				catchingUp++
+			}
 			due <- job{e: e, feed: e.feed, slot: &heldSlot{host: e.host}} // never blocks: busy < workers
 		}
 		// Every worker busy while a feed is due: polls in flight yield
@@ -204,7 +217,11 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		case d := <-done:
 			busy--
 			e := d.e
+			if e.backlog {
+				catchingUp--
+			}
 			e.running = false
+			e.backlog = d.backlog
 			if !e.removed && !e.paused {
 				e.next = d.next
 				heap.Push(&s.heap, e)
@@ -337,9 +354,13 @@ func (f *Fetcher) preloadStates(ctx context.Context) {
 	f.stMu.Unlock()
 }
 
+// backlogRetry is how soon the scheduler looks again at a backlog waiting
+// for its turn.
+const backlogRetry = 100 * time.Millisecond
+
 // runJob claims the feed's lease when replicas share feeds, polls it and
-// returns when it is next due.
-func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
+// returns when it is next due, and whether it left items for that poll.
+func (f *Fetcher) runJob(ctx context.Context, j job) (time.Time, bool) {
 	feed := j.feed
 	defer func() {
 		if j.slot.take(j.slot.host) { // the poll never reached its request
@@ -347,7 +368,7 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 		}
 	}()
 	if f.stopping.Load() {
-		return j.e.next
+		return j.e.next, j.e.backlog
 	}
 	now := f.now()
 	if f.leases != nil && !f.leases.holds(feed.ID, now.Add(f.cfg.Timeout)) {
@@ -360,14 +381,14 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			if ctx.Err() == nil {
 				f.logger.Warn("lease not claimed; trying again shortly", "feed_id", feed.ID, "err", err)
 			}
-			return now.Add(min(feed.Interval, 30*time.Second))
+			return now.Add(min(feed.Interval, 30*time.Second)), false
 		}
 		f.metrics.LeasesHeld.Set(float64(f.leases.count()))
 		if !cr.ok {
 			// Another replica polls this feed; look again when its lease
 			// would end, a little spread so replicas do not collide.
 			f.forgetState(feed.ID)
-			return cr.until.Add(time.Duration(rand.Int64N(int64(time.Second))))
+			return cr.until.Add(time.Duration(rand.Int64N(int64(time.Second)))), false
 		}
 		if cr.fresh {
 			// The feed may have been polled by another replica since we
@@ -375,7 +396,7 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			f.forgetState(feed.ID)
 			if st, err := f.readState(ctx, feed.ID); err == nil && st.NextPoll.After(now) {
 				_ = f.leases.extend(ctx, feed.ID, st.NextPoll.Add(f.leaseGrace), now)
-				return st.NextPoll
+				return st.NextPoll, false
 			}
 		}
 	}
@@ -384,14 +405,14 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 		hooks.beforeSave = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
 		hooks.keepLease = func(ctx context.Context) error { return f.keepLease(ctx, feed.ID) }
 	}
-	_, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, hooks)
+	res, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, hooks)
 	if err != nil && ctx.Err() == nil {
 		f.logger.Warn("poll failed", "feed_id", feed.ID, "feed_url", feed.URL, "err", err, "next_poll", next)
 	}
 	if f.leases != nil {
 		f.metrics.LeasesHeld.Set(float64(f.leases.count())) // a failed renewal drops one
 	}
-	return next
+	return next, res.Backlog && err == nil
 }
 
 // keepLease extends the lease of a feed under a long poll when it could run
