@@ -300,8 +300,16 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 		return []Option{WithFeedStore(store), WithHostLimits(8, 0)}
 	})
 	ctx := context.Background()
-	if err := store.ApplyConfig(ctx, []config.Feed{{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour}}); err != nil {
+	// tick, polled every second, shows time passing with the scheduler
+	// at work, instead of a sleep.
+	if err := store.ApplyConfig(ctx, []config.Feed{{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour},
+		{ID: "tick", URL: srv.URL + "/tick.xml", Interval: time.Second}}); err != nil {
 		t.Fatal(err)
+	}
+	ticks := func(what string) {
+		t.Helper()
+		n := len(h.of("/tick.xml"))
+		waitFor(t, what, func() bool { return len(h.of("/tick.xml")) >= n+3 })
 	}
 	r.start()
 	defer r.stop(t)
@@ -319,9 +327,9 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
+	waitFor(t, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n := len(h.of("/new.xml"))
-	time.Sleep(2500 * time.Millisecond) // more than two intervals
+	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {
 		t.Errorf("paused feed polled %d more times", m-n)
 	}
@@ -330,7 +338,7 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour, Paused: true}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 0 })
+	waitFor(t, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
@@ -341,13 +349,13 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
+	waitFor(t, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 3 })
 	if err := store.Delete(ctx, "new"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
+	waitFor(t, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n = len(h.of("/new.xml"))
-	time.Sleep(2500 * time.Millisecond)
+	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {
 		t.Errorf("removed feed polled %d more times", m-n)
 	}
