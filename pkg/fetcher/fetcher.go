@@ -324,38 +324,65 @@ func (f *Fetcher) pollFeed(ctx, wctx context.Context, lastWrites func(), feed co
 	listed := time.Now() // the items' "seen" time, for the latency histogram
 	res := PollResult{Result: "ok", Items: len(parsed.Items)}
 	pub := f.newPublisher(wctx, feed)
-	failed, fresh := 0, 0
-	canceled := false
-	inPoll := map[string]bool{}
+	// Items are handled newest first, as many at once as one host takes
+	// requests (fetcher.per_host_concurrency, at least 2), each published
+	// as soon as it is done.
+	var (
+		mu       sync.Mutex // guards the counts below and inPoll
+		failed   int
+		fresh    int // new articles, counting those in hand
+		canceled bool
+		inPoll   = map[string]bool{}
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, max(f.hostConcurrency, 2))
+	)
 	for _, item := range newestFirst(parsed.Items) {
-		if f.shouldStop(listed, fresh) {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := canceled || f.shouldStop(listed, fresh)
+		mu.Unlock()
+		if !stop && hooks.keepLease != nil {
+			if err := hooks.keepLease(ctx); err != nil {
+				f.logger.Warn("poll stopped: lease not kept", "feed_id", feed.ID, "err", err)
+				stop = true
+			}
+		}
+		if stop {
+			<-sem
 			res.Backlog = true
 			break
 		}
-		if hooks.keepLease != nil {
-			if err := hooks.keepLease(ctx); err != nil {
-				f.logger.Warn("poll stopped: lease not kept", "feed_id", feed.ID, "err", err)
-				res.Backlog = true
-				break
+		mu.Lock()
+		fresh++ // until we know it is not new
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out, err := f.handleItem(ctx, feed, parsed, item, firstPoll, &mu, inPoll)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, errCanceled) || ctx.Err() != nil:
+				// Not a page failure: the item is left for the next poll.
+				canceled = true
+				fresh--
+				return
+			case err != nil:
+				// Not recorded as seen, so the next poll retries it.
+				f.logger.Warn("item not published", "feed_id", feed.ID, "item_url", item.Link, "err", err)
+				failed++
+				fresh--
+				return
+			case out.kind != outcomePublished && out.kind != outcomeRevision:
+				fresh--
 			}
-		}
-		out, err := f.handleItem(ctx, feed, parsed, item, firstPoll, inPoll)
-		if errors.Is(err, errCanceled) || ctx.Err() != nil {
-			// Not a page failure: the item is left for the next poll.
-			canceled = true
-			break
-		}
-		if err != nil {
-			// The item is not recorded as seen, so the next poll retries it.
-			f.logger.Warn("item not published", "feed_id", feed.ID, "item_url", item.Link, "err", err)
-			failed++
-			continue
-		}
-		if out.kind == outcomePublished || out.kind == outcomeRevision {
-			fresh++
-		}
-		out.listed = listed
-		pub.add(out)
+			out.listed = listed
+			pub.add(out)
+		}()
+	}
+	wg.Wait()
+	if canceled {
+		res.Backlog = false
 	}
 	lastWrites()
 	pr := pub.finish()
@@ -424,17 +451,22 @@ type seenRecord struct {
 	PublishError string `json:"publish_error,omitempty"`
 }
 
-func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, firstPoll bool, inPoll map[string]bool) (*itemWork, error) {
+// handleItem decides what to do with one item, downloading its page when
+// it is new; mu guards inPoll, the ids handled in this poll so far.
+func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, firstPoll bool, mu *sync.Mutex, inPoll map[string]bool) (*itemWork, error) {
 	link := strings.TrimSpace(item.Link)
 	if link == "" {
 		return nil, fmt.Errorf("fetcher: feed %s item %q has no link", feed.ID, item.Title)
 	}
 	canonical := CanonicalURL(link)
 	linkID := events.HashID(canonical)
-	if inPoll[linkID] {
+	mu.Lock()
+	dup := inPoll[linkID]
+	inPoll[linkID] = true
+	mu.Unlock()
+	if dup {
 		return &itemWork{kind: outcomeDuplicate}, nil
 	}
-	inPoll[linkID] = true
 	sig := itemSignature(item)
 	rec, found, err := f.getSeen(ctx, linkID)
 	if err != nil {
@@ -458,10 +490,13 @@ func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofe
 		return nil, err
 	}
 	if art.ID != linkID {
-		if inPoll[art.ID] {
+		mu.Lock()
+		dup := inPoll[art.ID]
+		inPoll[art.ID] = true
+		mu.Unlock()
+		if dup {
 			return &itemWork{kind: outcomeDuplicate}, nil
 		}
-		inPoll[art.ID] = true
 		if other, seen, err := f.getSeen(ctx, art.ID); err != nil {
 			return nil, err
 		} else if seen {
