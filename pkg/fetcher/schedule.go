@@ -415,16 +415,17 @@ func (f *Fetcher) runJob(ctx context.Context, j job) (time.Time, bool) {
 	return next, res.Backlog && err == nil
 }
 
-// keepLease extends the lease of a feed under a long poll when it could run
-// out within two requests' time (an item costs at most a robots.txt and a
-// page request), by a few requests' time at once: a replica that dies in a
-// long poll holds its feed at most three client timeouts plus the grace.
+// keepLease renews the lease of a feed under a long poll, before each item,
+// when it would end within a request's time: to a request's time plus the
+// grace, as a claim does. A replica that dies in a long poll so holds its
+// feed at most fetcher.timeout plus fetcher.lease_grace, at the cost of one
+// KV write per grace period of the poll.
 func (f *Fetcher) keepLease(ctx context.Context, id string) error {
 	now := f.now()
-	if f.leases.holds(id, now.Add(2*f.cfg.Timeout)) {
+	if f.leases.holds(id, now.Add(f.cfg.Timeout)) {
 		return nil
 	}
-	cr, err := f.leases.claim(ctx, id, now.Add(3*f.cfg.Timeout+f.leaseGrace), now)
+	cr, err := f.leases.claim(ctx, id, now.Add(f.cfg.Timeout+f.leaseGrace), now)
 	if err != nil {
 		return err
 	}
