@@ -335,6 +335,9 @@ func TestStopMidPollHandsOver(t *testing.T) {
 					t.Fatalf("the stop published a summary-only article: %s (%s)", art.URL, art.ExtractError)
 				}
 			}
+			if n := testutil.CollectAndCount(a.metrics.ExtractionFailures); n != 0 {
+				t.Errorf("a cancelled download counted as an extraction failure (%d series)", n)
+			}
 			slow.Store(false)
 			b := newReplica(t, ns, "replica-b", feeds, 2, opts("b"))
 			b.start()
