@@ -323,7 +323,7 @@ func (f *Fetcher) pollFeed(ctx, wctx context.Context, lastWrites func(), feed co
 	}
 	listed := time.Now() // the items' "seen" time, for the latency histogram
 	res := PollResult{Result: "ok", Items: len(parsed.Items)}
-	pub := f.newPublisher(wctx, feed)
+	pub := f.newPublisher(wctx, feed, len(parsed.Items))
 	// Items are handled newest first, as many at once as one host takes
 	// requests (fetcher.per_host_concurrency, at least 2), each published
 	// as soon as it is done.
