@@ -93,9 +93,11 @@ func Similarity(a, b Signature) float64 {
 }
 
 // bandHash is the LSH key of band i of the signature.
-func (sig *Signature) bandHash(i int) uint64 {
+func (sig *Signature) bandHash(i int) uint64 { return bandHash(&sig.Mins, i) }
+
+func bandHash(mins *[NumHashes]uint32, i int) uint64 {
 	h := uint64(i) + 1
-	for _, m := range sig.Mins[i*Rows : (i+1)*Rows] {
+	for _, m := range mins[i*Rows : (i+1)*Rows] {
 		h = mix64(h ^ uint64(m))
 	}
 	return h
