@@ -226,7 +226,17 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 	}
 }
 
-// Run consumes ARTICLES through cons until ctx ends.
+// Workers is how many ARTICLES messages an analyzer handles at once, so that
+// one article's analysis overlaps another's KV and publish round trips.
+// Their story assignments are ordered by the stories bucket, as those of
+// several analyzers are.
+const Workers = 4
+
+// Run consumes ARTICLES through cons until ctx ends, Workers messages at a
+// time.
 func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger) error {
-	return consume.Run(ctx, cons, topology.ConsumerAnalyzer, a.Handler(js), logger.With("component", "analyzer"), 5*time.Second)
+	h, log := a.Handler(js), logger.With("component", "analyzer")
+	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
+		return consume.Run(ctx, cons, topology.ConsumerAnalyzer, h, log, 5*time.Second)
+	})
 }
