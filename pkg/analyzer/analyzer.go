@@ -191,6 +191,10 @@ func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.Anal
 	return out, nil
 }
 
+// ReplayHeader marks an ARTICLES message republished by `newswatch replay`;
+// its value names the replay run.
+const ReplayHeader = "Newswatch-Replay"
+
 // Handler returns the consumer handler that analyses an ARTICLES message and
 // publishes the result.
 func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
@@ -214,6 +218,11 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 			return consume.Poison(err)
 		}
 		msgID := art.ID + "-r" + strconv.Itoa(art.Revision)
+		if run := msg.Headers().Get(ReplayHeader); run != "" {
+			// A replay's analysis must not be dropped as a duplicate of the
+			// first one; the notifier still alerts once per story.
+			msgID += "-replay-" + run
+		}
 		if _, err := js.Publish(ctx, topology.AnalyzedSubject(art.Feed), data, jetstream.WithMsgID(msgID)); err != nil {
 			return fmt.Errorf("analyzer: publishing %s to %s: %w", art.ID, topology.StreamAnalyzed, err)
 		}

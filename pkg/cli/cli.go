@@ -35,6 +35,8 @@ var commands = map[string]command{
 	"alerts":    {runAlerts, "past alerts from the ALERTS stream: alerts list|show"},
 	"silence":   {runSilence, "mute a watch for a while or one story of it: silence add|list|rm"},
 	"dlq":       {runDLQ, "undeliverable alerts: dlq list|replay"},
+	"backtest":  {runBacktest, "what a query would have alerted on in the stored analyzed articles: backtest --query Q [--since 168h] [--json]"},
+	"replay":    {runReplay, "re-analyse stored articles (after a taxonomy, model or gazetteer change): replay --since 24h"},
 	"bench":     {runBench, "measure a running newswatch: bench pipeline|soak (see bench with no subcommand)"},
 	"extract":   {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
 	"analyze":   {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},

@@ -30,7 +30,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Latency: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "newswatch_notifier_alert_latency_seconds",
 			Help:    "Time from the article's fetch to its alert's publication.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+			// 1 ms to 35 min: an alert normally follows its article within
+			// milliseconds, a backlog can take minutes.
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 22),
 		}),
 		Silenced: f.NewCounter(prometheus.CounterOpts{
 			Name: "newswatch_notifier_silenced_total",
