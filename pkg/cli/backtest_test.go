@@ -128,6 +128,15 @@ func TestBacktest(t *testing.T) {
 	if code, _, errOut := runCLI(t, "backtest", "--nats-url", ns.URL, "--query", `"MQ-9B" AND (`); code != 2 || !strings.Contains(errOut, "^") {
 		t.Errorf("bad query: %d %s", code, errOut)
 	}
+
+	// watch add --dry-run shows the same and saves nothing.
+	code, out, errOut = runCLI(t, "watch", "add", "--nats-url", ns.URL, "--id", "mq", "--query", `"MQ-9B"`, "--dry-run")
+	if code != 0 || !strings.Contains(out, "+ 1 copy suppressed: Mint") || !strings.Contains(out, "2 stories would have alerted") {
+		t.Errorf("watch add --dry-run (%d): %s %s", code, out, errOut)
+	}
+	if code, _, _ := runCLI(t, "watch", "show", "--nats-url", ns.URL, "mq"); code != 1 {
+		t.Errorf("watch add --dry-run saved the watch (show exited %d)", code)
+	}
 }
 
 // BenchmarkBacktest scans stored analyzed articles of about 5 KB with a
