@@ -187,6 +187,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return an.Run(runCtx, js, cons, logger)
 			})
 			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-stories", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketStories, time.Minute); return nil })
 		case Notifier:
 			n, err := a.buildNotifier(setupCtx, topo, reg)
 			if err != nil {
@@ -210,6 +211,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			a.goRun("delivery", func() error { return d.Run(runCtx, dcons) })
 			a.goRun("digests", func() error { return d.RunDigests(runCtx, 30*time.Second) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-alerted", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketAlerted, time.Minute); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
 		}
