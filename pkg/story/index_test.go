@@ -368,7 +368,9 @@ func TestOneRecordPerArticle(t *testing.T) {
 	if st.Values() != 201 {
 		t.Errorf("bucket holds %d keys for 201 articles, want one each", st.Values())
 	}
-	if per := st.Bytes() / st.Values(); per > 700 {
+	per := st.Bytes() / st.Values()
+	t.Logf("%d bytes of bucket per article (value and stream overhead)", per)
+	if per > 700 {
 		t.Errorf("%d bytes stored per article, want a few hundred", per)
 	}
 }
