@@ -268,7 +268,7 @@ func (b *Bench) Pipeline(ctx context.Context, opts Options) (Result, error) {
 					time.Sleep(d)
 				}
 			}
-			f, err := b.js.PublishAsync(topology.ArticleSubject(arts[i].Feed), payloads[i], jetstream.WithMsgID(arts[i].ID+"-r0"))
+			f, err := b.publishAsync(ctx, topology.ArticleSubject(arts[i].Feed), payloads[i], arts[i].ID+"-r0")
 			if err != nil {
 				select {
 				case pubErr <- err:
@@ -382,7 +382,7 @@ func (b *Bench) Relay(ctx context.Context, n, size int, timeout time.Duration) (
 	}
 	start := time.Now()
 	for i := range n {
-		if _, err := b.js.PublishAsync(subj(0), payload, jetstream.WithMsgID(b.run+"-"+strconv.Itoa(i))); err != nil {
+		if _, err := b.publishAsync(ctx, subj(0), payload, b.run+"-"+strconv.Itoa(i)); err != nil {
 			return Result{}, err
 		}
 	}
@@ -410,6 +410,22 @@ func (b *Bench) Relay(ctx context.Context, n, size int, timeout time.Duration) (
 		time.Sleep(5 * time.Millisecond)
 	}
 	return Result{Messages: n, Elapsed: time.Since(start)}, nil
+}
+
+// publishAsync publishes without waiting for the acknowledgement; when the
+// client holds too many unacknowledged publishes it waits for them first.
+func (b *Bench) publishAsync(ctx context.Context, subject string, data []byte, msgID string) (jetstream.PubAckFuture, error) {
+	for {
+		f, err := b.js.PublishAsync(subject, data, jetstream.WithMsgID(msgID))
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return f, err
+		}
+		select {
+		case <-b.js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Memory is a process's memory as its /metrics reports it.
