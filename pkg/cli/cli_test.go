@@ -21,6 +21,8 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -82,7 +84,23 @@ func TestWatchAddedAtRunTimeFires(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "f414") || strings.Contains(out, "bad") {
 		t.Errorf("watch list: %d %q", code, out)
 	}
-	time.Sleep(time.Second) // "within a second"
+	// The watch is live once the analyzer (and, from the same follower, the
+	// notifier) works at the revision that added it.
+	kv, err := a.JetStream().KeyValue(ctx, topology.BucketWatches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := kv.Get(ctx, "f414")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.For(t, time.Minute, "the analyzer to read watch f414", func() error {
+		rev, err := testwait.Metric("http://"+a.StatusAddr()+"/metrics", "newswatch_analyzer_watches_revision")
+		if err == nil && rev < float64(entry.Revision()) {
+			err = fmt.Errorf("analyzer at revision %v, f414 written at %d", rev, entry.Revision())
+		}
+		return err
+	})
 
 	sub, err := a.Conn().SubscribeSync("alerts.f414")
 	if err != nil {
@@ -97,7 +115,7 @@ func TestWatchAddedAtRunTimeFires(t *testing.T) {
 	if _, err := a.JetStream().Publish(ctx, topology.ArticleSubject("test"), data, jetstream.WithMsgID(art.ID)); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := sub.NextMsg(30 * time.Second)
+	msg, err := sub.NextMsg(time.Minute)
 	if err != nil {
 		t.Fatalf("no alert on alerts.f414: %v", err)
 	}
@@ -171,18 +189,18 @@ watches:
 	defer a.Stop()
 	url := a.Conn().ConnectedUrl()
 
-	deadline := time.Now().Add(60 * time.Second)
 	var out string
-	for time.Now().Before(deadline) {
+	testwait.For(t, time.Minute, "the undeliverable mq-9b alert in dlq list", func() error {
 		_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url)
-		if strings.Contains(out, "status_4xx") {
-			break
+		if !strings.Contains(out, "status_4xx") || !strings.Contains(out, "hook") || !strings.Contains(out, "mq-9b") {
+			return fmt.Errorf("dlq list:\n%s", out)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if !strings.Contains(out, "hook") || !strings.Contains(out, "mq-9b") {
-		t.Fatalf("dlq list:\n%s", out)
-	}
+		return nil
+	})
+	// Both alerts are in ALERTS once the notifier has handled every article.
+	testwait.For(t, time.Minute, "the notifier to finish", func() error {
+		return natstest.ConsumerIdle(ctx, a.JetStream(), topology.StreamAnalyzed, topology.ConsumerNotifier)
+	})
 	code, out, errOut := runCLI(t, "alerts", "list", "-nats-url", url)
 	if code != 0 || !strings.Contains(out, "mq-9b") || !strings.Contains(out, "quad") {
 		t.Fatalf("alerts list: %d %s %s", code, out, errOut)
