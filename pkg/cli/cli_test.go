@@ -54,6 +54,62 @@ func TestUnknownCommandAndVersion(t *testing.T) {
 	}
 }
 
+// Every command and subcommand answers -h on stdout with exit 0, listing
+// its subcommands or its own flags.
+func TestHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+		not  []string
+	}{
+		{[]string{"-h"}, []string{"usage: newswatch", "watch", "feeds", "silence", "dlq", "alerts", "extract"}, nil},
+		{[]string{"--help"}, []string{"usage: newswatch"}, nil},
+		{[]string{"help"}, []string{"usage: newswatch"}, nil},
+		{[]string{"help", "watch"}, []string{"add", "list", "pause"}, nil},
+		{[]string{"watch", "-h"}, []string{"add", "list", "show", "rm", "pause", "resume"}, nil},
+		{[]string{"watch", "add", "-h"}, []string{"-query", "-sinks"}, nil},
+		{[]string{"silence", "-h"}, []string{"add", "list", "rm"}, nil},
+		{[]string{"silence", "add", "--help"}, []string{"usage: newswatch silence add", "-for", "-comment"}, nil},
+		{[]string{"silence", "list", "-h"}, []string{"-nats-url"}, []string{"-for"}},
+		{[]string{"dlq", "-h"}, []string{"list", "replay"}, nil},
+		{[]string{"dlq", "replay", "-h"}, []string{"-sink", "-id"}, nil},
+		{[]string{"alerts", "-h"}, []string{"list", "show"}, nil},
+		{[]string{"alerts", "show", "-h"}, []string{"usage: newswatch alerts show", "-since"}, []string{"-watch"}},
+		{[]string{"feeds", "-h"}, []string{"list", "add", "rm", "pause", "resume", "import-opml"}, nil},
+		{[]string{"feeds", "add", "-h"}, []string{"-url", "-interval"}, []string{"-json"}},
+		{[]string{"run", "-h"}, []string{"-config", "-nats-url"}, nil},
+		{[]string{"demo", "-h"}, []string{"-max-alerts"}, nil},
+		{[]string{"extract", "-h"}, []string{"-url", "-file", "-config"}, nil},
+		{[]string{"match", "-h"}, []string{"-query", "canonical form"}, nil},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d; stderr %q", code, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(out, w) {
+					t.Errorf("stdout has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	// Without a subcommand, usage goes to stderr with exit 2.
+	for _, cmd := range []string{"watch", "silence", "dlq", "alerts"} {
+		if code, _, errOut := runCLI(t, cmd); code != 2 || !strings.Contains(errOut, "usage: newswatch "+cmd) {
+			t.Errorf("%s with no subcommand: %d %q", cmd, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t); code != 2 || !strings.Contains(errOut, "usage: newswatch") {
+		t.Errorf("no command: %d %q", code, errOut)
+	}
+}
+
 // A watch added with `newswatch watch add` while newswatch runs fires on the
 // next matching article, without a restart.
 func TestWatchAddedAtRunTimeFires(t *testing.T) {
@@ -224,6 +280,19 @@ watches:
 		t.Errorf("replayed dead letter still listed:\n%s", out)
 	}
 
+	// Typos name what exists instead of succeeding silently.
+	if code, _, errOut := runCLI(t, "silence", "add", "-nats-url", url, "--watch", "nosuch", "--for", "1h"); code != 1 || !strings.Contains(errOut, `no watch "nosuch"; the watches are: mq-9b, quad`) {
+		t.Errorf("silence add --watch nosuch: %d %q", code, errOut)
+	}
+	for _, sub := range []string{"list", "replay"} {
+		code, _, errOut := runCLI(t, "dlq", sub, "-config", cfgFile, "-nats-url", url, "--sink", "nosuch")
+		if code != 1 || !strings.Contains(errOut, `no sink "nosuch": the --config file's sinks are: hook`) {
+			t.Errorf("dlq %s --sink nosuch: %d %q", sub, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, "dlq", "list", "-config", cfgFile, "-nats-url", url, "--sink", "hook"); code != 0 {
+		t.Errorf("dlq list --sink hook: %d %q", code, errOut)
+	}
 	if code, _, errOut := runCLI(t, "silence", "add", "-nats-url", url, "--watch", "quad"); code != 2 || !strings.Contains(errOut, "--for") {
 		t.Errorf("silence without --for: %d %q", code, errOut)
 	}
