@@ -31,14 +31,16 @@ func runBacktest(ctx context.Context, args []string, io IO) int {
 	since := fs.Duration("since", 168*time.Hour, "how far back to look: articles stored in ANALYZED within this `duration`")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of text")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch backtest --query Q [--since 168h] [--json] [--config FILE] [--nats-url URL]")
-		fmt.Fprintln(io.Stderr, "\nEvaluates Q over the analyzed articles stored in ANALYZED, publishing nothing, and")
-		fmt.Fprintln(io.Stderr, "prints per story the alert a watch with that query would have sent (the first")
-		fmt.Fprintln(io.Stderr, "matching copy), the copies it would have suppressed, and alerts per day.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: newswatch backtest --query Q [--since 168h] [--json] [--config FILE] [--nats-url URL]")
+		fmt.Fprintln(w, "\nEvaluates Q over the analyzed articles stored in ANALYZED, publishing nothing, and")
+		fmt.Fprintln(w, "prints per story the alert a watch with that query would have sent (the first")
+		fmt.Fprintln(w, "matching copy), the copies it would have suppressed, and alerts per day.")
+		fmt.Fprintln(w, "\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if strings.TrimSpace(*q) == "" || fs.NArg() > 0 {
 		fmt.Fprintln(io.Stderr, "newswatch backtest: give the query with --query (quote it), and no other argument")

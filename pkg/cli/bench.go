@@ -26,11 +26,10 @@ newswatch. The run adds a watch bench-<run> and removes it at the end.`
 
 // runBench is `newswatch bench`.
 func runBench(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, benchUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, benchUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	if sub != "pipeline" && sub != "soak" {
 		fmt.Fprintf(io.Stderr, "newswatch bench: unknown subcommand %q\n\n%s\n", sub, benchUsage)
 		return 2
@@ -45,8 +44,9 @@ func runBench(ctx context.Context, args []string, io IO) int {
 	metricsURL := fs.String("metrics-url", "", "soak: the running newswatch's `URL` of /metrics (http.listen), e.g. http://127.0.0.1:9090/metrics")
 	rounds := fs.Int("rounds", 2, "soak: `rounds` of --articles")
 	settle := fs.Duration("settle", 20*time.Second, "soak: wait this `long` after a round's last alert before reading memory")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	fs.Usage = usageFunc(fs, "newswatch bench "+sub+" [flags]")
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	if *n < 1 || *size < 100 || *rate < 0 || *rounds < 1 {
 		fmt.Fprintln(io.Stderr, "newswatch bench: --articles must be at least 1, --bytes at least 100, --rate 0 or more, --rounds at least 1")

@@ -27,13 +27,15 @@ func runReplay(ctx context.Context, args []string, io IO) int {
 	flags := operatorFlags(fs)
 	since := fs.Duration("since", 0, "replay the articles stored in ARTICLES within this `duration`, e.g. 24h")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch replay --since D [--config FILE] [--nats-url URL]")
-		fmt.Fprintln(io.Stderr, "\nRepublishes the articles stored in ARTICLES within D for the running analyzers to")
-		fmt.Fprintln(io.Stderr, "analyse again; alerts are sent only for stories no watch alerted on before.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: newswatch replay --since D [--config FILE] [--nats-url URL]")
+		fmt.Fprintln(w, "\nRepublishes the articles stored in ARTICLES within D for the running analyzers to")
+		fmt.Fprintln(w, "analyse again; alerts are sent only for stories no watch alerted on before.")
+		fmt.Fprintln(w, "\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if *since <= 0 || fs.NArg() > 0 {
 		fmt.Fprintln(io.Stderr, "newswatch replay: give how far back with --since, e.g. --since 24h")

@@ -22,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -219,10 +220,12 @@ func TestConsumerRetriesUntilDelivered(t *testing.T) {
 	done := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
 	go func() { done <- d.Run(runCtx, cons) }()
-	for len(rcv.got()) < 3 && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
+	testwait.For(t, 30*time.Second, "the alert delivered and acked", func() error {
+		if n := len(rcv.got()); n < 3 {
+			return fmt.Errorf("receiver got %d requests", n)
+		}
+		return natstest.ConsumerIdle(ctx, ns.JS, topology.StreamAlerts, topology.ConsumerDelivery)
+	})
 	stop()
 	<-done
 	if n := len(rcv.got()); n != 3 {
