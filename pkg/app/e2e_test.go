@@ -53,6 +53,7 @@ sinks:
     type: webhook
     url: %s
     secret: %s
+    allow_private_networks: true
 watches:
   - id: mq-9b
     query: '"MQ-9B"'

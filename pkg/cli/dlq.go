@@ -12,7 +12,6 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/delivery"
-	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -76,14 +75,22 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(tw, "FAILED\tSINK\tDELIVERY\tWATCH\tATTEMPTS\tREASON\tERROR")
 		for _, e := range entries {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.dl.FailedAt.Format(time.RFC3339), e.dl.Sink, e.dl.DeliveryID,
-				e.dl.Event.Data.WatchID, e.dl.Attempts, e.dl.Reason, e.dl.Error)
+				e.dl.Watch(), e.dl.Attempts, e.dl.Reason, e.dl.Error)
 		}
 		tw.Flush()
 		return 0
 	}
 
-	client := httpguard.New(httpguard.WithAllowPrivateNetworks(op.cfg.Fetcher.AllowPrivateNetworks), httpguard.WithUserAgent(op.cfg.Fetcher.UserAgent))
-	sinks, err := app.Sinks(op.cfg.Sinks, client.HTTPClient())
+	records, err := op.js.KeyValue(ctx, topology.BucketDeliveries)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch dlq replay: bucket %s: %v\n", topology.BucketDeliveries, err)
+		return 1
+	}
+	if *id != "" && len(entries) == 0 {
+		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %s\n", notDeadLettered(ctx, records, *id, *sinkName))
+		return 1
+	}
+	sinks, err := app.Sinks(op.cfg.Sinks)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
 		return 1
@@ -101,13 +108,26 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			failed++
 			continue
 		}
-		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.Send(sendCtx, e.dl.DeliveryID, e.dl.Event)
-		cancel()
+		// Each sink bounds the attempt by its own timeout.
+		var err error
+		if len(e.dl.Digest) > 0 {
+			ds, ok := s.(delivery.DigestSink)
+			if !ok {
+				fmt.Fprintf(io.Stderr, "%s: sink %q cannot send digests; skipped\n", e.dl.DeliveryID, e.dl.Sink)
+				failed++
+				continue
+			}
+			err = ds.SendDigest(ctx, e.dl.DeliveryID, e.dl.Watch(), e.dl.Digest)
+		} else {
+			err = s.Send(ctx, e.dl.DeliveryID, e.dl.Event)
+		}
 		if err != nil {
 			fmt.Fprintf(io.Stderr, "%s to %s: still failing: %v\n", e.dl.DeliveryID, e.dl.Sink, err)
 			failed++
 			continue
+		}
+		if err := delivery.RecordReplay(ctx, records, e.dl); err != nil {
+			fmt.Fprintf(io.Stderr, "%s delivered but not recorded: %v\n", e.dl.DeliveryID, err)
 		}
 		if err := stream.DeleteMsg(ctx, e.seq); err != nil {
 			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", e.dl.DeliveryID, topology.StreamDeadLetter, err)
@@ -118,4 +138,21 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	return 0
+}
+
+// notDeadLettered says why --id matched no dead letter: replayed already,
+// delivered, or unknown.
+func notDeadLettered(ctx context.Context, records jetstream.KeyValue, id, sinkName string) string {
+	where := "the dead letters"
+	if sinkName != "" {
+		where = "the dead letters of sink " + sinkName
+	}
+	rec, err := delivery.LookupRecord(ctx, records, id)
+	switch {
+	case err == nil && rec.Result == delivery.ResultReplayed:
+		return fmt.Sprintf("delivery %s to %s was already replayed at %s; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	case err == nil && rec.Result == delivery.ResultDelivered:
+		return fmt.Sprintf("delivery %s to %s was delivered at %s and never dead-lettered; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("no dead letter with delivery id %s among %s; list them with newswatch dlq list", id, where)
 }

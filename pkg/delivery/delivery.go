@@ -249,3 +249,40 @@ func (d *Deliverer) deadLetter(ctx context.Context, n *Notification, cause error
 		"sink", n.Sink, "delivery_id", n.DeliveryID, "alert_id", n.alertID(), "attempts", n.Attempt, "reason", reason, "err", cause)
 	return d.record(ctx, n.DeliveryID, n.Sink, n.alertID(), ResultDeadLetter)
 }
+
+// Record is what newswatch_deliveries holds about one delivery.
+type Record struct {
+	Sink        string
+	AlertID     string
+	Result      string // ResultDelivered, ResultDeadLetter or ResultReplayed
+	CompletedAt time.Time
+}
+
+// LookupRecord reads the record of a delivery id from the
+// newswatch_deliveries bucket kv.
+func LookupRecord(ctx context.Context, kv jetstream.KeyValue, id string) (Record, error) {
+	e, err := kv.Get(ctx, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketDeliveries, id, err)
+	}
+	var r record
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return Record{}, fmt.Errorf("delivery: %s/%s does not decode: %w", topology.BucketDeliveries, id, err)
+	}
+	return Record(r), nil
+}
+
+// RecordReplay records in kv (newswatch_deliveries) that a dead letter was
+// delivered by `newswatch dlq replay`, so a second replay of its id can say
+// so.
+func RecordReplay(ctx context.Context, kv jetstream.KeyValue, dl DeadLetter) error {
+	alertID := dl.Event.ID
+	if len(dl.Digest) > 0 {
+		alertID = "digest:" + dl.Watch()
+	}
+	data, _ := json.Marshal(record{Sink: dl.Sink, AlertID: alertID, Result: ResultReplayed, CompletedAt: time.Now().UTC()})
+	if _, err := kv.Put(ctx, dl.DeliveryID, data); err != nil {
+		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, dl.DeliveryID, err)
+	}
+	return nil
+}
