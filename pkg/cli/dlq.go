@@ -18,7 +18,8 @@ import (
 const dlqUsage = `usage: newswatch dlq <subcommand> [flags]
 
   list [--sink S]                     alerts that could not be delivered, with the last error
-  replay [--sink S] [--id DELIVERY]   send them again (same delivery id); delivered ones leave the queue
+  replay [--sink S] [--id DELIVERY]   send them again (same delivery id); delivered ones leave the queue;
+                                      --id of one already replayed, delivered or unknown says so and exits 1
 
 Every subcommand takes -config FILE (whose sinks: are used to replay) and -nats-url URL.`
 
