@@ -364,8 +364,12 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 			return nil, err
 		}
 	}
+	skv, err := topo.KV(ctx, topology.BucketSilences, 0, 1)
+	if err != nil {
+		return nil, err
+	}
 	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger,
-		delivery.WithReplicas(a.cfg.NATS.Replicas)), nil
+		delivery.WithReplicas(a.cfg.NATS.Replicas), delivery.WithSilences(silences.New(skv))), nil
 }
 
 func (a *App) goRun(name string, f func() error) {

@@ -4,8 +4,8 @@
 // a sink that is slow or failing delays only itself.
 //
 // A delivery runs as explicit stages, alertmanager-style (stages.go):
-// lookup (the watch, and whether it names the sink) -> digest or rate limit
-// -> dedup -> send -> retry or dead letter. A digest, once its period has
+// lookup (the watch, and whether it names the sink) -> silence -> digest or
+// rate limit -> dedup -> send -> retry or dead letter. A digest, once its period has
 // ended, runs the same dedup -> send -> retry or dead letter stages, with
 // the same retry budget (notifier.max_deliveries).
 //
@@ -92,6 +92,7 @@ type Metrics struct {
 	Duration    *prometheus.HistogramVec
 	DeadLetters *prometheus.CounterVec
 	RateLimited *prometheus.CounterVec
+	Silenced    *prometheus.CounterVec
 }
 
 // NewMetrics registers the delivery metrics with reg.
@@ -110,6 +111,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		RateLimited: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_rate_limited_total",
 			Help: "Alerts not delivered to a sink because their watch reached its rate_limit for the hour.",
+		}, []string{"sink"}),
+		Silenced: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_deliveries_silenced_total",
+			Help: "Alerts not delivered to a sink because a silence added after their publication muted their watch or story.",
 		}, []string{"sink"}),
 		DeadLetters: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_dead_letters_total",
@@ -131,6 +136,10 @@ type Option func(*Deliverer)
 // WithReplicas sets the replicas of the delivery consumers (nats.replicas).
 func WithReplicas(n int) Option { return func(d *Deliverer) { d.replicas = n } }
 
+// WithSilences mutes, at delivery, alerts whose watch or story was silenced
+// after they were published.
+func WithSilences(s Silencer) Option { return func(d *Deliverer) { d.silences = s } }
+
 // WithDigestInterval sets how often each sink looks for ended digests.
 func WithDigestInterval(iv time.Duration) Option {
 	return func(d *Deliverer) {
@@ -148,6 +157,7 @@ type Deliverer struct {
 	digests        jetstream.KeyValue
 	sinks          map[string]Sink
 	watchOf        func(watchID string) (config.Watch, bool)
+	silences       Silencer
 	maxDeliver     int
 	baseBackoff    time.Duration
 	replicas       int
@@ -176,6 +186,7 @@ func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(
 		m.DeadLetters.WithLabelValues(name)
 		m.Duration.WithLabelValues(name)
 		m.RateLimited.WithLabelValues(name)
+		m.Silenced.WithLabelValues(name)
 	}
 	d := &Deliverer{
 		js: js, records: b.Deliveries, rates: b.Rates, digests: b.Digests, sinks: sinks, watchOf: watchOf, maxDeliver: max(maxDeliver, 1),
@@ -189,7 +200,7 @@ func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(
 	// The pipelines, composed here and nowhere else.
 	for name := range sinks {
 		deliver := MultiStage{StageFunc(d.dedup), StageFunc(d.send), StageFunc(d.settle)}
-		d.alertStages[name] = MultiStage{StageFunc(d.lookup), StageFunc(d.fileDigest), StageFunc(d.rateLimit), deliver}
+		d.alertStages[name] = MultiStage{StageFunc(d.lookup), StageFunc(d.silence), StageFunc(d.fileDigest), StageFunc(d.rateLimit), deliver}
 		d.digestStages[name] = deliver
 	}
 	return d

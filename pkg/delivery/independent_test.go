@@ -13,10 +13,12 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/sink"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
 	"github.com/newswatch/newswatch/pkg/topology"
@@ -376,5 +378,38 @@ func TestSetupMigratesAndStartsNewSinksAtTheEnd(t *testing.T) {
 	}
 	if info.NumPending != 0 || info.Config.OptStartSeq != 4 {
 		t.Errorf("new sink's consumer starts at %d with %d pending, want 4 and 0", info.Config.OptStartSeq, info.NumPending)
+	}
+}
+
+// A silence added after an alert was published keeps it from the sinks
+// (a failing sink's retries included); a story silence mutes only its story.
+func TestSilenceStage(t *testing.T) {
+	d, rcv, ns := setup(t, 500)
+	kv, err := ns.Topo.KV(t.Context(), topology.BucketSilences, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := silences.New(kv)
+	d.silences = store
+	ev := alertEvent()
+	if err := d.Handle(t.Context(), "hook", ev, 1); err == nil {
+		t.Fatal("first attempt against a 500 succeeded")
+	}
+	if err := store.Add(t.Context(), silences.Silence{Watch: "mq-9b", Story: ev.Data.StoryID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Handle(t.Context(), "hook", ev, 2); err != nil {
+		t.Fatalf("silenced retry: %v", err)
+	}
+	other := alertEvent()
+	other.ID, other.Data.StoryID = "a2", "s2"
+	if err := d.Handle(t.Context(), "hook", other, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := rcv.got(); len(got) != 2 || got[1] != ID("a2", "hook") {
+		t.Errorf("receiver got %d requests (%v), want the first attempt and the other story's alert", len(got), got)
+	}
+	if v := testutil.ToFloat64(d.metrics.Silenced.WithLabelValues("hook")); v != 1 {
+		t.Errorf("silenced = %v, want 1", v)
 	}
 }

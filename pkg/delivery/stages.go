@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/sink"
 )
 
@@ -70,6 +73,33 @@ func (d *Deliverer) lookup(_ context.Context, n *Notification) (bool, error) {
 	n.Watch = w
 	n.DeliveryID = ID(n.Event.ID, n.Sink)
 	return true, nil
+}
+
+// Silencer reports whether an alert of a watch on a story is muted now;
+// *silences.Store implements it.
+type Silencer interface {
+	Silenced(ctx context.Context, watch, story string) (silences.Silence, bool, error)
+}
+
+// silence stops an alert muted since it was published (the notifier does
+// not publish alerts muted already): a silence added while a sink is failing
+// or behind also keeps that sink's backlog of the watch or story quiet.
+func (d *Deliverer) silence(ctx context.Context, n *Notification) (bool, error) {
+	if d.silences == nil {
+		return true, nil
+	}
+	sl, muted, err := d.silences.Silenced(ctx, n.Watch.ID, n.Event.Data.StoryID)
+	if errors.Is(err, jetstream.ErrInvalidKey) {
+		// An id no silence can have: nothing mutes it, and asking again
+		// would fail the same way.
+		return true, nil
+	}
+	if err != nil || !muted {
+		return err == nil, err
+	}
+	d.metrics.Silenced.WithLabelValues(n.Sink).Inc()
+	d.logger.Info("alert silenced before delivery", "sink", n.Sink, "alert_id", n.Event.ID, "watch_id", n.Watch.ID, "silence", sl.String())
+	return false, nil
 }
 
 // fileDigest files the alert of a digest watch under its current period;
