@@ -180,7 +180,8 @@ func (d *Deliverer) settle(ctx context.Context, n *Notification) (bool, error) {
 	return true, d.deadLetter(ctx, n, n.Err)
 }
 
-// errRetry tells a *consume.Retry from a failure of delivery's own state.
+// asRetry tells a *consume.Retry (the sink failed and has attempts left)
+// from a failure of delivery's own state.
 func asRetry(err error) (*consume.Retry, bool) {
 	var r *consume.Retry
 	ok := errors.As(err, &r)

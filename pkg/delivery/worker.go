@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -171,7 +172,14 @@ func (d *Deliverer) consume(ctx context.Context, sinkName string, c jetstream.Co
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
+			// A missed heartbeat or a consumer being recreated: the
+			// iterator recovers on its own; do not spin meanwhile.
 			log.Debug("next message", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
 			continue
 		}
 		d.ack(ctx, log, msg, d.handleMsg(ctx, sinkName, msg))
@@ -193,10 +201,7 @@ func (d *Deliverer) handleMsg(ctx context.Context, sinkName string, msg jetstrea
 // ack settles a message the way consume.Run does: ack, terminate a poison
 // message, or ask for it again after the retry's delay (5s for delivery's
 // own failures, such as an unreachable KV bucket).
-func (d *Deliverer) ack(ctx context.Context, log interface {
-	Warn(string, ...any)
-	Error(string, ...any)
-}, msg jetstream.Msg, err error) {
+func (d *Deliverer) ack(ctx context.Context, log *slog.Logger, msg jetstream.Msg, err error) {
 	switch r, isRetry := asRetry(err); {
 	case err == nil:
 		if aerr := msg.Ack(); aerr != nil {
