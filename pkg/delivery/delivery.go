@@ -71,11 +71,11 @@ func (dl DeadLetter) Watch() string {
 	return dl.Event.Data.WatchID
 }
 
-// record is what newswatch_deliveries holds per delivery id.
-type record struct {
+// Record is what newswatch_deliveries holds per delivery id.
+type Record struct {
 	Sink        string    `json:"sink"`
 	AlertID     string    `json:"alert_id"`
-	Result      string    `json:"result"` // delivered, dead_letter or replayed
+	Result      string    `json:"result"` // ResultDelivered, ResultDeadLetter or ResultReplayed
 	CompletedAt time.Time `json:"completed_at"`
 }
 
@@ -230,7 +230,7 @@ func (d *Deliverer) delivered(ctx context.Context, id string) (bool, error) {
 }
 
 func (d *Deliverer) record(ctx context.Context, id, sinkName, alertID, result string) error {
-	data, _ := json.Marshal(record{Sink: sinkName, AlertID: alertID, Result: result, CompletedAt: d.now().UTC()})
+	data, _ := json.Marshal(Record{Sink: sinkName, AlertID: alertID, Result: result, CompletedAt: d.now().UTC()})
 	if _, err := d.records.Put(ctx, id, data); err != nil {
 		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, id, err)
 	}
@@ -261,14 +261,6 @@ func (d *Deliverer) deadLetter(ctx context.Context, n *Notification, cause error
 	return d.record(ctx, n.DeliveryID, n.Sink, n.alertID(), ResultDeadLetter)
 }
 
-// Record is what newswatch_deliveries holds about one delivery.
-type Record struct {
-	Sink        string
-	AlertID     string
-	Result      string // ResultDelivered, ResultDeadLetter or ResultReplayed
-	CompletedAt time.Time
-}
-
 // LookupRecord reads the record of a delivery id from the
 // newswatch_deliveries bucket kv.
 func LookupRecord(ctx context.Context, kv jetstream.KeyValue, id string) (Record, error) {
@@ -276,11 +268,11 @@ func LookupRecord(ctx context.Context, kv jetstream.KeyValue, id string) (Record
 	if err != nil {
 		return Record{}, fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketDeliveries, id, err)
 	}
-	var r record
+	var r Record
 	if err := json.Unmarshal(e.Value(), &r); err != nil {
 		return Record{}, fmt.Errorf("delivery: %s/%s does not decode: %w", topology.BucketDeliveries, id, err)
 	}
-	return Record(r), nil
+	return r, nil
 }
 
 // RecordReplay records in kv (newswatch_deliveries) that a dead letter was
@@ -291,7 +283,7 @@ func RecordReplay(ctx context.Context, kv jetstream.KeyValue, dl DeadLetter) err
 	if len(dl.Digest) > 0 {
 		alertID = "digest:" + dl.Watch()
 	}
-	data, _ := json.Marshal(record{Sink: dl.Sink, AlertID: alertID, Result: ResultReplayed, CompletedAt: time.Now().UTC()})
+	data, _ := json.Marshal(Record{Sink: dl.Sink, AlertID: alertID, Result: ResultReplayed, CompletedAt: time.Now().UTC()})
 	if _, err := kv.Put(ctx, dl.DeliveryID, data); err != nil {
 		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, dl.DeliveryID, err)
 	}

@@ -125,6 +125,10 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	if len(cons) != len(d.sinks) {
 		return fmt.Errorf("delivery: Run before Setup (%d of %d sink consumers)", len(cons), len(d.sinks))
 	}
+	if len(cons) == 0 {
+		<-ctx.Done() // no sinks: alerts stay on their subjects
+		return nil
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(cons))
 	for name, c := range cons {
