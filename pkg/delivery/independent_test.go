@@ -379,6 +379,10 @@ func TestSetupMigratesAndStartsNewSinksAtTheEnd(t *testing.T) {
 	if info.NumPending != 0 || info.Config.OptStartSeq != 4 {
 		t.Errorf("new sink's consumer starts at %d with %d pending, want 4 and 0", info.Config.OptStartSeq, info.NumPending)
 	}
+	// "healthy" is not among d2's sinks: its consumer is gone, nothing would read it.
+	if _, err := m.ns.JS.Consumer(ctx, topology.StreamAlerts, ConsumerName("healthy")); err == nil {
+		t.Error("the consumer of a sink no longer configured still exists")
+	}
 }
 
 // A silence added after an alert was published keeps it from the sinks

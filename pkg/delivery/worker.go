@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,8 @@ func ackWait(timeout time.Duration) time.Duration { return 2*timeout + 30*time.S
 // single consumer of earlier versions ("delivery") had got to, so an
 // upgrade neither skips nor repeats alerts, or else after the last alert
 // stored, so a sink added later is not sent the whole history. That
-// consumer of earlier versions is deleted once every sink has its own.
+// consumer of earlier versions is deleted once every sink has its own, and
+// so are the consumers of sinks no longer configured.
 func (d *Deliverer) Setup(ctx context.Context) error {
 	var start uint64
 	legacy, legacyErr := d.js.Consumer(ctx, topology.StreamAlerts, topology.ConsumerDelivery)
@@ -60,6 +62,7 @@ func (d *Deliverer) Setup(ctx context.Context) error {
 		d.consumers[name] = c
 		d.mu.Unlock()
 	}
+	d.removeStale(ctx)
 	if legacyErr == nil {
 		if err := d.js.DeleteConsumer(ctx, topology.StreamAlerts, topology.ConsumerDelivery); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			d.logger.Warn("could not delete the consumer of earlier versions; delete it with nats consumer rm",
@@ -67,6 +70,34 @@ func (d *Deliverer) Setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// removeStale deletes the delivery consumers of sinks no longer in the
+// config: nothing reads them, so their backlog would only grow (and fire
+// the consumer-lag alert). A failure is logged, not fatal.
+func (d *Deliverer) removeStale(ctx context.Context) {
+	s, err := d.js.Stream(ctx, topology.StreamAlerts)
+	if err != nil {
+		return
+	}
+	names := s.ConsumerNames(ctx)
+	var stale []string
+	for name := range names.Name() {
+		sinkName, ok := strings.CutPrefix(name, ConsumerName(""))
+		if _, configured := d.sinks[sinkName]; ok && !configured {
+			stale = append(stale, name)
+		}
+	}
+	if err := names.Err(); err != nil {
+		d.logger.Warn("listing delivery consumers", "stream", topology.StreamAlerts, "err", err)
+	}
+	for _, name := range stale {
+		if err := d.js.DeleteConsumer(ctx, topology.StreamAlerts, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			d.logger.Warn("could not delete the consumer of a sink no longer configured", "consumer", name, "err", err)
+			continue
+		}
+		d.logger.Info("deleted the consumer of a sink no longer configured", "consumer", name)
+	}
 }
 
 func (d *Deliverer) ensureConsumer(ctx context.Context, name string, timeout time.Duration, start uint64) (jetstream.Consumer, error) {
