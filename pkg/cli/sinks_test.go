@@ -205,3 +205,88 @@ watches:
 		t.Errorf("the loopback feed got %d requests under the default fetcher config", n)
 	}
 }
+
+// A sink whose receiver never answers, within newswatch run, holds back
+// none of the healthy sink's alerts, and its own end up in dlq list with
+// reason timeout once its attempts are spent.
+func TestTimingOutSinkLeavesOthersFlowing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	var healthyHits atomic.Int32
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		healthyHits.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer healthy.Close()
+	a, _ := startWith(t, ctx, fmt.Sprintf(`
+notifier:
+  max_deliveries: 2
+sinks:
+  - {name: hung, type: webhook, url: %s, secret: s3cret, timeout: 300ms, allow_private_networks: true}
+  - {name: healthy, type: webhook, url: %s, secret: s3cret, allow_private_networks: true}
+watches:
+  - {id: w1, query: '"MQ-9B"', sinks: [hung, healthy]}
+  - {id: w2, query: '"MQ-9B"', sinks: [hung, healthy]}
+  - {id: w3, query: '"MQ-9B"', sinks: [hung, healthy]}
+`, hung.URL, healthy.URL))
+	url := a.Conn().ConnectedUrl()
+	for _, w := range []string{"w1", "w2", "w3"} {
+		publishAlert(t, ctx, a, w)
+	}
+	poll(t, "the healthy sink to get all three alerts", func() bool { return healthyHits.Load() == 3 })
+	var out string
+	poll(t, "the hung sink's three alerts in dlq list", func() bool {
+		_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url, "--sink", "hung")
+		return strings.Count(out, "  timeout  ") == 3
+	})
+	if strings.Contains(out, "healthy") {
+		t.Errorf("dlq list --sink hung shows the healthy sink:\n%s", out)
+	}
+}
+
+// A dead-lettered digest is replayed as one digest (a CloudEvents batch for
+// a webhook), and listed under its watch.
+func TestReplayDigestDeadLetter(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var batches atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var evs []events.CloudEvent
+		if r.Header.Get("Content-Type") == "application/cloudevents-batch+json" && json.NewDecoder(r.Body).Decode(&evs) == nil && len(evs) == 2 {
+			batches.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	a, cfgFile := startWith(t, ctx, fmt.Sprintf(`
+sinks:
+  - {name: hook, type: webhook, url: %s, secret: s3cret, allow_private_networks: true}
+watches:
+  - {id: baltic, query: baltic, sinks: [hook], digest: 1h}
+`, hook.URL))
+	url := a.Conn().ConnectedUrl()
+	ev := func(id string) events.CloudEvent {
+		return events.NewAlertEvent(events.Alert{Schema: events.AlertSchema, AlertID: id, WatchID: "baltic", Title: id, CreatedAt: time.Now().UTC()}, events.AlertEventType)
+	}
+	dl := delivery.DeadLetter{DeliveryID: delivery.ID("digest:baltic.1", "hook"), Sink: "hook", Error: "x", Reason: "status_5xx",
+		Attempts: 8, FailedAt: time.Now().UTC(), WatchID: "baltic", Digest: []events.CloudEvent{ev("a1"), ev("a2")}}
+	data, _ := json.Marshal(dl)
+	if _, err := a.JetStream().Publish(ctx, topology.DeadLetterSubject("hook"), data); err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := runCLI(t, "dlq", "list", "-nats-url", url); !strings.Contains(out, "baltic") {
+		t.Errorf("dlq list does not name the digest's watch:\n%s", out)
+	}
+	if code, out, errOut := runCLI(t, "dlq", "replay", "-config", cfgFile, "-nats-url", url, "--id", dl.DeliveryID); code != 0 || batches.Load() != 1 {
+		t.Fatalf("replay: %d %q %q, %d batches", code, out, errOut, batches.Load())
+	}
+}
