@@ -82,10 +82,12 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		return 0
 	}
 
+	// Replays are recorded in the deliveries bucket, so that replaying an
+	// id twice can say so; without the bucket (no delivery ever ran) they
+	// are not.
 	records, err := op.js.KeyValue(ctx, topology.BucketDeliveries)
 	if err != nil {
-		fmt.Fprintf(io.Stderr, "newswatch dlq replay: bucket %s: %v\n", topology.BucketDeliveries, err)
-		return 1
+		records = nil
 	}
 	if *id != "" && len(entries) == 0 {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %s\n", notDeadLettered(ctx, records, *id, *sinkName))
@@ -127,8 +129,10 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			failed++
 			continue
 		}
-		if err := delivery.RecordReplay(ctx, records, e.dl); err != nil {
-			fmt.Fprintf(io.Stderr, "%s delivered but not recorded: %v\n", e.dl.DeliveryID, err)
+		if records != nil {
+			if err := delivery.RecordReplay(ctx, records, e.dl); err != nil {
+				fmt.Fprintf(io.Stderr, "%s delivered but not recorded in %s: %v\n", e.dl.DeliveryID, topology.BucketDeliveries, err)
+			}
 		}
 		if err := stream.DeleteMsg(ctx, e.seq); err != nil {
 			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", e.dl.DeliveryID, topology.StreamDeadLetter, err)
@@ -148,7 +152,11 @@ func notDeadLettered(ctx context.Context, records jetstream.KeyValue, id, sinkNa
 	if sinkName != "" {
 		where = "the dead letters of sink " + sinkName
 	}
-	rec, err := delivery.LookupRecord(ctx, records, id)
+	var rec delivery.Record
+	var err error = jetstream.ErrBucketNotFound
+	if records != nil {
+		rec, err = delivery.LookupRecord(ctx, records, id)
+	}
 	switch {
 	case err == nil && rec.Result == delivery.ResultReplayed:
 		return fmt.Sprintf("delivery %s to %s was already replayed at %s; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
