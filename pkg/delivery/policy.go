@@ -138,8 +138,10 @@ func (d *Deliverer) addToDigest(ctx context.Context, w config.Watch, ev events.C
 // pending lists the sinks that still owe dg a delivery: the configured
 // digest-capable sinks of its watch that have not settled it.
 func (d *Deliverer) pending(dg *digest) []string {
+	// A watch whose digest was turned off meanwhile still gets the alerts
+	// it collected; a removed watch gets nothing.
 	w, ok := d.watchOf(dg.Watch)
-	if !ok || w.Digest <= 0 {
+	if !ok {
 		return nil
 	}
 	var out []string
