@@ -25,18 +25,18 @@ Every subcommand takes -config FILE (whose sinks: are used to replay) and -nats-
 
 // runDLQ is `newswatch dlq`: inspect and re-send dead-lettered deliveries.
 func runDLQ(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, dlqUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, dlqUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
 	sinkName := fs.String("sink", "", "only the dead letters of sink `name`")
 	id := fs.String("id", "", "only the dead letter with this delivery `id`")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", dlqUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	if sub != "list" && sub != "replay" {
 		fmt.Fprintf(io.Stderr, "newswatch dlq: unknown subcommand %q\n\n%s\n", sub, dlqUsage)
@@ -50,6 +50,12 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	defer op.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	if *sinkName != "" {
+		if err := op.checkSink(ctx, *sinkName); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch dlq %s: %v\n", sub, err)
+			return 1
+		}
+	}
 	subject := "deadletter.>"
 	if *sinkName != "" {
 		subject = topology.DeadLetterSubject(*sinkName)

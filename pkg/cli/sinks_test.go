@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -62,30 +62,21 @@ func publishAlert(t *testing.T, ctx context.Context, a *app.App, watchID string)
 // metric returns the value of one series on the app's /metrics, or -1.
 func metric(t *testing.T, a *app.App, series string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + a.StatusAddr() + "/metrics")
+	v, err := testwait.Metric("http://"+a.StatusAddr()+"/metrics", series)
 	if err != nil {
-		t.Fatal(err)
+		return -1
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return -1
+	return v
 }
 
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testwait.For(t, time.Minute, what, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return errors.New("not yet")
+	})
 }
 
 // A webhook and a Slack sink whose receiver answers 302 do not follow it:

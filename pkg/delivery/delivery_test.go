@@ -22,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -218,13 +219,11 @@ func TestConsumerRetriesUntilDelivered(t *testing.T) {
 	done := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
 	go func() { done <- d.Run(runCtx) }()
-	waitFor(t, "the delivery to be recorded", func() bool {
-		ok, _ := d.delivered(ctx, ID(ev.ID, "hook"))
-		return ok
-	})
-	waitFor(t, "the consumer to have nothing pending", func() bool {
-		info, err := d.Consumers()["hook"].Info(ctx)
-		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
+	testwait.For(t, 30*time.Second, "the alert delivered and acked", func() error {
+		if ok, err := d.delivered(ctx, ID(ev.ID, "hook")); !ok {
+			return fmt.Errorf("delivery not recorded (%v)", err)
+		}
+		return natstest.ConsumerIdle(ctx, ns.JS, topology.StreamAlerts, ConsumerName("hook"))
 	})
 	stop()
 	if err := <-done; err != nil {

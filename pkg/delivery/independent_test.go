@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/silences"
 	"github.com/newswatch/newswatch/pkg/sink"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -28,13 +30,12 @@ import (
 // generous enough for a loaded machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testwait.For(t, 60*time.Second, what, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return errors.New("not yet")
+	})
 }
 
 // counter is a receiver that answers every request with status and counts
