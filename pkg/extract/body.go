@@ -87,7 +87,7 @@ var tokWords = func() map[string]tokClass {
 		overlay pagination pager tags tagcloud tag-cloud tag-list byline author authors autor meta
 		postmeta post-meta entry-meta rating ratings toolbar outbrain taboola sponsored sponsor
 		more-stories read-more readmore also-read alsoread popular trending most-read mostread
-		login skip jump ticker hidden-print date dateline timestamp posted-on entry-date
+		login skip jump ticker hidden-print dateline timestamp posted-on entry-date
 		postmetadata metadata community-notice notice screen-reader-text sr-only visually-hidden
 		caption credit credits copyright follow slider slide slides slideshow carousel`)
 	add(tStrong, `related relatedposts related-posts teaser teasers teasertext recommended recommendations
