@@ -68,6 +68,8 @@ type TLS struct {
 // HTTP is the address of /metrics, /healthz and /readyz.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// Pprof serves net/http/pprof under /debug/pprof/ on the same address.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Log chooses the log format and level.
@@ -118,6 +120,10 @@ type Analyzer struct {
 	TaxonomyFile   string  `yaml:"taxonomy_file"`
 	GazetteerFile  string  `yaml:"gazetteer_file"`
 	StoryThreshold float64 `yaml:"story_threshold"`
+	// StoryWindow is how far apart in publication time two copies of one
+	// story may be; 0 keeps the built-in 72h. The story index keeps
+	// records for twice this long.
+	StoryWindow time.Duration `yaml:"story_window"`
 }
 
 // Notifier configures alerting.
@@ -313,6 +319,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Analyzer.StoryThreshold < 0 || c.Analyzer.StoryThreshold > 1 {
 		return bad("analyzer.story_threshold", "is %g; must be between 0 and 1 (0 keeps the built-in default)", c.Analyzer.StoryThreshold)
+	}
+	if c.Analyzer.StoryWindow < 0 || c.Analyzer.StoryWindow > 0 && c.Analyzer.StoryWindow < time.Minute {
+		return bad("analyzer.story_window", "is %s; must be at least 1m (or 0 for the built-in 72h)", c.Analyzer.StoryWindow)
 	}
 	if c.Notifier.MaxDeliveries < 1 {
 		return bad("notifier.max_deliveries", "is %d; must be at least 1", c.Notifier.MaxDeliveries)
