@@ -226,7 +226,8 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 	}
 }
 
-// Run consumes ARTICLES through cons until ctx ends.
-func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger) error {
-	return consume.Run(ctx, cons, topology.ConsumerAnalyzer, a.Handler(js), logger.With("component", "analyzer"), 5*time.Second)
+// Run consumes ARTICLES through cons until ctx ends; opts choose the
+// dead-lettering and backoff of failed messages.
+func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger, opts ...consume.Option) error {
+	return consume.Run(ctx, cons, topology.ConsumerAnalyzer, a.Handler(js), logger.With("component", "analyzer"), 5*time.Second, opts...)
 }

@@ -46,11 +46,7 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 		httpguard.WithMaxBodyBytes(a.cfg.Fetcher.MaxBodyBytes),
 		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
 	)
-	ex, err := Extractor(a.cfg)
-	if err != nil {
-		return nil, err
-	}
-	return fetcher.New(a.js, client, ex, seen, state, a.cfg.Fetcher, a.cfg.Feeds,
+	return fetcher.New(a.js, client, a.extractor, seen, state, a.cfg.Fetcher, a.cfg.Feeds,
 		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger),
 		fetcher.WithFeedStore(store),
 		fetcher.WithLeases(leases, replicaName(), a.cfg.Fetcher.LeaseGrace),

@@ -250,7 +250,8 @@ func (n *Notifier) Handler() consume.Handler {
 	}
 }
 
-// Run consumes ANALYZED through cons until ctx ends.
-func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
-	return consume.Run(ctx, cons, topology.ConsumerNotifier, n.Handler(), n.logger, 2*time.Second)
+// Run consumes ANALYZED through cons until ctx ends; opts choose the
+// dead-lettering and backoff of failed messages.
+func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer, opts ...consume.Option) error {
+	return consume.Run(ctx, cons, topology.ConsumerNotifier, n.Handler(), n.logger, 2*time.Second, opts...)
 }

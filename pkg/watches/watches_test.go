@@ -1,4 +1,4 @@
-package watches
+package watches_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watches"
 )
 
 type state struct {
@@ -17,11 +18,11 @@ type state struct {
 	rev uint64
 }
 
-func follow(t *testing.T, ctx context.Context, s *Store) <-chan state {
+func follow(t *testing.T, ctx context.Context, s *watches.Store) <-chan state {
 	t.Helper()
 	ch := make(chan state, 16)
 	go func() {
-		_ = s.Follow(ctx, slog.New(slog.DiscardHandler), func(ws []config.Watch, rev uint64) {
+		_ = s.Follow(ctx, slog.New(slog.DiscardHandler), func(ws []config.Watch, _ int, rev uint64) {
 			var ids []string
 			for _, w := range ws {
 				ids = append(ids, w.ID)
@@ -55,7 +56,7 @@ func TestFollowRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(kv)
+	s := watches.New(kv)
 	for _, id := range []string{"quad", "mq-9b", "let"} {
 		if err := s.Put(ctx, config.Watch{ID: id, Query: id}); err != nil {
 			t.Fatal(err)
@@ -100,6 +101,6 @@ func TestFollowRevision(t *testing.T) {
 	select {
 	case extra := <-early:
 		t.Errorf("a state %+v after the burst was handed over", extra)
-	case <-time.After(2 * settle):
+	case <-time.After(2 * watches.Settle):
 	}
 }
