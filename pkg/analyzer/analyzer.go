@@ -35,6 +35,7 @@ type Metrics struct {
 	Undecodable prometheus.Counter
 	Terms       prometheus.Gauge
 	WatchesRev  prometheus.Gauge
+	Trimmed     prometheus.Counter
 }
 
 // NewMetrics registers the analyzer's metrics with reg.
@@ -65,6 +66,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		WatchesRev: f.NewGauge(prometheus.GaugeOpts{
 			Name: "newswatch_analyzer_watches_revision",
 			Help: "Revision of the newswatch_watches bucket the analyzer evaluates watches at; 0 until it has read the bucket.",
+		}),
+		Trimmed: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_analyzer_trimmed_total",
+			Help: "Analyzed articles whose evidence, mentions, matched terms (and at worst the end of the text) were trimmed to fit the NATS max payload.",
 		}),
 	}
 }
@@ -209,9 +214,15 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 		if err != nil {
 			return err
 		}
-		data, err := json.Marshal(out)
+		// An analyzed form over the server's max payload is trimmed to
+		// fit, never failed: a publish that can never succeed would
+		// otherwise be redelivered until it is dead-lettered.
+		data, trimmed, err := fit(&out, maxPayload(js))
 		if err != nil {
 			return consume.Poison(err)
+		}
+		if trimmed {
+			a.metrics.Trimmed.Inc()
 		}
 		msgID := art.ID + "-r" + strconv.Itoa(art.Revision)
 		if _, err := js.Publish(ctx, topology.AnalyzedSubject(art.Feed), data, jetstream.WithMsgID(msgID)); err != nil {
@@ -224,6 +235,16 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 		a.metrics.Duration.Observe(time.Since(start).Seconds())
 		return nil
 	}
+}
+
+// maxPayload is the largest message js's server takes, less room for the
+// headers a publish adds; 0 when unknown.
+func maxPayload(js jetstream.JetStream) int {
+	nc := js.Conn()
+	if nc == nil || nc.MaxPayload() <= 0 {
+		return 0
+	}
+	return int(nc.MaxPayload()) - 1024
 }
 
 // Run consumes ARTICLES through cons until ctx ends; opts choose the

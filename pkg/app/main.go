@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/newswatch/newswatch/pkg/config"
@@ -81,18 +82,38 @@ func WorkerMain(component string, args []string, stdout, stderr io.Writer) int {
 	return RunUntilDone(ctx, cfg, []string{component}, false, logger, stderr)
 }
 
-// RunUntilDone starts the components and stops them when ctx ends.
+// RunUntilDone starts the components and stops them when ctx ends or when
+// one of them fails; it returns the exit code, 1 after a failure.
 func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger, stderr io.Writer) int {
 	a, err := Start(ctx, cfg, components, embed, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "newswatch: %v\n", err)
 		return 1
 	}
-	<-ctx.Done()
-	logger.Info("stopping: draining the NATS connection")
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: draining the NATS connection")
+	case <-a.Failed():
+		logger.Error("a component failed; stopping")
+	}
 	if err := a.Stop(); err != nil {
 		logger.Error("stopped with an error", "err", err)
+		fmt.Fprintf(stderr, "newswatch: %v\n", err)
 		return 1
 	}
+	return 0
+}
+
+// CheckMain prints every error of cfg for the components, one per line, as
+// `newswatch run --check` does, and returns the exit code: 0 when the
+// config would start, 1 otherwise.
+func CheckMain(cfg *config.Config, components []string, stdout, stderr io.Writer) int {
+	if err := Check(cfg, components); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(stderr, line)
+		}
+		return 1
+	}
+	fmt.Fprintln(stdout, "config ok")
 	return 0
 }

@@ -65,7 +65,13 @@ type runner struct {
 	metrics    *Metrics
 }
 
-// Run consumes from cons until ctx ends, then drains what is in flight.
+// ErrStopped is returned by Run when consuming stops before ctx ends (the
+// durable consumer was deleted on the server, for instance).
+var ErrStopped = errors.New("consume: consumer stopped")
+
+// Run consumes from cons until ctx ends, then drains what is in flight. It
+// returns an error wrapping ErrStopped if consuming stops before ctx ends,
+// so that the process can exit and be restarted.
 func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, logger *slog.Logger, retryDelay time.Duration, opts ...Option) error {
 	r := &runner{name: name, log: logger.With("consumer", name), retryDelay: retryDelay}
 	for _, o := range opts {
@@ -87,7 +93,13 @@ func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, l
 	if err != nil {
 		return fmt.Errorf("consume: starting consumer %s: %w", name, err)
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-cc.Closed():
+		if ctx.Err() == nil {
+			return fmt.Errorf("%w: %s (deleted on the server? a restart creates it again)", ErrStopped, name)
+		}
+	}
 	cc.Drain()
 	select {
 	case <-cc.Closed():
