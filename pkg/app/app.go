@@ -386,7 +386,7 @@ func (a *App) goRun(ctx context.Context, name string, f func() error) {
 		err := f()
 		a.setRunning(name, false)
 		if ctx.Err() != nil {
-			if err != nil {
+			if err != nil && !errors.Is(err, context.Canceled) {
 				a.logger.Error("component stopped", "component", name, "err", err)
 				a.setErr(fmt.Errorf("%s: %w", name, err))
 			}

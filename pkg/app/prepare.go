@@ -81,18 +81,11 @@ func prepare(cfg *config.Config, components []string) (*parts, error) {
 			httpguard.WithAllowPrivateNetworks(cfg.Fetcher.AllowPrivateNetworks),
 			httpguard.WithUserAgent(cfg.Fetcher.UserAgent),
 		)
-		p.sinks = make(map[string]delivery.Sink, len(cfg.Sinks))
-		// One sink at a time, so that every bad sink is reported.
-		for i := range cfg.Sinks {
-			s, err := Sinks(cfg.Sinks[i:i+1], client.HTTPClient())
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for k, v := range s {
-				p.sinks[k] = v
-			}
+		sinks, err := Sinks(cfg.Sinks, client.HTTPClient())
+		if err != nil {
+			errs = append(errs, err)
 		}
+		p.sinks = sinks
 	}
 	if slices.Contains(components, Fetcher) {
 		ex, err := Extractor(cfg)

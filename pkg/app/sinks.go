@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -19,9 +20,11 @@ var (
 )
 
 // Sinks builds the configured sinks. HTTP sinks share client, the guarded
-// client that refuses private addresses unless allowed.
+// client that refuses private addresses unless allowed. Every sink that
+// cannot be built is reported, joined in one error.
 func Sinks(cfgs []config.Sink, client *http.Client) (map[string]delivery.Sink, error) {
 	out := make(map[string]delivery.Sink, len(cfgs))
+	var errs []error
 	for i, c := range cfgs {
 		key := fmt.Sprintf("sinks[%d] (%s)", i, c.Name)
 		var (
@@ -48,9 +51,13 @@ func Sinks(cfgs []config.Sink, client *http.Client) (map[string]delivery.Sink, e
 			err = fmt.Errorf("unknown type %q; use webhook, slack or email", c.Type)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("app: config %s: %w", key, err)
+			errs = append(errs, fmt.Errorf("app: config %s: %w", key, err))
+			continue
 		}
 		out[c.Name] = s
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -84,11 +86,28 @@ func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, l
 		}
 		defer stop()
 	}
+	// The client keeps pulling from a consumer deleted on the server; ask
+	// the server when pulls fail, and stop if the consumer is gone.
+	lost := make(chan struct{})
+	var lostOnce sync.Once
+	var checking atomic.Bool
 	cc, err := cons.Consume(func(msg jetstream.Msg) { r.handle(ctx, h, msg) },
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if ctx.Err() == nil {
-				r.log.Debug("consume", "err", err)
+			if ctx.Err() != nil {
+				return
 			}
+			r.log.Debug("consume", "err", err)
+			if !checking.CompareAndSwap(false, true) {
+				return
+			}
+			go func() {
+				defer checking.Store(false)
+				ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if _, err := cons.Info(ictx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+					lostOnce.Do(func() { close(lost) })
+				}
+			}()
 		}))
 	if err != nil {
 		return fmt.Errorf("consume: starting consumer %s: %w", name, err)
@@ -96,9 +115,11 @@ func Run(ctx context.Context, cons jetstream.Consumer, name string, h Handler, l
 	select {
 	case <-ctx.Done():
 	case <-cc.Closed():
-		if ctx.Err() == nil {
-			return fmt.Errorf("%w: %s (deleted on the server? a restart creates it again)", ErrStopped, name)
-		}
+	case <-lost:
+	}
+	if ctx.Err() == nil {
+		cc.Stop()
+		return fmt.Errorf("%w: %s (deleted on the server? a restart creates it again)", ErrStopped, name)
 	}
 	cc.Drain()
 	select {

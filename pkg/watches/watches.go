@@ -213,6 +213,9 @@ const settle = 200 * time.Millisecond
 func (s *Store) Follow(ctx context.Context, logger *slog.Logger, apply func(ws []Watch, invalid int, revision uint64)) error {
 	w, err := s.kv.WatchAll(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("watches: following %s: %w", Bucket, err)
 	}
 	defer w.Stop()
