@@ -151,6 +151,13 @@ type Feed struct {
 	Interval time.Duration `yaml:"interval"`
 }
 
+// SeedHash identifies the feed's config entry: the feeds bucket keeps it
+// on the feed the entry seeded, so that an operator's change to that feed
+// stays until the entry itself changes.
+func (f Feed) SeedHash() string {
+	return hash(fmt.Sprintf("%s\x00%s\x00%d", f.ID, f.URL, f.Interval))[:16]
+}
+
 // Watch is one analyst's standing query; pkg/watches owns the type, its
 // validation and the bucket it is kept in at run time.
 type Watch = watches.Watch
