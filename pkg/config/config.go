@@ -312,7 +312,11 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("consumers.backoff[%d]", i), "is %s; must be a positive duration such as 5s", d)
 		}
 	}
-	for name, s := range map[string]StreamLimits{"articles": c.Streams.Articles, "analyzed": c.Streams.Analyzed, "alerts": c.Streams.Alerts} {
+	for _, st := range []struct {
+		name string
+		s    StreamLimits
+	}{{"articles", c.Streams.Articles}, {"analyzed", c.Streams.Analyzed}, {"alerts", c.Streams.Alerts}} {
+		name, s := st.name, st.s
 		if s.MaxAge <= 0 || s.MaxBytes <= 0 || s.DuplicateWindow <= 0 {
 			bad("streams."+name, "max_age, max_bytes and duplicate_window must all be positive")
 		}
