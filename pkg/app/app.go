@@ -307,14 +307,18 @@ func (a *App) watchBucket(ctx context.Context, topo *topology.Topology) (jetstre
 
 // followWatches compiles every new state of the watches bucket once and
 // hands it to the analyzer and the notifier. Entries that are not valid
-// watches (and, where a notifier runs, those naming a sink the config does
-// not have) are left out and counted in newswatch_watches_invalid.
+// watches (and those naming a sink the config does not have) are left out
+// and counted in newswatch_watches_invalid.
 func (a *App) followWatches(ctx context.Context, reg prometheus.Registerer) error {
 	gz := a.gazetteer
 	m := watchstore.NewMetrics(reg)
+	// Sinks are checked wherever the config lists them (one config for
+	// every worker, as in k8s/), so that analyzer and notifier leave out
+	// the same watches and agree on the compiled set. A worker whose config
+	// lists no sinks, and runs no notifier, cannot tell.
 	var opts []watchstore.Option
-	if slices.Contains(a.components, Notifier) {
-		opts = append(opts, watchstore.WithSinks(a.knownSink))
+	if len(a.cfg.Sinks) > 0 || slices.Contains(a.components, Notifier) {
+		opts = append(opts, watchstore.WithSinks(a.cfg.HasSink))
 	}
 	var once sync.Once
 	return watchstore.New(a.watchKV, opts...).Follow(ctx, a.logger, func(ws []config.Watch, invalid int, revision uint64) {

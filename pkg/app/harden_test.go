@@ -280,3 +280,48 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// The fetcher has a readiness check: /readyz names it when it cannot do
+// its work (here, its feeds bucket is gone); if that stops the fetcher, the
+// app stops with an error naming it.
+func TestFetcherReadiness(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cfg := parseConfig(t, fmt.Sprintf("nats: {listen: \"127.0.0.1:0\", store_dir: %s}\nhttp: {listen: \"127.0.0.1:0\"}\n", t.TempDir()))
+	a, err := app.Start(ctx, cfg, []string{app.Fetcher}, true, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + a.StatusAddr() + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	if err := a.JetStream().DeleteKeyValue(ctx, topology.BucketFeeds); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the fetcher reported unready or failed", func() bool {
+		select {
+		case <-a.Failed():
+			return true
+		default:
+		}
+		code, body := readyz()
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "fetcher")
+	})
+	select {
+	case <-a.Failed():
+		if err := a.Stop(); err == nil || !strings.Contains(err.Error(), "fetcher") {
+			t.Errorf("Stop = %v, want the fetcher's error", err)
+		}
+	default:
+	}
+}

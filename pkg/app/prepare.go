@@ -99,9 +99,3 @@ func prepare(cfg *config.Config, components []string) (*parts, error) {
 	}
 	return p, nil
 }
-
-// knownSink reports whether the config has a sink of that name.
-func (p *parts) knownSink(name string) bool {
-	_, ok := p.sinks[name]
-	return ok
-}

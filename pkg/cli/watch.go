@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -80,9 +79,7 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch watch %s: %v\n", sub, err)
 		return 1
 	}
-	knownSink := func(name string) bool {
-		return slices.ContainsFunc(op.cfg.Sinks, func(s config.Sink) bool { return s.Name == name })
-	}
+	knownSink := op.cfg.HasSink
 	switch sub {
 	case "add":
 		w := config.Watch{ID: *id, Query: *q, Updates: *updates, RateLimit: *rateLimit, Digest: *digest}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -383,6 +384,11 @@ func (c *Config) Validate() error {
 		seen[w.ID] = true
 	}
 	return errors.Join(errs...)
+}
+
+// HasSink reports whether the config has a sink of that name.
+func (c *Config) HasSink(name string) bool {
+	return slices.ContainsFunc(c.Sinks, func(s Sink) bool { return s.Name == name })
 }
 
 // Embedded reports whether this configuration runs its own NATS server.
