@@ -325,3 +325,21 @@ func TestFetcherReadiness(t *testing.T) {
 	default:
 	}
 }
+
+// Each worker binary takes -check too: it checks what that worker builds.
+func TestWorkerCheck(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	yaml := "nats: {url: nats://127.0.0.1:1}\nsinks: [{name: hook, type: webhook, url: https://example.com/h, secret: s, retries: 3}]\n"
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := app.WorkerMain(app.Notifier, []string{"-check", "-config", cfgFile}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "field retries not found") {
+		t.Errorf("notifier -check: %d %q", code, errOut.String())
+	}
+	out.Reset()
+	// The fetcher builds no sinks, so their settings are not its to check.
+	if code := app.WorkerMain(app.Fetcher, []string{"-check", "-config", cfgFile}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "config ok") {
+		t.Errorf("fetcher -check: %d %q", code, out.String())
+	}
+}

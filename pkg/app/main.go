@@ -20,12 +20,15 @@ type Flags struct {
 	Config      string
 	NATSURL     string
 	ShowVersion bool
+	// Check asks only for the config check (CheckMain).
+	Check bool
 }
 
-// Register adds -config, -nats-url and -version to fs.
+// Register adds -config, -nats-url, -check and -version to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Config, "config", "", "YAML configuration `file` (see docs/config.md)")
 	fs.StringVar(&f.NATSURL, "nats-url", "", "NATS server `URL`; overrides nats.url and NEWSWATCH_NATS_URL")
+	fs.BoolVar(&f.Check, "check", false, "only check the config (every key, sink, watch query, taxonomy, gazetteer, feed), print every error and exit 0 or 1; starts nothing")
 	fs.BoolVar(&f.ShowVersion, "version", false, "print the version and exit")
 }
 
@@ -75,6 +78,9 @@ func WorkerMain(component string, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", component, err)
 		return 1
+	}
+	if flags.Check {
+		return CheckMain(cfg, []string{component}, stdout, stderr)
 	}
 	logger := NewLogger(cfg.Log, stderr).With("service", component)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

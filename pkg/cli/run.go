@@ -17,7 +17,6 @@ func runRun(ctx context.Context, args []string, io IO) int {
 	fs.SetOutput(io.Stderr)
 	var flags app.Flags
 	flags.Register(fs)
-	check := fs.Bool("check", false, "only validate the config (every sink, watch query, taxonomy, gazetteer and feed), print every error and exit 0 or 1; starts nothing")
 	if err := fs.Parse(args); err != nil {
 		return exitForFlagError(err)
 	}
@@ -30,7 +29,7 @@ func runRun(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch run: %v\n", err)
 		return 1
 	}
-	if *check {
+	if flags.Check {
 		return app.CheckMain(cfg, app.All, io.Stdout, io.Stderr)
 	}
 	logger := app.NewLogger(cfg.Log, io.Stderr).With("service", "newswatch")
