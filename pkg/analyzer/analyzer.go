@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,6 +210,11 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 		if art.Schema != events.ArticleSchema || art.ID == "" {
 			a.metrics.Undecodable.Inc()
 			return consume.Poison(fmt.Errorf("analyzer: %s carries schema %q id %q; want %s with an id", msg.Subject(), art.Schema, art.ID, events.ArticleSchema))
+		}
+		// The feed id becomes a subject token of news.analyzed.<feed>.
+		if art.Feed == "" || strings.ContainsAny(art.Feed, ".*> \t\r\n") {
+			a.metrics.Undecodable.Inc()
+			return consume.Poison(fmt.Errorf("analyzer: %s carries feed %q, which cannot name a subject", msg.Subject(), art.Feed))
 		}
 		out, err := a.Analyze(ctx, art)
 		if err != nil {

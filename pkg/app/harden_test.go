@@ -207,6 +207,8 @@ func TestPoisonLeavesTheRestFlowing(t *testing.T) {
 		}
 	}
 	publish(topology.ArticleSubject("wire"), []byte(`{not json`))
+	// An article whose feed id cannot name the subject of its analyzed form.
+	publish(topology.ArticleSubject("wire"), events.Article{Schema: events.ArticleSchema, ID: "nofeed", Feed: "a.b", Text: "MQ-9B"})
 	publish(topology.AnalyzedSubject("wire"), []byte(`{"schema":"newswatch.analyzed.v1"`))
 	stories := []string{
 		"The navy will lease two more MQ-9B drones for maritime patrols over the Indian Ocean next year.",
@@ -225,19 +227,23 @@ func TestPoisonLeavesTheRestFlowing(t *testing.T) {
 			t.Errorf("alert on %s from an invalid watch", m.Subject)
 		}
 	}
-	stages := map[string]consume.DeadLetter{}
-	waitFor(t, "both poisons dead-lettered", func() bool {
+	var stages map[string][]consume.DeadLetter
+	waitFor(t, "the three poisons dead-lettered", func() bool {
+		stages = map[string][]consume.DeadLetter{}
 		for _, m := range streamMessages(t, ctx, js, topology.StreamDeadLetter) {
 			if dl, ok := consume.ParseDeadLetter(m.Subject, m.Header, m.Data); ok {
-				stages[dl.Stage] = dl
+				stages[dl.Stage] = append(stages[dl.Stage], dl)
 			}
 		}
-		return len(stages) == 2
+		return len(stages[topology.ConsumerAnalyzer]) == 2 && len(stages[topology.ConsumerNotifier]) == 1
 	})
-	if dl := stages[topology.ConsumerAnalyzer]; dl.Reason != consume.ReasonPermanent || string(dl.Data) != `{not json` || dl.Subject != topology.ArticleSubject("wire") {
+	if dl := stages[topology.ConsumerAnalyzer][0]; dl.Reason != consume.ReasonPermanent || string(dl.Data) != `{not json` || dl.Subject != topology.ArticleSubject("wire") {
 		t.Errorf("analyzer dead letter %+v", dl)
 	}
-	if dl := stages[topology.ConsumerNotifier]; dl.Reason != consume.ReasonPermanent || dl.Stream != topology.StreamAnalyzed {
+	if dl := stages[topology.ConsumerAnalyzer][1]; dl.Reason != consume.ReasonPermanent || !strings.Contains(dl.Error, `feed "a.b"`) {
+		t.Errorf("analyzer dead letter %+v", dl)
+	}
+	if dl := stages[topology.ConsumerNotifier][0]; dl.Reason != consume.ReasonPermanent || dl.Stream != topology.StreamAnalyzed {
 		t.Errorf("notifier dead letter %+v", dl)
 	}
 	for _, name := range []string{topology.ConsumerAnalyzer, topology.ConsumerNotifier} {
