@@ -67,8 +67,9 @@ type App struct {
 	// been compiled, so the analyzer evaluates watches from its first
 	// article on.
 	watchesRead chan struct{}
-	// gazetteer, classifier and watches are built once, before anything
-	// starts, so a bad config file fails before a server runs.
+	// The gazetteer, classifier, watches, sinks and extractor are built
+	// once, before anything starts, so a bad config fails before a server
+	// runs (prepare).
 	*parts
 	components []string
 	cancel     context.CancelFunc
