@@ -71,7 +71,7 @@ watches:
 	}
 
 	var out, errOut bytes.Buffer
-	if code := app.CheckMain(cfg, app.All, &out, &errOut); code != 1 {
+	if code := app.CheckMain(cfg, nil, app.All, &out, &errOut); code != 1 {
 		t.Errorf("check exit code %d, want 1", code)
 	}
 	for _, want := range []string{"watches[0].query", "sinks[0] (hook)", "field allow_private_networks not found", "sinks[1] (chat)", "field colour not found"} {
@@ -82,7 +82,7 @@ watches:
 	good := parseConfig(t, fmt.Sprintf("nats: {store_dir: %s}\nsinks: [{name: hook, type: webhook, url: https://example.com/hook, secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]\nwatches: [{id: w, query: Quad, sinks: [hook]}]\n", dir))
 	out.Reset()
 	errOut.Reset()
-	if code := app.CheckMain(good, app.All, &out, &errOut); code != 0 || !strings.Contains(out.String(), "config ok") {
+	if code := app.CheckMain(good, nil, app.All, &out, &errOut); code != 0 || !strings.Contains(out.String(), "config ok") {
 		t.Errorf("good config: code %d, %q %s", code, out.String(), errOut.String())
 	}
 }

@@ -32,16 +32,15 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.ShowVersion, "version", false, "print the version and exit")
 }
 
-// Load reads the configuration the flags name and applies -nats-url.
+// Load reads the configuration the flags name and applies -nats-url. Like
+// config.Load, it returns the config with an error that is only a
+// validation error, for CheckMain.
 func (f *Flags) Load() (*config.Config, error) {
 	cfg, err := config.Load(f.Config)
-	if err != nil {
-		return nil, err
-	}
-	if f.NATSURL != "" {
+	if cfg != nil && f.NATSURL != "" {
 		cfg.NATS.URL = f.NATSURL
 	}
-	return cfg, nil
+	return cfg, err
 }
 
 // NewLogger builds the process logger from the log: section.
@@ -75,12 +74,12 @@ func WorkerMain(component string, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cfg, err := flags.Load()
+	if flags.Check {
+		return CheckMain(cfg, err, []string{component}, stdout, stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", component, err)
 		return 1
-	}
-	if flags.Check {
-		return CheckMain(cfg, []string{component}, stdout, stderr)
 	}
 	logger := NewLogger(cfg.Log, stderr).With("service", component)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -110,11 +109,23 @@ func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, 
 	return 0
 }
 
-// CheckMain prints every error of cfg for the components, one per line, as
-// `newswatch run --check` does, and returns the exit code: 0 when the
-// config would start, 1 otherwise.
-func CheckMain(cfg *config.Config, components []string, stdout, stderr io.Writer) int {
-	if err := Check(cfg, components); err != nil {
+// CheckMain prints every error of the config for the components, one per
+// line, as `newswatch run --check` does, and returns the exit code: 0 when
+// the config would start, 1 otherwise. loadErr is the error of loading cfg:
+// a config that only failed validation is still checked for the rest
+// (sinks, queries, files); one that could not be read or decoded (cfg nil)
+// is not.
+func CheckMain(cfg *config.Config, loadErr error, components []string, stdout, stderr io.Writer) int {
+	var errs []error
+	if loadErr != nil {
+		errs = append(errs, loadErr)
+	}
+	if cfg != nil {
+		if err := Check(cfg, components); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintln(stderr, line)
 		}

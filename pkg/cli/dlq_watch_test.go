@@ -138,13 +138,14 @@ func TestRunCheck(t *testing.T) {
 nats: {store_dir: %s}
 sinks:
   - {name: hook, type: webhook, url: https://example.com/hook, secret: s3cret, allow_private_networks: true}
+log: {level: loud}
 watches:
   - {id: w, query: 'Quad AND (', sinks: [hook]}
 `, filepath.Join(dir, "data"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut := runCLI(t, "run", "--check", "--config", bad)
-	if code != 1 || !strings.Contains(errOut, "field allow_private_networks not found") || !strings.Contains(errOut, "watches[0].query") {
+	if code != 1 || !strings.Contains(errOut, "field allow_private_networks not found") || !strings.Contains(errOut, "watches[0].query") || !strings.Contains(errOut, "log.level") {
 		t.Errorf("run --check on a bad config: %d %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {

@@ -25,12 +25,12 @@ func runRun(ctx context.Context, args []string, io IO) int {
 		return 0
 	}
 	cfg, err := flags.Load()
+	if flags.Check {
+		return app.CheckMain(cfg, err, app.All, io.Stdout, io.Stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch run: %v\n", err)
 		return 1
-	}
-	if flags.Check {
-		return app.CheckMain(cfg, app.All, io.Stdout, io.Stderr)
 	}
 	logger := app.NewLogger(cfg.Log, io.Stderr).With("service", "newswatch")
 	return app.RunUntilDone(ctx, cfg, app.All, true, logger, io.Stderr)

@@ -219,7 +219,7 @@ func Default() Config {
 }
 
 // Load reads the file at path (an empty path means defaults only), applies
-// environment overrides and validates the result.
+// environment overrides and validates the result, as Parse does.
 func Load(path string) (*Config, error) {
 	var data []byte
 	if path != "" {
@@ -233,7 +233,10 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes data (named name in errors) over the defaults, applies
-// overrides looked up with env, and validates.
+// overrides looked up with env, and validates. When only the validation
+// fails it returns the decoded config with the error (wrapping ErrInvalid),
+// so that a config check can go on and report the rest; callers that get an
+// error must not run on that config.
 func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, error) {
 	cfg := Default()
 	if len(bytes.TrimSpace(data)) > 0 {
@@ -251,7 +254,7 @@ func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, 
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("config: %s: %w", name, err)
+		return &cfg, fmt.Errorf("config: %s: %w", name, err)
 	}
 	return &cfg, nil
 }
