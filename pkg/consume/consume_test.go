@@ -69,7 +69,7 @@ func TestRunDeadLettersWhatItGivesUpOn(t *testing.T) {
 	h := func(_ context.Context, msg jetstream.Msg) error {
 		switch {
 		case strings.HasSuffix(msg.Subject(), ".poison"):
-			return consume.Poison(errors.New("bad JSON"))
+			return consume.Poison(errors.New("bad JSON\r\nat line 1"))
 		case strings.HasSuffix(msg.Subject(), ".flaky"):
 			transient.Add(1)
 			return errors.New("KV unavailable")

@@ -100,7 +100,8 @@ func (d DeadLetter) msg() *nats.Msg {
 	m.Header.Set(HeaderSubject, d.Subject)
 	m.Header.Set(HeaderDeliveries, strconv.FormatUint(d.Deliveries, 10))
 	m.Header.Set(HeaderReason, d.Reason)
-	m.Header.Set(HeaderError, strings.ReplaceAll(d.Error, "\n", " "))
+	// A header value holds one line.
+	m.Header.Set(HeaderError, strings.NewReplacer("\r", " ", "\n", " ").Replace(d.Error))
 	m.Header.Set(HeaderFailedAt, d.FailedAt.Format(time.RFC3339Nano))
 	m.Data = d.Data
 	return m
