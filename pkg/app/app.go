@@ -204,19 +204,21 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			}
 			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
 			status.AddCheck(Notifier, a.runningCheck(Notifier))
-			a.goRun(runCtx, Notifier, func() error { return n.Run(runCtx, cons, consumeOpts...) })
+			// Each sink's consumer exists before the notifier publishes an alert.
 			d, err := a.buildDelivery(setupCtx, topo, reg, n.Watch)
 			if err != nil {
 				return nil, err
 			}
-			dcons, err := topo.Consumer(setupCtx, topology.StreamAlerts, topology.ConsumerDelivery, 2*time.Minute, cfg.Notifier.MaxDeliveries+3)
-			if err != nil {
+			if err := d.Setup(setupCtx); err != nil {
 				return nil, err
 			}
-			status.AddCheck("consumer "+topology.ConsumerDelivery, consumerExists(dcons))
+			for _, dcons := range d.Consumers() {
+				status.AddCheck("consumer "+dcons.CachedInfo().Name, consumerExists(dcons))
+				a.goRun(runCtx, "lag-"+dcons.CachedInfo().Name, func() error { lag.Watch(runCtx, js, dcons, 15*time.Second); return nil })
+			}
 			status.AddCheck("delivery", a.runningCheck("delivery"))
-			a.goRun(runCtx, "delivery", func() error { return d.Run(runCtx, dcons) })
-			a.goRun(runCtx, "digests", func() error { return d.RunDigests(runCtx, 30*time.Second) })
+			a.goRun(runCtx, Notifier, func() error { return n.Run(runCtx, cons, consumeOpts...) })
+			a.goRun(runCtx, "delivery", func() error { return d.Run(runCtx) })
 			a.goRun(runCtx, "lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
 		}
 	}
@@ -360,6 +362,8 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 // buildDelivery builds the deliverer; watchOf gives the current watches
 // (the notifier's), whose sinks, rate limits and digests delivery applies.
 func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer, watchOf func(string) (config.Watch, bool)) (*delivery.Deliverer, error) {
+	// Each sink has its own client, network policy and timeout (built in
+	// prepare); the fetcher's allow_private_networks does not apply to sinks.
 	var (
 		b   delivery.Buckets
 		err error
@@ -377,7 +381,12 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 			return nil, err
 		}
 	}
-	return delivery.New(a.js, b, a.sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
+	skv, err := topo.KV(ctx, topology.BucketSilences, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.New(a.js, b, a.sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger,
+		delivery.WithReplicas(a.cfg.NATS.Replicas), delivery.WithSilences(silences.New(skv))), nil
 }
 
 // goRun runs a long-lived component. One that stops on its own while ctx

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,7 +47,7 @@ http: {listen: "127.0.0.1:0"}
 fetcher: {allow_private_networks: true}
 feeds: [{id: demo, url: %s/feed.xml, interval: 1s}]
 sinks:
-  - {name: hook, type: webhook, url: %s/hook, allow_private_networks: true}
+  - {name: hook, type: webhook, url: %s/hook, retries: 3}
   - {name: chat, type: slack, webhook_url: %s/slack, colour: red}
 watches:
   - {id: broken, query: '"MQ-9B" AND (', sinks: [hook]}
@@ -58,7 +57,7 @@ watches:
 	if code := app.RunUntilDone(t.Context(), cfg, app.All, true, testLogger(t), &stderr); code != 1 {
 		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, stderr.String())
 	}
-	for _, want := range []string{"allow_private_networks", "colour", "watches[0]"} {
+	for _, want := range []string{"retries", "colour", "watches[0]"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the error does not name %s:\n%s", want, stderr.String())
 		}
@@ -74,7 +73,7 @@ watches:
 	if code := app.CheckMain(cfg, nil, app.All, &out, &errOut); code != 1 {
 		t.Errorf("check exit code %d, want 1", code)
 	}
-	for _, want := range []string{"watches[0].query", "sinks[0] (hook)", "field allow_private_networks not found", "sinks[1] (chat)", "field colour not found"} {
+	for _, want := range []string{"watches[0].query", "sinks[0] (hook)", "field retries not found", "sinks[1] (chat)", "field colour not found"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("check does not report %q:\n%s", want, errOut.String())
 		}
@@ -267,24 +266,6 @@ func metrics(t *testing.T, a *app.App) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // The fetcher has a readiness check: /readyz names it when it cannot do

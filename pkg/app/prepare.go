@@ -9,7 +9,6 @@ import (
 	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/extract"
-	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/natsconn"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/watchset"
@@ -77,11 +76,9 @@ func prepare(cfg *config.Config, components []string) (*parts, error) {
 		p.classifier = cl
 	}
 	if slices.Contains(components, Notifier) {
-		client := httpguard.New(
-			httpguard.WithAllowPrivateNetworks(cfg.Fetcher.AllowPrivateNetworks),
-			httpguard.WithUserAgent(cfg.Fetcher.UserAgent),
-		)
-		sinks, err := Sinks(cfg.Sinks, client.HTTPClient())
+		// Each sink decodes its own entry strictly and builds its own
+		// client, network policy and timeout.
+		sinks, err := Sinks(cfg.Sinks)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/delivery"
-	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -25,7 +24,8 @@ const dlqUsage = `usage: newswatch dlq <subcommand> [flags]
                                             could not handle
   replay [--sink S | --stage S] [--id ID]   try them again: an alert is sent to its sink again (same
                                             delivery id), a stage's message is published again on
-                                            its subject; what succeeds leaves the queue
+                                            its subject; what succeeds leaves the queue; --id of one
+                                            already replayed, delivered or unknown says so and exits 1
 
 ID is a delivery id, or STREAM:SEQ for a stage's message. Every subcommand takes -config FILE
 (whose sinks: are used to replay) and -nats-url URL.`
@@ -46,19 +46,19 @@ func (e dlqEntry) id() string {
 
 // runDLQ is `newswatch dlq`: inspect and retry what was dead-lettered.
 func runDLQ(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, dlqUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, dlqUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
 	sinkName := fs.String("sink", "", "only the dead letters of sink `name`")
 	stage := fs.String("stage", "", "only the dead letters of stage `name` (analyzer, notifier)")
 	id := fs.String("id", "", "only the dead letter with this delivery `id` (or STREAM:SEQ for a stage's)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", dlqUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	if sub != "list" && sub != "replay" {
 		fmt.Fprintf(io.Stderr, "newswatch dlq: unknown subcommand %q\n\n%s\n", sub, dlqUsage)
@@ -66,6 +66,10 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	}
 	if *sinkName != "" && *stage != "" {
 		fmt.Fprintf(io.Stderr, "newswatch dlq %s: give --sink or --stage, not both\n", sub)
+		return 2
+	}
+	if *stage != "" && *stage != topology.ConsumerAnalyzer && *stage != topology.ConsumerNotifier {
+		fmt.Fprintf(io.Stderr, "newswatch dlq %s: unknown stage %q; use %s or %s\n", sub, *stage, topology.ConsumerAnalyzer, topology.ConsumerNotifier)
 		return 2
 	}
 	op, err := connectOperator(flags)
@@ -76,6 +80,12 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	defer op.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	if *sinkName != "" {
+		if err := op.checkSink(ctx, *sinkName); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch dlq %s: %v\n", sub, err)
+			return 1
+		}
+	}
 	subject := "deadletter.>"
 	switch {
 	case *sinkName != "":
@@ -114,7 +124,7 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		for _, e := range entries {
 			if dl := e.sink; dl != nil {
 				fmt.Fprintf(tw, "%s\tsink %s\t%s\t%s\t%d\t%s\t%s\n", dl.FailedAt.Format(time.RFC3339), dl.Sink, dl.DeliveryID,
-					dl.Event.Data.WatchID, dl.Attempts, dl.Reason, oneLine(dl.Error))
+					dl.Watch(), dl.Attempts, dl.Reason, oneLine(dl.Error))
 				continue
 			}
 			dl := e.stage
@@ -125,6 +135,17 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		return 0
 	}
 
+	// Replays are recorded in the deliveries bucket, so that replaying an
+	// id twice can say so; without the bucket (no delivery ever ran) they
+	// are not.
+	records, err := op.js.KeyValue(ctx, topology.BucketDeliveries)
+	if err != nil {
+		records = nil
+	}
+	if *id != "" && len(entries) == 0 {
+		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %s\n", notDeadLettered(ctx, records, *id, *sinkName))
+		return 1
+	}
 	stream, err := op.js.Stream(ctx, topology.StreamDeadLetter)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
@@ -147,8 +168,7 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			continue
 		}
 		if sinks == nil {
-			client := httpguard.New(httpguard.WithAllowPrivateNetworks(op.cfg.Fetcher.AllowPrivateNetworks), httpguard.WithUserAgent(op.cfg.Fetcher.UserAgent))
-			if sinks, err = app.Sinks(op.cfg.Sinks, client.HTTPClient()); err != nil {
+			if sinks, err = app.Sinks(op.cfg.Sinks); err != nil {
 				fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
 				return 1
 			}
@@ -160,13 +180,28 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			failed++
 			continue
 		}
-		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.Send(sendCtx, dl.DeliveryID, dl.Event)
-		cancel()
+		// Each sink bounds the attempt by its own timeout.
+		var err error
+		if len(dl.Digest) > 0 {
+			ds, ok := s.(delivery.DigestSink)
+			if !ok {
+				fmt.Fprintf(io.Stderr, "%s: sink %q cannot send digests; skipped\n", dl.DeliveryID, dl.Sink)
+				failed++
+				continue
+			}
+			err = ds.SendDigest(ctx, dl.DeliveryID, dl.Watch(), dl.Digest)
+		} else {
+			err = s.Send(ctx, dl.DeliveryID, dl.Event)
+		}
 		if err != nil {
 			fmt.Fprintf(io.Stderr, "%s to %s: still failing: %v\n", dl.DeliveryID, dl.Sink, err)
 			failed++
 			continue
+		}
+		if records != nil {
+			if err := delivery.RecordReplay(ctx, records, *dl); err != nil {
+				fmt.Fprintf(io.Stderr, "%s delivered but not recorded in %s: %v\n", dl.DeliveryID, topology.BucketDeliveries, err)
+			}
 		}
 		if err := stream.DeleteMsg(ctx, e.seq); err != nil {
 			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", dl.DeliveryID, topology.StreamDeadLetter, err)
@@ -177,6 +212,27 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	return 0
+}
+
+// notDeadLettered says why --id matched no dead letter: replayed already,
+// delivered, or unknown.
+func notDeadLettered(ctx context.Context, records jetstream.KeyValue, id, sinkName string) string {
+	where := "the dead letters"
+	if sinkName != "" {
+		where = "the dead letters of sink " + sinkName
+	}
+	var rec delivery.Record
+	var err error = jetstream.ErrBucketNotFound
+	if records != nil {
+		rec, err = delivery.LookupRecord(ctx, records, id)
+	}
+	switch {
+	case err == nil && rec.Result == delivery.ResultReplayed:
+		return fmt.Sprintf("delivery %s to %s was already replayed at %s; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	case err == nil && rec.Result == delivery.ResultDelivered:
+		return fmt.Sprintf("delivery %s to %s was delivered at %s and never dead-lettered; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("no dead letter with delivery id %s among %s; list them with newswatch dlq list", id, where)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

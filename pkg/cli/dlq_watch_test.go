@@ -137,7 +137,7 @@ func TestRunCheck(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(fmt.Sprintf(`
 nats: {store_dir: %s}
 sinks:
-  - {name: hook, type: webhook, url: https://example.com/hook, secret: s3cret, allow_private_networks: true}
+  - {name: hook, type: webhook, url: https://example.com/hook, secret: s3cret, retries: 3}
 log: {level: loud}
 watches:
   - {id: w, query: 'Quad AND (', sinks: [hook]}
@@ -145,7 +145,7 @@ watches:
 		t.Fatal(err)
 	}
 	code, _, errOut := runCLI(t, "run", "--check", "--config", bad)
-	if code != 1 || !strings.Contains(errOut, "field allow_private_networks not found") || !strings.Contains(errOut, "watches[0].query") || !strings.Contains(errOut, "log.level") {
+	if code != 1 || !strings.Contains(errOut, "field retries not found") || !strings.Contains(errOut, "watches[0].query") || !strings.Contains(errOut, "log.level") {
 		t.Errorf("run --check on a bad config: %d %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {

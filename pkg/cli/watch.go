@@ -32,11 +32,10 @@ Every subcommand takes -config FILE and -nats-url URL to find the running newswa
 // runWatch is `newswatch watch`: manage watches in the newswatch_watches
 // bucket of a running newswatch; notifiers apply a change within a second.
 func runWatch(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, watchUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, watchUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("watch "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
@@ -46,8 +45,9 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 	updates := fs.Bool("updates", false, "send one update alert when an alerted story gains a source")
 	rateLimit := fs.Int("rate-limit", 0, "at most `n` alerts an hour to the sinks (0: no limit)")
 	digest := fs.Duration("digest", 0, "send the sinks one digest per `period` (e.g. 1h) instead of one message per alert")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", watchUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	switch sub {
 	case "add", "list":
