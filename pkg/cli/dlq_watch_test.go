@@ -12,22 +12,21 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 func waitCLI(t *testing.T, what string, args []string, cond func(out string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, out, _ := runCLI(t, args...)
-		if cond(out) {
-			return out
+	var out string
+	testwait.For(t, time.Minute, what, func() error {
+		_, out, _ = runCLI(t, args...)
+		if !cond(out) {
+			return fmt.Errorf("newswatch %s printed:\n%s", strings.Join(args, " "), out)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last output:\n%s", what, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+	return out
 }
 
 // A poison article shows in `dlq list` as the analyzer's and can be
