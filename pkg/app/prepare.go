@@ -10,6 +10,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/extract"
 	"github.com/newswatch/newswatch/pkg/natsconn"
+	"github.com/newswatch/newswatch/pkg/query"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/watchset"
 )
@@ -56,8 +57,8 @@ func prepare(cfg *config.Config, components []string) (*parts, error) {
 			// A bad watch query is a config error; report every one.
 			var bad bool
 			for i, w := range cfg.Watches {
-				if _, err := watchset.Compile([]config.Watch{w}, 0, gz.Aliases); err != nil {
-					errs = append(errs, fmt.Errorf("config watches[%d]: %w", i, err))
+				if _, err := query.Parse(w.Query, query.WithAliases(gz.Aliases)); err != nil {
+					errs = append(errs, fmt.Errorf("%w: watches[%d].query of watch %q: %w (see docs/queries.md)", watchset.ErrQuery, i, w.ID, err))
 					bad = true
 				}
 			}

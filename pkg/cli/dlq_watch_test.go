@@ -139,12 +139,13 @@ sinks:
   - {name: hook, type: webhook, url: https://example.com/hook, secret: s3cret, retries: 3}
 log: {level: loud}
 watches:
+  - {id: ok, query: Quad}
   - {id: w, query: 'Quad AND (', sinks: [hook]}
 `, filepath.Join(dir, "data"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut := runCLI(t, "run", "--check", "--config", bad)
-	if code != 1 || !strings.Contains(errOut, "field retries not found") || !strings.Contains(errOut, "watches[0].query") || !strings.Contains(errOut, "log.level") {
+	if code != 1 || !strings.Contains(errOut, "field retries not found") || !strings.Contains(errOut, `watches[1].query of watch "w"`) || !strings.Contains(errOut, "log.level") {
 		t.Errorf("run --check on a bad config: %d %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
