@@ -165,6 +165,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			a.fetcher = f
+			status.AddDetail("feeds", feedHealth(reg))
 			a.goRun(Fetcher, func() error { return f.Run(runCtx) })
 		case Analyzer:
 			an, err := a.buildAnalyzer(setupCtx, topo, reg)

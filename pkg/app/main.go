@@ -18,17 +18,20 @@ import (
 type Flags struct {
 	Config      string
 	NATSURL     string
+	HTTPListen  string
 	ShowVersion bool
 }
 
-// Register adds -config, -nats-url and -version to fs.
+// Register adds -config, -nats-url, -http-listen and -version to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Config, "config", "", "YAML configuration `file` (see docs/config.md)")
 	fs.StringVar(&f.NATSURL, "nats-url", "", "NATS server `URL`; overrides nats.url and NEWSWATCH_NATS_URL")
+	fs.StringVar(&f.HTTPListen, "http-listen", "", "`address` of /metrics, /healthz and /readyz; overrides http.listen and NEWSWATCH_HTTP_LISTEN (give each process on one machine its own)")
 	fs.BoolVar(&f.ShowVersion, "version", false, "print the version and exit")
 }
 
-// Load reads the configuration the flags name and applies -nats-url.
+// Load reads the configuration the flags name and applies -nats-url and
+// -http-listen.
 func (f *Flags) Load() (*config.Config, error) {
 	cfg, err := config.Load(f.Config)
 	if err != nil {
@@ -36,6 +39,9 @@ func (f *Flags) Load() (*config.Config, error) {
 	}
 	if f.NATSURL != "" {
 		cfg.NATS.URL = f.NATSURL
+	}
+	if f.HTTPListen != "" {
+		cfg.HTTP.Listen = f.HTTPListen
 	}
 	return cfg, nil
 }
@@ -85,7 +91,13 @@ func WorkerMain(component string, args []string, stdout, stderr io.Writer) int {
 func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger, stderr io.Writer) int {
 	a, err := Start(ctx, cfg, components, embed, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "newswatch: %v\n", err)
+		// Name the binary: the fetcher, analyzer and notifier binaries run
+		// one component each, newswatch runs them all.
+		name := "newswatch"
+		if !embed && len(components) == 1 {
+			name = components[0]
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	<-ctx.Done()

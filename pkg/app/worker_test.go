@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,4 +94,23 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// -http-listen overrides http.listen, so the three worker binaries run side
+// by side on one machine; an error names the binary, not newswatch.
+func TestWorkerMainHTTPListenAndName(t *testing.T) {
+	ns := natstest.Start(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, component := range []string{app.Fetcher, app.Analyzer, app.Notifier} {
+		var stdout, stderr bytes.Buffer
+		code := app.WorkerMain(component, []string{"-nats-url", ns.URL, "-http-listen", busy.Addr().String()}, &stdout, &stderr)
+		if code != 1 || !strings.HasPrefix(stderr.String(), component+": statusserver: cannot listen on http.listen \""+busy.Addr().String()) ||
+			!strings.Contains(stderr.String(), "-http-listen") {
+			t.Errorf("%s on a busy -http-listen: exit %d, stderr %q", component, code, stderr.String())
+		}
+	}
 }
