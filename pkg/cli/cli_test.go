@@ -82,6 +82,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"demo", "-h"}, []string{"-max-alerts"}, nil},
 		{[]string{"extract", "-h"}, []string{"-url", "-file", "-config"}, nil},
 		{[]string{"match", "-h"}, []string{"-query", "canonical form"}, nil},
+		{[]string{"analyze", "-h"}, []string{"usage: newswatch analyze", "-explain"}, nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.args...)
