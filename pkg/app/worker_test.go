@@ -114,3 +114,61 @@ func TestWorkerMainHTTPListenAndName(t *testing.T) {
 		}
 	}
 }
+
+// The README's three worker commands, each with its own -http-listen, run
+// side by side on one machine and each serves /metrics.
+func TestThreeWorkersSideBySide(t *testing.T) {
+	ns := natstest.Start(t)
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	if err := os.WriteFile(cfgFile, []byte("log:\n  format: json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type worker struct {
+		name, addr string
+		stderr     syncBuffer
+		done       chan int
+	}
+	var workers []*worker
+	for _, name := range []string{app.Fetcher, app.Analyzer, app.Notifier} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port, as 9091-9093 in the README
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &worker{name: name, addr: ln.Addr().String(), done: make(chan int, 1)}
+		ln.Close()
+		workers = append(workers, w)
+		go func() {
+			var stdout bytes.Buffer
+			w.done <- app.WorkerMain(w.name, []string{"-config", cfgFile, "-nats-url", ns.URL, "-http-listen", w.addr}, &stdout, &w.stderr)
+		}()
+	}
+	for _, w := range workers {
+		testwait.For(t, time.Minute, w.name+" to serve /metrics on "+w.addr, func() error {
+			select {
+			case code := <-w.done:
+				t.Fatalf("%s exited %d:\n%s", w.name, code, w.stderr.String())
+			default:
+			}
+			if _, err := testwait.Metric("http://"+w.addr+"/metrics", "go_goroutines"); err != nil {
+				return err
+			}
+			if !strings.Contains(w.stderr.String(), "newswatch started") {
+				return errors.New("not started yet")
+			}
+			return nil
+		})
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workers {
+		select {
+		case code := <-w.done:
+			if code != 0 {
+				t.Errorf("%s exit code %d:\n%s", w.name, code, w.stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not stop on SIGTERM", w.name)
+		}
+	}
+}
