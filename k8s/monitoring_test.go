@@ -51,6 +51,7 @@ var knownMetrics = map[string]bool{
 	"newswatch_notifier_silenced_total":              false,
 	"newswatch_notifier_watch_evaluations_total":     false,
 	"newswatch_notifier_rate_limited_total":          false,
+	"newswatch_notifier_deliveries_silenced_total":   false,
 	"newswatch_notifier_deliveries_total":            false,
 	"newswatch_notifier_delivery_duration_seconds":   true,
 	"newswatch_notifier_dead_letters_total":          false,

@@ -19,6 +19,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
@@ -55,6 +56,7 @@ sinks:
     type: webhook
     url: %s
     secret: %s
+    allow_private_networks: true
 watches:
   - id: mq-9b
     query: '"MQ-9B"'
@@ -260,7 +262,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("the mq-9b alert reaches its webhook, signed", func(t *testing.T) {
 		waitFor(t, "the webhook delivery", func() bool { return hook.count() >= 1 })
-		waitIdle(t, ctx, js, topology.StreamAlerts, topology.ConsumerDelivery)
+		waitIdle(t, ctx, js, topology.StreamAlerts, delivery.ConsumerName("hook"))
 		if n := hook.count(); n != 1 {
 			t.Fatalf("webhook got %d deliveries, want 1 (quad has no sink)", n)
 		}
@@ -308,7 +310,7 @@ func TestEndToEnd(t *testing.T) {
 		js := b.JetStream()
 		waitIdle(t, ctx, js, topology.StreamArticles, topology.ConsumerAnalyzer)
 		waitIdle(t, ctx, js, topology.StreamAnalyzed, topology.ConsumerNotifier)
-		waitIdle(t, ctx, js, topology.StreamAlerts, topology.ConsumerDelivery)
+		waitIdle(t, ctx, js, topology.StreamAlerts, delivery.ConsumerName("hook"))
 		if n := len(streamMessages(t, ctx, js, topology.StreamArticles)); n != articles {
 			t.Errorf("ARTICLES holds %d after restart, want %d", n, articles)
 		}

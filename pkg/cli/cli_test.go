@@ -228,7 +228,7 @@ fetcher:
 feeds:
   - {id: demo, url: %s/feed.xml, interval: 1h}
 sinks:
-  - {name: hook, type: webhook, url: %s, secret: s3cret}
+  - {name: hook, type: webhook, url: %s, secret: s3cret, allow_private_networks: true}
 watches:
   - {id: mq-9b, query: '"MQ-9B"', sinks: [hook]}
   - {id: quad, query: Quad}
