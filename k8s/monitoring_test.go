@@ -39,6 +39,8 @@ var knownMetrics = map[string]bool{
 	"newswatch_fetcher_feeds_failing":                false,
 	"newswatch_fetcher_feeds":                        false,
 	"newswatch_fetcher_leases_held":                  false,
+	"newswatch_fetcher_publish_latency_seconds":      true,
+	"newswatch_fetcher_publish_failures_total":       false,
 	"newswatch_analyzer_articles_total":              false,
 	"newswatch_analyzer_topic_flags_total":           false,
 	"newswatch_analyzer_analysis_duration_seconds":   true,

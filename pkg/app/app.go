@@ -139,7 +139,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	js = topology.CountPublishErrors(js, reg)
 	a.js = js
-	status, err := statusserver.New(cfg.HTTP.Listen, reg)
+	status, err := statusserver.New(cfg.HTTP.Listen, reg, statusserver.WithPprof(cfg.HTTP.Pprof))
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +187,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return an.Run(runCtx, js, cons, logger)
 			})
 			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-stories", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketStories, time.Minute); return nil })
 		case Notifier:
 			n, err := a.buildNotifier(setupCtx, topo, reg)
 			if err != nil {
@@ -212,6 +213,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
 			a.goRun("delivery", func() error { return d.Run(runCtx) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-alerted", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketAlerted, time.Minute); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
 		}
@@ -266,15 +268,12 @@ func Classifier(cfg *config.Config) (*topics.Classifier, error) {
 
 func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {
 	cl := a.classifier
-	kv, err := topo.KV(ctx, topology.BucketStories, 7*24*time.Hour, 1)
+	kv, err := topo.KV(ctx, topology.BucketStories, story.Retention(a.cfg.Analyzer.StoryWindow), 1)
 	if err != nil {
 		return nil, err
 	}
-	var opts []story.Option
-	if t := a.cfg.Analyzer.StoryThreshold; t > 0 {
-		opts = append(opts, story.WithThreshold(t))
-	}
-	an, err := analyzer.New(cl, a.gazetteer, story.New(kv, opts...), analyzer.NewMetrics(reg))
+	stories := story.New(kv, story.WithThreshold(a.cfg.Analyzer.StoryThreshold), story.WithWindow(a.cfg.Analyzer.StoryWindow), story.WithMetrics(story.NewMetrics(reg)))
+	an, err := analyzer.New(cl, a.gazetteer, stories, analyzer.NewMetrics(reg))
 	if err != nil {
 		return nil, err
 	}

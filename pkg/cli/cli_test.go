@@ -83,6 +83,11 @@ func TestHelp(t *testing.T) {
 		{[]string{"extract", "-h"}, []string{"-url", "-file", "-config"}, nil},
 		{[]string{"match", "-h"}, []string{"-query", "canonical form"}, nil},
 		{[]string{"analyze", "-h"}, []string{"usage: newswatch analyze", "-explain"}, nil},
+		{[]string{"backtest", "-h"}, []string{"usage: newswatch backtest", "-query", "-since", "-json"}, nil},
+		{[]string{"replay", "-h"}, []string{"usage: newswatch replay", "-since"}, nil},
+		{[]string{"bench", "-h"}, []string{"pipeline", "soak"}, nil},
+		{[]string{"bench", "soak", "-h"}, []string{"usage: newswatch bench soak", "-metrics-url", "-rounds"}, nil},
+		{[]string{"watch", "add", "-h"}, []string{"-dry-run", "-since"}, nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.args...)
@@ -102,7 +107,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	// Without a subcommand, usage goes to stderr with exit 2.
-	for _, cmd := range []string{"watch", "silence", "dlq", "alerts"} {
+	for _, cmd := range []string{"watch", "silence", "dlq", "alerts", "bench"} {
 		if code, _, errOut := runCLI(t, cmd); code != 2 || !strings.Contains(errOut, "usage: newswatch "+cmd) {
 			t.Errorf("%s with no subcommand: %d %q", cmd, code, errOut)
 		}

@@ -148,6 +148,7 @@ type matchInput struct {
 	URL     string          `json:"url"`
 	Topics  json.RawMessage `json:"topics"`
 	Article *events.Article `json:"article"`
+	StoryID string          `json:"story_id"` // of an analyzed article; backtest groups by it
 
 	topics map[string]float64
 }
