@@ -264,6 +264,14 @@ const Workers = 4
 // Run consumes ANALYZED through cons until ctx ends, Workers messages at a
 // time.
 func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
+	// Silences kept in memory save two KV reads per alert.
+	if f, ok := n.silences.(interface{ Follow(context.Context) error }); ok {
+		go func() {
+			if err := f.Follow(ctx); err != nil {
+				n.logger.Warn("reading silences from their bucket for each alert instead of following it", "err", err)
+			}
+		}()
+	}
 	h := n.Handler()
 	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
 		return consume.Run(ctx, cons, topology.ConsumerNotifier, h, n.logger, 2*time.Second)
