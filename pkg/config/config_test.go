@@ -72,6 +72,10 @@ func TestInvalidNamesTheKey(t *testing.T) {
 		{"bad sink type", "sinks:\n  - {name: s, type: pager}\n", "", "sinks[0].type"},
 		{"replicas", "nats:\n  replicas: 2\n", "", "nats.replicas"},
 		{"env duration", "", "NEWSWATCH_FETCHER_TIMEOUT=soon", "fetcher.timeout"},
+		{"max items per poll", "fetcher:\n  max_items_per_poll: 0\n", "", "fetcher.max_items_per_poll"},
+		{"poll budget", "fetcher:\n  poll_budget: 10ms\n", "", "fetcher.poll_budget"},
+		{"max text bytes", "", "NEWSWATCH_FETCHER_MAX_TEXT_BYTES=100", "fetcher.max_text_bytes"},
+		{"shutdown grace", "fetcher:\n  shutdown_grace: -1s\n", "", "fetcher.shutdown_grace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
