@@ -171,6 +171,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			status.AddCheck("fetcher", a.fetcherReady(feeds))
+			status.AddDetail("feeds", feedHealth(reg))
 		case Analyzer:
 			an, err := a.buildAnalyzer(setupCtx, topo, reg)
 			if err != nil {

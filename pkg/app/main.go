@@ -19,26 +19,31 @@ import (
 type Flags struct {
 	Config      string
 	NATSURL     string
+	HTTPListen  string
 	ShowVersion bool
 	// Check asks only for the config check (CheckMain).
 	Check bool
 }
 
-// Register adds -config, -nats-url, -check and -version to fs.
+// Register adds -config, -nats-url, -http-listen, -check and -version to fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Config, "config", "", "YAML configuration `file` (see docs/config.md)")
 	fs.StringVar(&f.NATSURL, "nats-url", "", "NATS server `URL`; overrides nats.url and NEWSWATCH_NATS_URL")
+	fs.StringVar(&f.HTTPListen, "http-listen", "", "`address` of /metrics, /healthz and /readyz; overrides http.listen and NEWSWATCH_HTTP_LISTEN (give each process on one machine its own)")
 	fs.BoolVar(&f.Check, "check", false, "only check the config (every key, sink, watch query, taxonomy, gazetteer, feed), print every error and exit 0 or 1; starts nothing")
 	fs.BoolVar(&f.ShowVersion, "version", false, "print the version and exit")
 }
 
-// Load reads the configuration the flags name and applies -nats-url. Like
-// config.Load, it returns the config with an error that is only a
-// validation error, for CheckMain.
+// Load reads the configuration the flags name and applies -nats-url and
+// -http-listen. Like config.Load, it returns the config with an error that
+// is only a validation error, for CheckMain.
 func (f *Flags) Load() (*config.Config, error) {
 	cfg, err := config.Load(f.Config)
 	if cfg != nil && f.NATSURL != "" {
 		cfg.NATS.URL = f.NATSURL
+	}
+	if cfg != nil && f.HTTPListen != "" {
+		cfg.HTTP.Listen = f.HTTPListen
 	}
 	return cfg, err
 }
@@ -90,9 +95,15 @@ func WorkerMain(component string, args []string, stdout, stderr io.Writer) int {
 // RunUntilDone starts the components and stops them when ctx ends or when
 // one of them fails; it returns the exit code, 1 after a failure.
 func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger, stderr io.Writer) int {
+	// Name the binary in errors: the fetcher, analyzer and notifier
+	// binaries run one component each, newswatch runs them all.
+	name := "newswatch"
+	if !embed && len(components) == 1 {
+		name = components[0]
+	}
 	a, err := Start(ctx, cfg, components, embed, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "newswatch: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	select {
@@ -103,7 +114,7 @@ func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, 
 	}
 	if err := a.Stop(); err != nil {
 		logger.Error("stopped with an error", "err", err)
-		fmt.Fprintf(stderr, "newswatch: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	return 0

@@ -48,15 +48,12 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
 	gazetteerFile := fs.String("gazetteer", "", "YAML file of extra gazetteer entries (docs/entities.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] [--gazetteer FILE] < articles.jsonl")
-		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
+		fmt.Fprintln(fs.Output(), "usage: newswatch analyze [--explain] [--taxonomy FILE] [--gazetteer FILE] < articles.jsonl")
+		fmt.Fprintln(fs.Output(), "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: unexpected argument %q; articles are read from stdin\n", fs.Arg(0))
