@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -91,6 +92,30 @@ func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
 		if _, err := New(tax); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLongArticle classifies articles of one repeated sentence at 360
+// KB and 1.4 MB: the time per MB must stay flat (analysis linear in the
+// text). "terrorist attack. " repeated is one long sentence of overlapping
+// hits, the case that used to take quadratic time; the exercise article
+// repeated is many sentences with actors and requirements.
+func BenchmarkLongArticle(b *testing.B) {
+	raw, err := os.ReadFile("testdata/exercise-article.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, article, _ := strings.Cut(string(raw), "\n")
+	for _, unit := range []struct{ name, text string }{
+		{"repeated-phrase", "terrorist attack. "},
+		{"repeated-article", article + "\n"},
+	} {
+		for _, size := range []int{360 << 10, 1400 << 10} {
+			text := strings.Repeat(unit.text, size/len(unit.text)+1)[:size]
+			b.Run(fmt.Sprintf("%s/%dKB", unit.name, size>>10), func(b *testing.B) {
+				benchmarkArticle(b, "Long article", text)
+			})
 		}
 	}
 }
