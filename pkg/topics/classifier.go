@@ -95,7 +95,9 @@ type Classifier struct {
 	maxTerm  int32     // bytes of the longest normalised term
 	// maxActors is the most distinct actors any requirement asks for.
 	maxActors int
-	pool     sync.Pool
+	keys      featureKeys
+	model     *learned // nil: every topic is scored by its taxonomy weights
+	pool      sync.Pool
 }
 
 // splitTerm parses a taxonomy term: a trailing '*' marks a prefix term.
@@ -114,12 +116,41 @@ func normalizeTerm(term string) (norm string, prefix bool, err error) {
 	return norm, st.Prefix, err
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	model    *Model
+	modelSet bool
+}
+
+// WithModel scores the topics m names with its learned weights instead of
+// the built-in model; nil scores every topic by its taxonomy weights
+// alone.
+func WithModel(m *Model) Option {
+	return func(o *options) { o.model, o.modelSet = m, true }
+}
+
 // New compiles a taxonomy: validates it, fills defaults and builds the
 // dictionary of every term and actor name (Terms) and the machine that
-// matches it.
-func New(t Taxonomy) (*Classifier, error) {
+// matches it. Topics the model (the built-in one unless WithModel says
+// otherwise) has weights for are scored by it; the others by their
+// taxonomy weights and threshold.
+func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !o.modelSet {
+		o.model = DefaultModel()
+	}
+	if o.model != nil {
+		if err := o.model.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if t.Actors == nil || t.SkipLines == nil {
 		def, err := ParseTaxonomy(defaultYAML)
@@ -250,6 +281,10 @@ func New(t Taxonomy) (*Classifier, error) {
 			c.skip = append(c.skip, norm)
 		}
 	}
+	c.buildFeatureKeys()
+	if o.model != nil {
+		c.model = compileModel(o.model, c)
+	}
 	c.pool.New = func() any { return new(scratch) }
 	return c, nil
 }
@@ -312,6 +347,11 @@ type scratch struct {
 	actorFrom []int32 // per sentence: first index into actorHits
 	actorHits []int32 // home actor index of each actor occurrence, by sentence
 	seen      []int32
+	actorRaw  []int32 // actor index of each actor occurrence (actorHits has its home)
+	fv        []fval  // the learned model's features of the article
+	prob      []float64
+	contrib   []float64
+	pick      []int32
 	actorMemo map[[2]int32]int32 // distinctActors per sentence range
 	actorList map[[2]int32]string
 	stamp     []int32 // per sentence: the feature that last counted it
@@ -408,7 +448,7 @@ func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 	sc.masks = grow(sc.masks, nt*ns)
 	sc.done = grow(sc.done, nt*ns)
 	sc.actorFrom = grow(sc.actorFrom, ns+1)
-	sc.actorHits = sc.actorHits[:0]
+	sc.actorHits, sc.actorRaw = sc.actorHits[:0], sc.actorRaw[:0]
 	span := int32(0)
 	for i := range sc.ehits {
 		e := &sc.ehits[i]
@@ -424,6 +464,7 @@ func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 				sc.actorFrom[span] = int32(len(sc.actorHits))
 			}
 			sc.actorHits = append(sc.actorHits, c.actors[e.ent.actor].home)
+			sc.actorRaw = append(sc.actorRaw, e.ent.actor)
 			for k := range c.kindRefs[e.ent.actor] {
 				r := &c.kindRefs[e.ent.actor][k]
 				sc.masks[int(r.topic)*ns+int(e.span)] |= 1 << uint(r.feature)
@@ -702,8 +743,8 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 	// it); a term's repeats decay by repeatDecay on top.
 	// A second term of a feature in a sentence already counted for it adds
 	// only repeatDecay of its weight: one sentence is one piece of evidence.
-	sc.seen = sc.seen[:0]     // pattern ids met in this feature, in order
-	reps := sc.reps[:0]       // firings per seen term so far
+	sc.seen = sc.seen[:0] // pattern ids met in this feature, in order
+	reps := sc.reps[:0]   // firings per seen term so far
 	// sc.stamp[s] is 1 + the key of the last feature counted in sentence s.
 	sc.stamp = grow(sc.stamp, ns)
 	for k, idx := range sc.order {
@@ -795,8 +836,13 @@ func (c *Classifier) ClassifyDoc(d *scan.Doc, hits []scan.Hit, list int32) []eve
 
 func (c *Classifier) classify(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) []events.Topic {
 	c.evaluate(d, hits, list, sc)
+	c.predict(d, sc)
 	var out []events.Topic
 	for t := range c.topics {
+		if li := c.learnedFor(t); li >= 0 {
+			out = c.appendLearned(out, d, sc, li)
+			continue
+		}
 		tp := &c.topics[t]
 		if sc.scores[t] < tp.def.Threshold {
 			continue
@@ -832,6 +878,13 @@ func (c *Classifier) classify(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 			})
 		}
 		out = append(out, events.Topic{Name: tp.def.Name, Score: round3(sc.scores[t]), Threshold: tp.def.Threshold, Evidence: ev})
+	}
+	if c.model != nil {
+		for li, lt := range c.model.topics {
+			if lt.tax < 0 {
+				out = c.appendLearned(out, d, sc, li)
+			}
+		}
 	}
 	return out
 }
