@@ -36,8 +36,8 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 	out := fs.String("out", "", "model file to write (JSON)")
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy whose features the model reads (default: the built-in taxonomy)")
 	topicList := fs.String("topics", "", "comma-separated topics to learn (default: every label in the items)")
-	grid := fs.Bool("grid", true, "compare the feature option sets by cross-validation; false trains with the built-in model's options")
-	lambdas := fs.String("lambdas", "", "comma-separated L2 penalties to compare (default 0.0003,0.001,0.003,0.01)")
+	grid := fs.Bool("grid", true, "compare the feature option sets by cross-validation; false uses the built-in model's options, so the model can be merged over it (analyzer.topic_model_file)")
+	lambdas := fs.String("lambdas", "", "comma-separated L2 penalties to compare (default 0.00003,0.0001,0.0003,0.001,0.003)")
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	minDF := fs.Int("min-df", 2, "drop features seen in fewer items")
 	quiet := fs.Bool("quiet", false, "print only the summary")
@@ -94,7 +94,7 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		opts.Topics = strings.Split(*topicList, ",")
 	}
 	if !*grid {
-		opts.FeatureGrid = []topics.FeatureOptions{topics.DefaultFeatures}
+		opts.FeatureGrid = []topics.FeatureOptions{topics.DefaultModel().Features}
 	}
 	if *lambdas != "" {
 		for _, s := range strings.Split(*lambdas, ",") {

@@ -58,9 +58,21 @@ func BenchmarkClassify(b *testing.B) {
 
 // BenchmarkClassifyDoc runs ClassifyDoc alone over an article already
 // normalised and scanned: what the analyzer pays per article for topics
-// after its one shared scan.
+// after its one shared scan, with the learned model and with the taxonomy
+// scorer alone.
 func BenchmarkClassifyDoc(b *testing.B) {
-	c, err := New(DefaultTaxonomy())
+	for _, learned := range []bool{true, false} {
+		name := "learned"
+		opts := []Option{}
+		if !learned {
+			name, opts = "taxonomy-only", []Option{WithModel(nil)}
+		}
+		b.Run(name, func(b *testing.B) { benchmarkClassifyDoc(b, opts...) })
+	}
+}
+
+func benchmarkClassifyDoc(b *testing.B, opts ...Option) {
+	c, err := New(DefaultTaxonomy(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

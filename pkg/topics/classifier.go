@@ -304,11 +304,19 @@ func withDefaults(t TopicDef) TopicDef {
 	return t
 }
 
-// Topics returns the names of the topics in taxonomy order.
+// Topics returns the names of the topics in taxonomy order, then those
+// of the model that the taxonomy does not name.
 func (c *Classifier) Topics() []string {
 	names := make([]string, len(c.topics))
 	for i, t := range c.topics {
 		names[i] = t.def.Name
+	}
+	if c.model != nil {
+		for _, lt := range c.model.topics {
+			if lt.tax < 0 {
+				names = append(names, lt.name)
+			}
+		}
 	}
 	return names
 }
@@ -349,9 +357,18 @@ type scratch struct {
 	seen      []int32
 	actorRaw  []int32 // actor index of each actor occurrence (actorHits has its home)
 	fv        []fval  // the learned model's features of the article
-	prob      []float64
-	contrib   []float64
-	pick      []int32
+	contribs  []contribution
+	rowPos    []int32  // dedupeRows: per model row, its index in the output
+	rowGen    []uint32 // and the generation that set it
+	table     []slot   // dedupe's hash table
+	gen       uint32
+	rgen      uint32
+	prob      []float64 // per learned topic: its probability
+	leadProb  []float64 // of the title and lead
+	winProb   []float64 // of the passage being scored
+	best      []float64 // per learned topic: the two best passages' probabilities
+	bestPart  []part
+	decided   []part             // per learned topic: the part its probability comes from
 	actorMemo map[[2]int32]int32 // distinctActors per sentence range
 	actorList map[[2]int32]string
 	stamp     []int32 // per sentence: the feature that last counted it

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/newswatch/newswatch/pkg/scan"
 )
@@ -24,8 +25,10 @@ type FeatureOptions struct {
 	// WordNorm scales word features by 1/sqrt(number of distinct ones),
 	// as a length-normalised bag of words.
 	WordNorm bool `json:"word_norm"`
-	// Taxonomy adds the taxonomy's features (fired, blocked) and each
-	// topic's hand-weighted score.
+	// TitleWords adds the title's words once more as title features, so a
+	// word can weigh more in the title than in the lead.
+	TitleWords bool `json:"title_words"`
+	// Taxonomy adds the taxonomy's features (fired, blocked).
 	Taxonomy bool `json:"taxonomy"`
 	// Actors adds counts of distinct states, alliances and defence firms
 	// and taxonomy features that co-occur with two or more of them.
@@ -35,18 +38,18 @@ type FeatureOptions struct {
 // Prefixes of feature names, one per family (docs/topics.md).
 const (
 	prefixWord    = "w:"          // a word or word pair of the title or lead
+	prefixTitle   = "title:"      // a word of the title
 	prefixFired   = "tx:"         // a taxonomy feature fired: tx:topic/feature
 	prefixBlocked = "tx-blocked:" // occurred but its requirement failed
-	prefixScore   = "tx-score:"   // a topic's hand-weighted taxonomy score
 	prefixActors  = "actors:"     // counts of distinct actors by kind
 	prefixCo      = "co:"         // a taxonomy feature in a sentence with 2+ actors
+	prefixLead2   = "lead2:"      // a taxonomy feature in a title and lead with 2+ actors
 )
 
 // Kinds of feature values, for explanations.
 const (
 	fvWord = iota
 	fvTaxonomy
-	fvScore
 	fvActors
 )
 
@@ -57,6 +60,7 @@ type fval struct {
 	val  float64
 	span int32
 	hit  int32 // index in sc.ehits, -1 for none
+	row  int32 // at inference: the model's row for key
 	kind uint8
 }
 
@@ -86,10 +90,9 @@ func featureKey(name string) uint64 { return fnvString(fnvOffset, name) }
 
 // featureKeys are the precomputed keys of the taxonomy-derived features.
 type featureKeys struct {
-	fired, blocked, co [][]uint64 // [topic][feature]
-	score              []uint64   // [topic]
-	actors             map[string]uint64
-	names              map[uint64]string // every name above, for training
+	fired, blocked, co, lead2 [][]uint64 // [topic][feature]
+	actors                    map[string]uint64
+	names                     map[uint64]string // every name above, for training
 }
 
 func (c *Classifier) buildFeatureKeys() {
@@ -101,15 +104,15 @@ func (c *Classifier) buildFeatureKeys() {
 		return key
 	}
 	for _, tp := range c.topics {
-		var fired, blocked, co []uint64
+		var fired, blocked, co, lead2 []uint64
 		for _, f := range tp.features {
 			id := tp.def.Name + "/" + f.name
 			fired = append(fired, add(prefixFired+id))
 			blocked = append(blocked, add(prefixBlocked+id))
 			co = append(co, add(prefixCo+id))
+			lead2 = append(lead2, add(prefixLead2+id))
 		}
-		k.fired, k.blocked, k.co = append(k.fired, fired), append(k.blocked, blocked), append(k.co, co)
-		k.score = append(k.score, add(prefixScore+tp.def.Name))
+		k.fired, k.blocked, k.co, k.lead2 = append(k.fired, fired), append(k.blocked, blocked), append(k.co, co), append(k.lead2, lead2)
 	}
 	k.actors = map[string]uint64{}
 	for _, n := range actorFeatureNames() {
@@ -127,35 +130,134 @@ func actorFeatureNames() []string {
 // maxCounted bounds the distinct actors counted per sentence.
 const maxCounted = 4
 
-// inLead reports whether sentence s is the title or one of the first n
-// counted text sentences.
-func inLead(d *scan.Doc, sc *scratch, s, n int) bool {
-	if d.Sentences[s].Field == scan.FieldTitle {
-		return true
-	}
-	return sc.textIdx[s] >= 0 && int(sc.textIdx[s]) < n
+// slot is an entry of scratch's open-addressing table of feature keys.
+type slot struct {
+	key uint64
+	gen uint32
+	idx int32
 }
 
-// placeFactor weighs where a taxonomy feature occurred: 1 in the title or
-// lead, 0.5 in the body.
-func (c *Classifier) placeFactor(d *scan.Doc, sc *scratch, s, lead int) float64 {
-	if inLead(d, sc, s, lead) {
-		return 1
+// dedupe keeps one value per key, in first-seen order: the largest, from
+// the first sentence that has it. It runs in linear time with a hash
+// table reused across calls (cleared by generation, not by zeroing). It
+// returns the result, reusing fv's array, and the number of word features.
+func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
+	size := 64
+	for size < 2*len(fv) {
+		size *= 2
 	}
-	return 0.5
+	if len(sc.table) < size {
+		sc.table = make([]slot, size)
+		sc.gen = 0
+	}
+	sc.gen++
+	if sc.gen == 0 {
+		clear(sc.table)
+		sc.gen = 1
+	}
+	mask := uint64(len(sc.table) - 1)
+	out := fv[:0]
+	words := 0
+	for i := range fv {
+		f := fv[i]
+		for h := (f.key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
+			s := &sc.table[h&mask]
+			if s.gen != sc.gen {
+				s.gen, s.key, s.idx = sc.gen, f.key, int32(len(out))
+				out = append(out, f)
+				if f.kind == fvWord {
+					words++
+				}
+				break
+			}
+			if s.key == f.key {
+				if o := &out[s.idx]; f.val > o.val {
+					o.val, o.span, o.hit = f.val, f.span, f.hit
+				}
+				break
+			}
+		}
+	}
+	return out, words
 }
 
-// extract computes the features of an evaluated article into sc.fv, sorted
-// by key with one value per key. When names is not nil it also records the
-// name of every key (training).
-func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, names map[uint64]string) {
+// dedupeRows is dedupe at inference, where every word feature already
+// has its model row: features the model has no weight for are dropped and
+// duplicates found through a per-row stamp, with no hashing.
+func (c *Classifier) dedupeRows(sc *scratch, fv []fval) ([]fval, int) {
+	m := c.model
+	if len(sc.rowPos) < len(m.names) {
+		sc.rowPos = make([]int32, len(m.names))
+		sc.rowGen = make([]uint32, len(m.names))
+		sc.rgen = 0
+	}
+	sc.rgen++
+	if sc.rgen == 0 {
+		clear(sc.rowGen)
+		sc.rgen = 1
+	}
+	out := fv[:0]
+	words := 0
+	for i := range fv {
+		f := fv[i]
+		if f.kind != fvWord {
+			row, ok := m.index.lookup(f.key)
+			if !ok {
+				continue
+			}
+			f.row = row
+		}
+		if sc.rowGen[f.row] == sc.rgen {
+			if o := &out[sc.rowPos[f.row]]; f.val > o.val {
+				o.val, o.span, o.hit = f.val, f.span, f.hit
+			}
+			continue
+		}
+		sc.rowGen[f.row], sc.rowPos[f.row] = sc.rgen, int32(len(out))
+		out = append(out, f)
+		if f.kind == fvWord {
+			words++
+		}
+	}
+	return out, words
+}
+
+// counted reports whether sentence s is evidence: the title or a text
+// sentence that is not boilerplate.
+func counted(d *scan.Doc, sc *scratch, s int) bool {
+	return d.Sentences[s].Field == scan.FieldTitle || sc.textIdx[s] >= 0
+}
+
+// leadEnd is the index of the first sentence after the title and the
+// first n counted text sentences.
+func leadEnd(d *scan.Doc, sc *scratch, n int) int {
+	for s := range d.Sentences {
+		if d.Sentences[s].Field == scan.FieldText && sc.textIdx[s] >= int32(n) {
+			return s
+		}
+	}
+	return len(d.Sentences)
+}
+
+// extract computes the features of sentences lo..hi-1 of an evaluated
+// article (a part: the title and lead, or a passage of the body) into
+// sc.fv, one value per key. Every feature is computed from the part alone,
+// so a passage is read like a headline with its teaser. When names is not
+// nil it also records the name of every key (training).
+func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, names map[uint64]string) {
 	fv := sc.fv[:0]
-	ns := len(d.Sentences)
-	// Words and word pairs of the title and lead.
-	nWords := 0
+	// At inference a word the model has no weight for adds nothing: skip
+	// it here (unless word features are length-normalised, when every
+	// word counts in the norm).
+	var known *keyIndex
+	if names == nil && c.model != nil && !o.WordNorm {
+		known = &c.model.index
+	}
+	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
-	for s := range ns {
-		if !inLead(d, sc, s, o.LeadSentences) {
+	tbase := fnvString(fnvOffset, prefixTitle)
+	for s := lo; s < hi; s++ {
+		if !counted(d, sc, s) {
 			continue
 		}
 		sn := &d.Sentences[s]
@@ -168,13 +270,26 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, names 
 				tok = zero
 			}
 			h := fnvBytes(base, tok)
-			fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, kind: fvWord})
+			if row, ok := known.find(h); ok {
+				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
+			}
 			if names != nil {
 				names[h] = prefixWord + string(tok)
 			}
+			if o.TitleWords && sn.Field == scan.FieldTitle {
+				ht := fnvBytes(tbase, tok)
+				if row, ok := known.find(ht); ok {
+					fv = append(fv, fval{key: ht, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
+				}
+				if names != nil {
+					names[ht] = prefixTitle + string(tok)
+				}
+			}
 			if o.Bigrams && prev != 0 {
 				hb := fnvBytes(fnvBytes(prev, space), tok)
-				fv = append(fv, fval{key: hb, val: 1, span: int32(s), hit: -1, kind: fvWord})
+				if row, ok := known.find(hb); ok {
+					fv = append(fv, fval{key: hb, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
+				}
 				if names != nil {
 					names[hb] = prefixWord + string(prevTok) + " " + string(tok)
 				}
@@ -182,52 +297,30 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, names 
 			prev, prevTok = h, tok
 		}
 	}
-	nWords = len(fv)
 	if o.Taxonomy {
-		for i := range sc.firings {
+		// Firings come in sentence order.
+		i, _ := slices.BinarySearchFunc(sc.firings, int32(lo), func(f firing, s int32) int { return int(f.span - s) })
+		for ; i < len(sc.firings) && int(sc.firings[i].span) < hi; i++ {
 			f := &sc.firings[i]
 			key := c.keys.fired[f.topic][f.feature]
 			if f.failed >= 0 {
 				key = c.keys.blocked[f.topic][f.feature]
 			}
-			fv = append(fv, fval{key: key, val: c.placeFactor(d, sc, int(f.span), o.LeadSentences), span: f.span, hit: f.hit, kind: fvTaxonomy})
-		}
-		for t := range c.topics {
-			v := sc.scores[t] / max(c.topics[t].def.Threshold, 0.1)
-			v = min(max(v, -2), 3)
-			if v != 0 {
-				fv = append(fv, fval{key: c.keys.score[t], val: v, span: c.strongestSpan(sc, t), hit: -1, kind: fvScore})
-			}
+			fv = append(fv, fval{key: key, val: 1, span: f.span, hit: f.hit, kind: fvTaxonomy})
 		}
 	}
 	if o.Actors {
-		fv = c.actorFeatures(d, sc, o, fv)
+		fv = c.actorFeatures(d, sc, lo, hi, fv)
 	}
 	// One value per key: the largest, from its first sentence.
-	slices.SortStableFunc(fv, func(a, b fval) int {
-		switch {
-		case a.key < b.key:
-			return -1
-		case a.key > b.key:
-			return 1
-		}
-		return 0
-	})
-	out := fv[:0]
-	words := 0
-	for i := range fv {
-		if n := len(out); n > 0 && out[n-1].key == fv[i].key {
-			if fv[i].val > out[n-1].val {
-				out[n-1].val, out[n-1].span, out[n-1].hit = fv[i].val, fv[i].span, fv[i].hit
-			}
-			continue
-		}
-		out = append(out, fv[i])
-		if fv[i].kind == fvWord {
-			words++
-		}
+	var out []fval
+	var words int
+	if known != nil {
+		out, words = c.dedupeRows(sc, fv)
+	} else {
+		out, words = sc.dedupe(fv)
 	}
-	if o.WordNorm && words > 0 && nWords > 0 {
+	if o.WordNorm && words > 0 {
 		w := 1 / math.Sqrt(float64(words))
 		for i := range out {
 			if out[i].kind == fvWord {
@@ -252,28 +345,17 @@ func allDigits(b []byte) bool {
 	return len(b) > 0
 }
 
-// strongestSpan is the sentence of topic t's strongest fired evidence, or
-// the title.
-func (c *Classifier) strongestSpan(sc *scratch, t int) int32 {
-	best, span := 0.0, int32(0)
-	for i := range sc.firings {
-		f := &sc.firings[i]
-		if int(f.topic) == t && f.failed < 0 && math.Abs(f.contrib) > best {
-			best, span = math.Abs(f.contrib), f.span
-		}
-	}
-	return span
-}
-
-// actorFeatures appends the actor-count and co-occurrence features.
-func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, o *FeatureOptions, fv []fval) []fval {
+// actorFeatures appends the actor-count and co-occurrence features of
+// sentences lo..hi-1.
+func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, fv []fval) []fval {
 	ns := len(d.Sentences)
-	states := sc.seen[:0] // distinct states of title and lead
+	states := sc.seen[:0] // distinct states of the part
 	firstState := int32(-1)
 	var alliance, industry, pair int32 = -1, -1, -1
-	var local [maxCounted]int32
-	for s := range ns {
-		lead := inLead(d, sc, s, o.LeadSentences)
+	var local, partActors [maxCounted]int32
+	nPart := 0
+	var partMask [maxTopicsCounted]uint64
+	for s := lo; s < hi; s++ {
 		n := 0
 		for k := sc.actorFrom[s]; k < sc.actorFrom[s+1]; k++ {
 			home := sc.actorHits[k]
@@ -281,8 +363,9 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, o *FeatureOptions, 
 				local[n] = home
 				n++
 			}
-			if !lead {
-				continue
+			if nPart < maxCounted && !slices.Contains(partActors[:nPart], home) {
+				partActors[nPart] = home
+				nPart++
 			}
 			switch c.actors[sc.actorRaw[k]].kind {
 			case "alliance":
@@ -301,23 +384,38 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, o *FeatureOptions, 
 				}
 			}
 		}
+		for t := range min(len(c.topics), maxTopicsCounted) {
+			partMask[t] |= sc.masks[t*ns+s]
+		}
 		if n < 2 {
 			continue
 		}
-		if lead && pair < 0 {
+		if pair < 0 {
 			pair = int32(s)
 		}
-		place := c.placeFactor(d, sc, s, o.LeadSentences)
 		for t := range c.topics {
 			m := sc.masks[t*ns+s]
 			for m != 0 {
 				f := bits.TrailingZeros64(m)
 				m &^= 1 << uint(f)
-				fv = append(fv, fval{key: c.keys.co[t][f], val: place, span: int32(s), hit: -1, kind: fvActors})
+				fv = append(fv, fval{key: c.keys.co[t][f], val: 1, span: int32(s), hit: -1, kind: fvActors})
 			}
 		}
 	}
 	sc.seen = states
+	// Taxonomy features of a part that names two or more distinct actors:
+	// "two states and a military subject" across a headline and its
+	// teaser, not only within one sentence.
+	if nPart >= 2 {
+		for t := range min(len(c.topics), maxTopicsCounted) {
+			m := partMask[t]
+			for m != 0 {
+				f := bits.TrailingZeros64(m)
+				m &^= 1 << uint(f)
+				fv = append(fv, fval{key: c.keys.lead2[t][f], val: 1, span: int32(lo), hit: -1, kind: fvActors})
+			}
+		}
+	}
 	add := func(name string, span int32) {
 		if span >= 0 {
 			fv = append(fv, fval{key: c.keys.actors[name], val: 1, span: span, hit: -1, kind: fvActors})
@@ -340,11 +438,18 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, o *FeatureOptions, 
 	return fv
 }
 
+// maxTopicsCounted bounds the topics whose part-level co-occurrence
+// features are computed.
+const maxTopicsCounted = 16
+
 // featureLabel is what an explanation shows for a feature: the words for
 // a word feature, the feature name otherwise.
 func featureLabel(name string) string {
-	if len(name) > len(prefixWord) && name[:len(prefixWord)] == prefixWord {
-		return strconv.Quote(name[len(prefixWord):])
+	if w, ok := strings.CutPrefix(name, prefixWord); ok {
+		return strconv.Quote(w)
+	}
+	if w, ok := strings.CutPrefix(name, prefixTitle); ok {
+		return strconv.Quote(w) + " in the title"
 	}
 	return name
 }

@@ -43,6 +43,11 @@ type TopicModel struct {
 	Positives int                `json:"positives"`
 	Items     int                `json:"items"`
 	Weights   map[string]float64 `json:"weights"`
+	// builtin marks a topic of the embedded model: it is scored only when
+	// the taxonomy has a topic of its name, so a taxonomy file without the
+	// default topics does not get them back. A topic of a model file is
+	// scored whether the taxonomy names it or not.
+	builtin bool
 }
 
 // Quality is precision, recall and F1 at the threshold, and the Brier
@@ -60,6 +65,9 @@ func DefaultModel() *Model {
 	m, err := ParseModel(defaultModelJSON)
 	if err != nil {
 		panic(fmt.Sprintf("topics: embedded model.json is invalid: %v", err))
+	}
+	for i := range m.Topics {
+		m.Topics[i].builtin = true
 	}
 	return m
 }
@@ -143,9 +151,9 @@ func (m *Model) Marshal() ([]byte, error) {
 type learned struct {
 	opts   FeatureOptions
 	topics []learnedTopic
-	index  map[uint64]int32 // feature key -> row of weights
-	names  []string         // row -> feature name
-	w      []float64        // row*len(topics) + topic
+	index  keyIndex  // feature key -> row of weights
+	names  []string  // row -> feature name
+	w      []float64 // row*len(topics) + topic
 }
 
 type learnedTopic struct {
@@ -156,35 +164,114 @@ type learnedTopic struct {
 }
 
 func compileModel(m *Model, c *Classifier) *learned {
-	l := &learned{opts: m.Features, index: map[uint64]int32{}}
-	nt := len(m.Topics)
-	var all []string
-	seen := map[string]bool{}
+	l := &learned{opts: m.Features}
+	var use []TopicModel
 	for _, t := range m.Topics {
-		for name := range t.Weights {
-			if !seen[name] {
-				seen[name] = true
-				all = append(all, name)
-			}
-		}
-	}
-	sort.Strings(all)
-	l.names = all
-	l.w = make([]float64, len(all)*nt)
-	for i, name := range all {
-		l.index[featureKey(name)] = int32(i)
-	}
-	for ti, t := range m.Topics {
 		tax := -1
 		for k := range c.topics {
 			if c.topics[k].def.Name == t.Name {
 				tax = k
 			}
 		}
+		if tax < 0 && t.builtin {
+			continue
+		}
+		use = append(use, t)
 		l.topics = append(l.topics, learnedTopic{name: t.Name, bias: t.Bias, threshold: t.Threshold, tax: tax})
+	}
+	if len(use) == 0 {
+		return nil
+	}
+	nt := len(use)
+	seen := map[string]bool{}
+	for _, t := range use {
+		for name := range t.Weights {
+			if !seen[name] {
+				seen[name] = true
+				l.names = append(l.names, name)
+			}
+		}
+	}
+	sort.Strings(l.names)
+	l.w = make([]float64, len(l.names)*nt)
+	keys := make([]uint64, len(l.names))
+	for i, name := range l.names {
+		keys[i] = featureKey(name)
+	}
+	l.index = newKeyIndex(keys)
+	for ti, t := range use {
 		for name, w := range t.Weights {
-			l.w[int(l.index[featureKey(name)])*nt+ti] = w
+			row, _ := l.index.lookup(featureKey(name))
+			l.w[int(row)*nt+ti] = w
 		}
 	}
 	return l
+}
+
+// keyIndex maps feature keys to rows: open addressing with linear
+// probing over 8-byte slots (a 32-bit fingerprint and the row), so a
+// lookup on the analyzer's hot path costs one cache line. The slot comes
+// from the key's low bits after mixing and the fingerprint from its high
+// bits, so an unknown key is mistaken for a known one with probability
+// about 2^-32 per probe.
+type keyIndex struct {
+	slots []keySlot
+	mask  uint64
+}
+
+type keySlot struct {
+	fp  uint32
+	row int32 // -1: empty
+}
+
+func mixKey(k uint64) (slot uint64, fp uint32) {
+	h := k * 0x9E3779B97F4A7C15
+	return h >> 7, uint32(h>>32) | 1
+}
+
+func newKeyIndex(keys []uint64) keyIndex {
+	size := 16
+	for size < 2*len(keys) {
+		size *= 2
+	}
+	ix := keyIndex{slots: make([]keySlot, size), mask: uint64(size - 1)}
+	for i := range ix.slots {
+		ix.slots[i].row = -1
+	}
+	for row, k := range keys {
+		h, fp := mixKey(k)
+		for ; ; h++ {
+			s := &ix.slots[h&ix.mask]
+			if s.row < 0 {
+				s.fp, s.row = fp, int32(row)
+				break
+			}
+		}
+	}
+	return ix
+}
+
+func (ix *keyIndex) lookup(k uint64) (int32, bool) {
+	if len(ix.slots) == 0 {
+		return 0, false
+	}
+	h, fp := mixKey(k)
+	for ; ; h++ {
+		s := ix.slots[h&ix.mask]
+		switch {
+		case s.row < 0:
+			return 0, false
+		case s.fp == fp:
+			return s.row, true
+		}
+	}
+}
+
+// find is lookup on an index that may be nil: a nil index has every key,
+// at row -1 (training, where every feature is kept).
+func (ix *keyIndex) find(k uint64) (int32, bool) {
+	if ix == nil {
+		return -1, true
+	}
+	return ix.lookup(k)
 }

@@ -61,7 +61,7 @@ type TrainOptions struct {
 	// DefaultFeatureGrid).
 	FeatureGrid []FeatureOptions
 	// Lambdas are the L2 penalties to compare per topic (default
-	// 3e-4, 1e-3, 3e-3, 1e-2).
+	// 3e-5, 1e-4, 3e-4, 1e-3, 3e-3).
 	Lambdas []float64
 	// MinDF drops features seen in fewer training items (default 2).
 	MinDF int
@@ -73,20 +73,21 @@ type TrainOptions struct {
 	Log io.Writer
 }
 
-// DefaultFeatures are the feature options of the built-in model.
-var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, Taxonomy: true, Actors: true}
+// DefaultFeatures are the feature options `newswatch topics train
+// --grid=false` uses.
+var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, TitleWords: true, Taxonomy: true, Actors: true}
 
 // DefaultFeatureGrid is the set of feature options Train compares by
-// default: words alone, then each family of explainable features added.
+// default: words alone, then families of explainable features added.
 func DefaultFeatureGrid() []FeatureOptions {
-	return []FeatureOptions{
-		{LeadSentences: 3, Bigrams: true},
-		{LeadSentences: 3, Bigrams: true, Taxonomy: true},
-		{LeadSentences: 3, Bigrams: true, Actors: true},
-		DefaultFeatures,
-		{LeadSentences: 3, Bigrams: true, Taxonomy: true, Actors: true, WordNorm: true},
-		{LeadSentences: 3, Taxonomy: true, Actors: true},
-	}
+	words := FeatureOptions{LeadSentences: 3, Bigrams: true}
+	tax := words
+	tax.Taxonomy = true
+	actors := tax
+	actors.Actors = true
+	norm := DefaultFeatures
+	norm.WordNorm = true
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm}
 }
 
 func (o TrainOptions) withDefaults(items []Item) TrainOptions {
@@ -106,7 +107,7 @@ func (o TrainOptions) withDefaults(items []Item) TrainOptions {
 		o.FeatureGrid = DefaultFeatureGrid()
 	}
 	if len(o.Lambdas) == 0 {
-		o.Lambdas = []float64{3e-4, 1e-3, 3e-3, 1e-2}
+		o.Lambdas = []float64{3e-5, 1e-4, 3e-4, 1e-3, 3e-3}
 	}
 	if o.MinDF == 0 {
 		o.MinDF = 2
@@ -175,7 +176,7 @@ func (c *Classifier) featurize(items []Item, o FeatureOptions) *trainSet {
 	for _, it := range items {
 		d := c.own(it.Title, it.Text, sc)
 		c.evaluate(d, sc.hits, 0, sc)
-		c.extract(d, sc, &o, ts.names)
+		c.extract(d, sc, &o, 0, leadEnd(d, sc, o.LeadSentences), ts.names)
 		ts.rows = append(ts.rows, slices.Clone(sc.fv))
 	}
 	return ts
@@ -290,8 +291,9 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
-// crossValidate chooses the penalty and threshold of one topic by grouped
-// cross-validation and returns the out-of-fold figures.
+// crossValidate chooses the penalty (by Brier score) and threshold (by F1)
+// of one topic by grouped cross-validation and returns the out-of-fold
+// figures.
 func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicReport {
 	var best TopicReport
 	bestF1 := -1.0
@@ -328,7 +330,11 @@ func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicR
 		}
 		th, q := bestThreshold(oof, y)
 		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier)
-		if q.F1 > bestF1 {
+		// The penalty is chosen by the Brier score (a proper scoring
+		// rule: calibration and sharpness), the threshold by F1; F1 is
+		// flat across penalties within its noise, and choosing by it
+		// picked overconfident models.
+		if bestF1 < 0 || q.Brier < best.CV.Brier {
 			bestF1 = q.F1
 			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, CV: q, Calibration: calibration(oof, y)}
 		}
