@@ -40,6 +40,7 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 	lambdas := fs.String("lambdas", "", "comma-separated L2 penalties to compare (default 0.00003,0.0001,0.0003,0.001,0.003)")
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	minDF := fs.Int("min-df", 2, "drop features seen in fewer items")
+	minWeight := fs.Float64("min-weight", 0.01, "drop learned weights smaller in magnitude (in the cross-validation too)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Stderr, "usage: newswatch topics train --items FILE [--items FILE...] --out MODEL [flags]")
@@ -89,7 +90,7 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		}
 		all = append(all, its...)
 	}
-	opts := topics.TrainOptions{Folds: *folds, MinDF: *minDF}
+	opts := topics.TrainOptions{Folds: *folds, MinDF: *minDF, MinWeight: *minWeight}
 	if *topicList != "" {
 		opts.Topics = strings.Split(*topicList, ",")
 	}

@@ -96,7 +96,8 @@ type Classifier struct {
 	// maxActors is the most distinct actors any requirement asks for.
 	maxActors int
 	keys      featureKeys
-	model     *learned // nil: every topic is scored by its taxonomy weights
+	rows      featureRows // the model's rows of the keys' features
+	model     *learned    // nil: every topic is scored by its taxonomy weights
 	pool      sync.Pool
 }
 
@@ -285,6 +286,7 @@ func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 	if o.model != nil {
 		c.model = compileModel(o.model, c)
 	}
+	c.rows = c.buildFeatureRows()
 	c.pool.New = func() any { return new(scratch) }
 	return c, nil
 }
@@ -356,6 +358,7 @@ type scratch struct {
 	actorHits []int32 // home actor index of each actor occurrence, by sentence
 	seen      []int32
 	actorRaw  []int32 // actor index of each actor occurrence (actorHits has its home)
+	fvPart    part    // the part sc.fv holds
 	fv        []fval  // the learned model's features of the article
 	contribs  []contribution
 	rowPos    []int32  // dedupeRows: per model row, its index in the output

@@ -90,8 +90,8 @@ func featureKey(name string) uint64 { return fnvString(fnvOffset, name) }
 
 // featureKeys are the precomputed keys of the taxonomy-derived features.
 type featureKeys struct {
-	fired, blocked, co, lead2 [][]uint64 // [topic][feature]
-	actors                    map[string]uint64
+	fired, blocked, co, lead2 [][]uint64        // [topic][feature]
+	actors                    []uint64          // by actorFeatureNames index
 	names                     map[uint64]string // every name above, for training
 }
 
@@ -114,9 +114,8 @@ func (c *Classifier) buildFeatureKeys() {
 		}
 		k.fired, k.blocked, k.co, k.lead2 = append(k.fired, fired), append(k.blocked, blocked), append(k.co, co), append(k.lead2, lead2)
 	}
-	k.actors = map[string]uint64{}
 	for _, n := range actorFeatureNames() {
-		k.actors[n] = add(prefixActors + n)
+		k.actors = append(k.actors, add(prefixActors+n))
 	}
 }
 
@@ -125,6 +124,29 @@ func (c *Classifier) buildFeatureKeys() {
 // there, and a sentence naming two or more distinct actors.
 func actorFeatureNames() []string {
 	return []string{"states=1", "states=2", "states>=3", "alliance", "industry", "state+alliance", "pair-in-sentence"}
+}
+
+// Indexes of actorFeatureNames.
+const (
+	actStates1 = iota
+	actStates2
+	actStates3
+	actAlliance
+	actIndustry
+	actStateAlliance
+	actPair
+)
+
+// rowOf returns the model row of a taxonomy-derived feature at inference
+// (rows were resolved when the model was compiled), or -1 and true in
+// training, where every feature is kept; false means the model has no
+// weight for it.
+func rowOf(rows [][]int32, t, f int, known bool) (int32, bool) {
+	if !known {
+		return -1, true
+	}
+	r := rows[t][f]
+	return r, r >= 0
 }
 
 // maxCounted bounds the distinct actors counted per sentence.
@@ -181,9 +203,9 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 	return out, words
 }
 
-// dedupeRows is dedupe at inference, where every word feature already
-// has its model row: features the model has no weight for are dropped and
-// duplicates found through a per-row stamp, with no hashing.
+// dedupeRows is dedupe at inference, where extract kept only features
+// the model has a weight for, each with its row: duplicates are found
+// through a per-row stamp, with no hashing.
 func (c *Classifier) dedupeRows(sc *scratch, fv []fval) ([]fval, int) {
 	m := c.model
 	if len(sc.rowPos) < len(m.names) {
@@ -199,14 +221,7 @@ func (c *Classifier) dedupeRows(sc *scratch, fv []fval) ([]fval, int) {
 	out := fv[:0]
 	words := 0
 	for i := range fv {
-		f := fv[i]
-		if f.kind != fvWord {
-			row, ok := m.index.lookup(f.key)
-			if !ok {
-				continue
-			}
-			f.row = row
-		}
+		f := fv[i] // extract kept only features with a row
 		if sc.rowGen[f.row] == sc.rgen {
 			if o := &out[sc.rowPos[f.row]]; f.val > o.val {
 				o.val, o.span, o.hit = f.val, f.span, f.hit
@@ -262,6 +277,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		}
 		sn := &d.Sentences[s]
 		prev := uint64(0)
+		prevKnown := false
 		var prevTok []byte
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
@@ -270,7 +286,8 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 				tok = zero
 			}
 			h := fnvBytes(base, tok)
-			if row, ok := known.find(h); ok {
+			row, isKnown := known.find(h)
+			if isKnown {
 				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 			}
 			if names != nil {
@@ -285,7 +302,10 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 					names[ht] = prefixTitle + string(tok)
 				}
 			}
-			if o.Bigrams && prev != 0 {
+			// A pair is in the model only if both its words are
+			// (compileModel makes sure), so most pairs of a rare word
+			// cost no lookup.
+			if o.Bigrams && prev != 0 && prevKnown && isKnown {
 				hb := fnvBytes(fnvBytes(prev, space), tok)
 				if row, ok := known.find(hb); ok {
 					fv = append(fv, fval{key: hb, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
@@ -294,7 +314,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 					names[hb] = prefixWord + string(prevTok) + " " + string(tok)
 				}
 			}
-			prev, prevTok = h, tok
+			prev, prevTok, prevKnown = h, tok, isKnown
 		}
 	}
 	if o.Taxonomy {
@@ -302,15 +322,17 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		i, _ := slices.BinarySearchFunc(sc.firings, int32(lo), func(f firing, s int32) int { return int(f.span - s) })
 		for ; i < len(sc.firings) && int(sc.firings[i].span) < hi; i++ {
 			f := &sc.firings[i]
-			key := c.keys.fired[f.topic][f.feature]
+			key, rows := c.keys.fired[f.topic][f.feature], c.rows.fired
 			if f.failed >= 0 {
-				key = c.keys.blocked[f.topic][f.feature]
+				key, rows = c.keys.blocked[f.topic][f.feature], c.rows.blocked
 			}
-			fv = append(fv, fval{key: key, val: 1, span: f.span, hit: f.hit, kind: fvTaxonomy})
+			if row, ok := rowOf(rows, int(f.topic), int(f.feature), known != nil); ok {
+				fv = append(fv, fval{key: key, val: 1, span: f.span, hit: f.hit, row: row, kind: fvTaxonomy})
+			}
 		}
 	}
 	if o.Actors {
-		fv = c.actorFeatures(d, sc, lo, hi, fv)
+		fv = c.actorFeatures(d, sc, lo, hi, known != nil, fv)
 	}
 	// One value per key: the largest, from its first sentence.
 	var out []fval
@@ -328,7 +350,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 			}
 		}
 	}
-	sc.fv = out
+	sc.fv, sc.fvPart = out, part{int32(lo), int32(hi)}
 }
 
 var (
@@ -347,7 +369,7 @@ func allDigits(b []byte) bool {
 
 // actorFeatures appends the actor-count and co-occurrence features of
 // sentences lo..hi-1.
-func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, fv []fval) []fval {
+func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, known bool, fv []fval) []fval {
 	ns := len(d.Sentences)
 	states := sc.seen[:0] // distinct states of the part
 	firstState := int32(-1)
@@ -398,7 +420,9 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, fv []fv
 			for m != 0 {
 				f := bits.TrailingZeros64(m)
 				m &^= 1 << uint(f)
-				fv = append(fv, fval{key: c.keys.co[t][f], val: 1, span: int32(s), hit: -1, kind: fvActors})
+				if row, ok := rowOf(c.rows.co, t, f, known); ok {
+					fv = append(fv, fval{key: c.keys.co[t][f], val: 1, span: int32(s), hit: -1, row: row, kind: fvActors})
+				}
 			}
 		}
 	}
@@ -412,29 +436,34 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, fv []fv
 			for m != 0 {
 				f := bits.TrailingZeros64(m)
 				m &^= 1 << uint(f)
-				fv = append(fv, fval{key: c.keys.lead2[t][f], val: 1, span: int32(lo), hit: -1, kind: fvActors})
+				if row, ok := rowOf(c.rows.lead2, t, f, known); ok {
+					fv = append(fv, fval{key: c.keys.lead2[t][f], val: 1, span: int32(lo), hit: -1, row: row, kind: fvActors})
+				}
 			}
 		}
 	}
-	add := func(name string, span int32) {
-		if span >= 0 {
-			fv = append(fv, fval{key: c.keys.actors[name], val: 1, span: span, hit: -1, kind: fvActors})
+	add := func(a int, span int32) {
+		if span < 0 {
+			return
+		}
+		if row, ok := rowOf(c.rows.actors, 0, a, known); ok {
+			fv = append(fv, fval{key: c.keys.actors[a], val: 1, span: span, hit: -1, row: row, kind: fvActors})
 		}
 	}
 	switch n := len(states); {
 	case n == 1:
-		add("states=1", firstState)
+		add(actStates1, firstState)
 	case n == 2:
-		add("states=2", firstState)
+		add(actStates2, firstState)
 	case n >= 3:
-		add("states>=3", firstState)
+		add(actStates3, firstState)
 	}
-	add("alliance", alliance)
-	add("industry", industry)
+	add(actAlliance, alliance)
+	add(actIndustry, industry)
 	if len(states) > 0 && alliance >= 0 {
-		add("state+alliance", alliance)
+		add(actStateAlliance, alliance)
 	}
-	add("pair-in-sentence", pair)
+	add(actPair, pair)
 	return fv
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // ErrModel is wrapped by every error about an invalid topic model.
@@ -192,6 +194,19 @@ func compileModel(m *Model, c *Classifier) *learned {
 			}
 		}
 	}
+	// Every word of a word pair is in the index (with no weight when the
+	// model has none), so that extract can skip looking up the pairs of a
+	// word the model does not know.
+	for _, name := range slices.Clone(l.names) {
+		if w, ok := strings.CutPrefix(name, prefixWord); ok {
+			for _, part := range strings.Split(w, " ") {
+				if n := prefixWord + part; !seen[n] {
+					seen[n] = true
+					l.names = append(l.names, n)
+				}
+			}
+		}
+	}
 	sort.Strings(l.names)
 	l.w = make([]float64, len(l.names)*nt)
 	keys := make([]uint64, len(l.names))
@@ -274,4 +289,36 @@ func (ix *keyIndex) find(k uint64) (int32, bool) {
 		return -1, true
 	}
 	return ix.lookup(k)
+}
+
+// featureRows are the model rows of the taxonomy-derived features, resolved
+// once when the model is compiled so the hot path looks up only words;
+// -1 where the model has no weight.
+type featureRows struct {
+	fired, blocked, co, lead2 [][]int32
+	actors                    [][]int32 // one list, by actorFeatureNames index
+}
+
+func (c *Classifier) buildFeatureRows() featureRows {
+	var r featureRows
+	if c.model == nil {
+		return r
+	}
+	rowsOf := func(keys [][]uint64) [][]int32 {
+		out := make([][]int32, len(keys))
+		for t, ks := range keys {
+			for _, k := range ks {
+				row, ok := c.model.index.lookup(k)
+				if !ok {
+					row = -1
+				}
+				out[t] = append(out[t], row)
+			}
+		}
+		return out
+	}
+	r.fired, r.blocked = rowsOf(c.keys.fired), rowsOf(c.keys.blocked)
+	r.co, r.lead2 = rowsOf(c.keys.co), rowsOf(c.keys.lead2)
+	r.actors = rowsOf([][]uint64{c.keys.actors})
+	return r
 }

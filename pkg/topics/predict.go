@@ -118,12 +118,14 @@ type contribution struct {
 
 // contributions lists every feature of sentences p with a weight for
 // learned topic li, appended to out, unordered; positiveOnly keeps only
-// positive ones (evidence). It re-extracts the part, so it overwrites
-// sc.fv.
+// positive ones (evidence). It re-extracts the part unless sc.fv holds
+// it, so it may overwrite sc.fv.
 func (c *Classifier) contributions(d *scan.Doc, sc *scratch, li int, p part, positiveOnly bool, out []contribution) []contribution {
 	m := c.model
 	nt := len(m.topics)
-	c.extract(d, sc, &m.opts, int(p.lo), int(p.hi), nil)
+	if sc.fvPart != p {
+		c.extract(d, sc, &m.opts, int(p.lo), int(p.hi), nil)
+	}
 	for i := range sc.fv {
 		row := sc.fv[i].row
 		w := m.w[int(row)*nt+li]
