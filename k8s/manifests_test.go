@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -695,7 +696,7 @@ func checkAutoscaling(t *testing.T, r *rendered, want overlayWant) {
 	wantTrigger := map[string]string{
 		topology.StreamArticles: topology.ConsumerAnalyzer,
 		topology.StreamAnalyzed: topology.ConsumerNotifier,
-		topology.StreamAlerts:   topology.ConsumerDelivery,
+		topology.StreamAlerts:   "", // delivery-<sink>, checked below
 	}
 	for _, so := range r.scaledObjects {
 		claim(so.Spec.ScaleTargetRef.Name, "ScaledObject "+so.Metadata.Name)
@@ -720,7 +721,14 @@ func checkAutoscaling(t *testing.T, r *rendered, want overlayWant) {
 					t.Errorf("ScaledObject %s: the nats-jetstream scaler has no metadata key %q", so.Metadata.Name, k)
 				}
 			}
-			if c, ok := wantTrigger[tr.Metadata["stream"]]; !ok || c != tr.Metadata["consumer"] {
+			c, ok := wantTrigger[tr.Metadata["stream"]]
+			valid := ok && c == tr.Metadata["consumer"]
+			if tr.Metadata["stream"] == topology.StreamAlerts {
+				// One delivery consumer per sink: delivery-<sink name>.
+				sinkName, isDelivery := strings.CutPrefix(tr.Metadata["consumer"], delivery.ConsumerName(""))
+				valid = isDelivery && sinkName != ""
+			}
+			if !valid {
 				t.Errorf("ScaledObject %s: stream %q consumer %q is not one of newswatch's durable consumers", so.Metadata.Name, tr.Metadata["stream"], tr.Metadata["consumer"])
 			}
 			if _, _, err := net.SplitHostPort(tr.Metadata["natsServerMonitoringEndpoint"]); err != nil {

@@ -191,6 +191,10 @@ func (a *Analyzer) Analyze(ctx context.Context, art events.Article) (events.Anal
 	return out, nil
 }
 
+// ReplayHeader marks an ARTICLES message republished by `newswatch replay`;
+// its value names the replay run.
+const ReplayHeader = "Newswatch-Replay"
+
 // Handler returns the consumer handler that analyses an ARTICLES message and
 // publishes the result.
 func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
@@ -214,6 +218,11 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 			return consume.Poison(err)
 		}
 		msgID := art.ID + "-r" + strconv.Itoa(art.Revision)
+		if run := msg.Headers().Get(ReplayHeader); run != "" {
+			// A replay's analysis must not be dropped as a duplicate of the
+			// first one; the notifier still alerts once per story.
+			msgID += "-replay-" + run
+		}
 		if _, err := js.Publish(ctx, topology.AnalyzedSubject(art.Feed), data, jetstream.WithMsgID(msgID)); err != nil {
 			return fmt.Errorf("analyzer: publishing %s to %s: %w", art.ID, topology.StreamAnalyzed, err)
 		}
@@ -226,7 +235,17 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 	}
 }
 
-// Run consumes ARTICLES through cons until ctx ends.
+// Workers is how many ARTICLES messages an analyzer handles at once, so that
+// one article's analysis overlaps another's KV and publish round trips.
+// Their story assignments are ordered by the stories bucket, as those of
+// several analyzers are.
+const Workers = 4
+
+// Run consumes ARTICLES through cons until ctx ends, Workers messages at a
+// time.
 func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger) error {
-	return consume.Run(ctx, cons, topology.ConsumerAnalyzer, a.Handler(js), logger.With("component", "analyzer"), 5*time.Second)
+	h, log := a.Handler(js), logger.With("component", "analyzer")
+	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
+		return consume.Run(ctx, cons, topology.ConsumerAnalyzer, h, log, 5*time.Second)
+	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/scan"
 	"github.com/newswatch/newswatch/pkg/story"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topics"
 	"github.com/newswatch/newswatch/pkg/topology"
 	"github.com/newswatch/newswatch/pkg/watchset"
@@ -29,9 +30,9 @@ import (
 
 func seedText(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile("../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt")
+	b, err := os.ReadFile("testdata/livemint-2023-11-11-india-us-2plus2.txt")
 	if err != nil {
-		t.Skipf("seed article not beside the repository: %v", err)
+		t.Fatalf("seed article: %v", err)
 	}
 	return string(b)
 }
@@ -70,13 +71,13 @@ func TestAnalyzerConsumes(t *testing.T) {
 	}
 	stream, _ := ns.JS.Stream(ctx, topology.StreamAnalyzed)
 	var msg []byte
-	for msg == nil && ctx.Err() == nil {
-		if m, err := stream.GetLastMsgForSubject(ctx, topology.AnalyzedSubject("wire")); err == nil {
+	testwait.For(t, time.Minute, "the analyzed seed on ANALYZED", func() error {
+		m, err := stream.GetLastMsgForSubject(ctx, topology.AnalyzedSubject("wire"))
+		if err == nil {
 			msg = m.Data
-		} else {
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
+		return err
+	})
 	var out events.AnalyzedArticle
 	if err := json.Unmarshal(msg, &out); err != nil {
 		t.Fatal(err)
@@ -93,7 +94,9 @@ func TestAnalyzerConsumes(t *testing.T) {
 			t.Errorf("entity %s not found (got %v)", want, names)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
+	testwait.For(t, time.Minute, "the analyzer to handle every message", func() error {
+		return natstest.ConsumerIdle(ctx, ns.JS, topology.StreamArticles, topology.ConsumerAnalyzer)
+	})
 	if v := testutil.ToFloat64(m.Undecodable); v != 2 {
 		t.Errorf("undecodable = %v, want 2", v)
 	}

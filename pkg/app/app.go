@@ -26,7 +26,6 @@ import (
 	"github.com/newswatch/newswatch/pkg/embedded"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/fetcher"
-	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/natsconn"
 	"github.com/newswatch/newswatch/pkg/notifier"
 	"github.com/newswatch/newswatch/pkg/silences"
@@ -140,7 +139,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	js = topology.CountPublishErrors(js, reg)
 	a.js = js
-	status, err := statusserver.New(cfg.HTTP.Listen, reg)
+	status, err := statusserver.New(cfg.HTTP.Listen, reg, statusserver.WithPprof(cfg.HTTP.Pprof))
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +186,7 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return an.Run(runCtx, js, cons, logger)
 			})
 			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-stories", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketStories, time.Minute); return nil })
 		case Notifier:
 			n, err := a.buildNotifier(setupCtx, topo, reg)
 			if err != nil {
@@ -197,19 +197,22 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
-			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
+			// Each sink's consumer exists before the notifier publishes an alert.
 			d, err := a.buildDelivery(setupCtx, topo, reg, n.Watch)
 			if err != nil {
 				return nil, err
 			}
-			dcons, err := topo.Consumer(setupCtx, topology.StreamAlerts, topology.ConsumerDelivery, 2*time.Minute, cfg.Notifier.MaxDeliveries+3)
-			if err != nil {
+			if err := d.Setup(setupCtx); err != nil {
 				return nil, err
 			}
-			status.AddCheck("consumer "+topology.ConsumerDelivery, consumerExists(dcons))
-			a.goRun("delivery", func() error { return d.Run(runCtx, dcons) })
-			a.goRun("digests", func() error { return d.RunDigests(runCtx, 30*time.Second) })
+			for _, dcons := range d.Consumers() {
+				status.AddCheck("consumer "+dcons.CachedInfo().Name, consumerExists(dcons))
+				a.goRun("lag-"+dcons.CachedInfo().Name, func() error { lag.Watch(runCtx, js, dcons, 15*time.Second); return nil })
+			}
+			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
+			a.goRun("delivery", func() error { return d.Run(runCtx) })
 			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun("usage-alerted", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketAlerted, time.Minute); return nil })
 		default:
 			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
 		}
@@ -290,15 +293,12 @@ func TopicModel(cfg *config.Config) (*topics.Model, error) {
 
 func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {
 	cl := a.classifier
-	kv, err := topo.KV(ctx, topology.BucketStories, 7*24*time.Hour, 1)
+	kv, err := topo.KV(ctx, topology.BucketStories, story.Retention(a.cfg.Analyzer.StoryWindow), 1)
 	if err != nil {
 		return nil, err
 	}
-	var opts []story.Option
-	if t := a.cfg.Analyzer.StoryThreshold; t > 0 {
-		opts = append(opts, story.WithThreshold(t))
-	}
-	an, err := analyzer.New(cl, a.gazetteer, story.New(kv, opts...), analyzer.NewMetrics(reg))
+	stories := story.New(kv, story.WithThreshold(a.cfg.Analyzer.StoryThreshold), story.WithWindow(a.cfg.Analyzer.StoryWindow), story.WithMetrics(story.NewMetrics(reg)))
+	an, err := analyzer.New(cl, a.gazetteer, stories, analyzer.NewMetrics(reg))
 	if err != nil {
 		return nil, err
 	}
@@ -369,11 +369,9 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 // buildDelivery builds the deliverer; watchOf gives the current watches
 // (the notifier's), whose sinks, rate limits and digests delivery applies.
 func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer, watchOf func(string) (config.Watch, bool)) (*delivery.Deliverer, error) {
-	client := httpguard.New(
-		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
-		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
-	)
-	sinks, err := Sinks(a.cfg.Sinks, client.HTTPClient())
+	// Each sink has its own client, network policy and timeout; the
+	// fetcher's allow_private_networks does not apply to sinks.
+	sinks, err := Sinks(a.cfg.Sinks)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +389,12 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 			return nil, err
 		}
 	}
-	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger), nil
+	skv, err := topo.KV(ctx, topology.BucketSilences, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger,
+		delivery.WithReplicas(a.cfg.NATS.Replicas), delivery.WithSilences(silences.New(skv))), nil
 }
 
 func (a *App) goRun(name string, f func() error) {

@@ -19,9 +19,12 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -53,6 +56,7 @@ sinks:
     type: webhook
     url: %s
     secret: %s
+    allow_private_networks: true
 watches:
   - id: mq-9b
     query: '"MQ-9B"'
@@ -123,13 +127,21 @@ func streamMessages(t *testing.T, ctx context.Context, js jetstream.JetStream, n
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testwait.For(t, 60*time.Second, what, func() error {
+		if !cond() {
+			return errors.New("not yet")
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+}
+
+// waitIdle waits until a worker's durable consumer has handled every message
+// stored so far, so that what it produced can be counted.
+func waitIdle(t *testing.T, ctx context.Context, js jetstream.JetStream, stream, consumer string) {
+	t.Helper()
+	testwait.For(t, 60*time.Second, consumer+" to finish", func() error {
+		return natstest.ConsumerIdle(ctx, js, stream, consumer)
+	})
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -160,7 +172,7 @@ func TestEndToEnd(t *testing.T) {
 		return len(streamMessages(t, ctx, js, topology.StreamAnalyzed)) == len(pages)
 	})
 	waitFor(t, "two alerts", func() bool { return len(streamMessages(t, ctx, js, topology.StreamAlerts)) >= 2 })
-	time.Sleep(500 * time.Millisecond) // let any wrong extra alert arrive
+	waitIdle(t, ctx, js, topology.StreamAnalyzed, topology.ConsumerNotifier) // any wrong extra alert is out by then
 
 	seed := demosite.SeedPage()
 	t.Run("analyzed articles", func(t *testing.T) {
@@ -250,7 +262,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("the mq-9b alert reaches its webhook, signed", func(t *testing.T) {
 		waitFor(t, "the webhook delivery", func() bool { return hook.count() >= 1 })
-		time.Sleep(300 * time.Millisecond)
+		waitIdle(t, ctx, js, topology.StreamAlerts, delivery.ConsumerName("hook"))
 		if n := hook.count(); n != 1 {
 			t.Fatalf("webhook got %d deliveries, want 1 (quad has no sink)", n)
 		}
@@ -295,8 +307,10 @@ func TestEndToEnd(t *testing.T) {
 		if res.Published != 0 {
 			t.Errorf("poll after restart published %d articles", res.Published)
 		}
-		time.Sleep(time.Second)
 		js := b.JetStream()
+		waitIdle(t, ctx, js, topology.StreamArticles, topology.ConsumerAnalyzer)
+		waitIdle(t, ctx, js, topology.StreamAnalyzed, topology.ConsumerNotifier)
+		waitIdle(t, ctx, js, topology.StreamAlerts, delivery.ConsumerName("hook"))
 		if n := len(streamMessages(t, ctx, js, topology.StreamArticles)); n != articles {
 			t.Errorf("ARTICLES holds %d after restart, want %d", n, articles)
 		}

@@ -40,12 +40,7 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 	if err := store.ApplyConfig(ctx, a.cfg.Feeds); err != nil {
 		return nil, err
 	}
-	client := httpguard.New(
-		httpguard.WithAllowPrivateNetworks(a.cfg.Fetcher.AllowPrivateNetworks),
-		httpguard.WithUserAgent(a.cfg.Fetcher.UserAgent),
-		httpguard.WithMaxBodyBytes(a.cfg.Fetcher.MaxBodyBytes),
-		httpguard.WithTimeouts(5*time.Second, 10*time.Second, a.cfg.Fetcher.Timeout),
-	)
+	client := FetcherClient(a.cfg)
 	ex, err := Extractor(a.cfg)
 	if err != nil {
 		return nil, err
@@ -71,6 +66,18 @@ func replicaName() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return host + "-" + hex.EncodeToString(b[:])
+}
+
+// FetcherClient builds the guarded HTTP client the fetcher polls feeds and
+// fetches pages with, from the fetcher: section of cfg; `newswatch extract`
+// fetches with the same one.
+func FetcherClient(cfg *config.Config) *httpguard.Client {
+	return httpguard.New(
+		httpguard.WithAllowPrivateNetworks(cfg.Fetcher.AllowPrivateNetworks),
+		httpguard.WithUserAgent(cfg.Fetcher.UserAgent),
+		httpguard.WithMaxBodyBytes(cfg.Fetcher.MaxBodyBytes),
+		httpguard.WithTimeouts(5*time.Second, 10*time.Second, cfg.Fetcher.Timeout),
+	)
 }
 
 // Extractor builds the article extractor with the fetcher.site_rules of cfg;

@@ -2,15 +2,18 @@ package app_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -22,22 +25,22 @@ func TestWorkerMainStopsCleanlyOnSIGTERM(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte("http:\n  listen: 127.0.0.1:0\nlog:\n  format: json\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr syncBuffer // written by the worker while the test reads it
 	done := make(chan int, 1)
 	go func() {
 		done <- app.WorkerMain(app.Analyzer, []string{"--config", cfgFile, "-nats-url", ns.URL}, &stdout, &stderr)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := ns.JS.Consumer(t.Context(), topology.StreamArticles, topology.ConsumerAnalyzer); err == nil {
-			break
+	// SIGTERM must come once the worker has started and handles it.
+	testwait.For(t, 30*time.Second, "the analyzer to start", func() error {
+		if _, err := ns.JS.Consumer(t.Context(), topology.StreamArticles, topology.ConsumerAnalyzer); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the analyzer never created its consumer; stderr:\n%s", stderr.String())
+		if !strings.Contains(stderr.String(), "newswatch started") {
+			return errors.New("no \"newswatch started\" in its log yet")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
+		return nil
+	})
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -71,4 +74,23 @@ func TestWorkerMainFlags(t *testing.T) {
 	if code := app.WorkerMain(app.Notifier, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "nats.url") {
 		t.Errorf("no NATS: %d %q", code, stderr.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from one goroutine while
+// another reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

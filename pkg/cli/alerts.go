@@ -66,28 +66,32 @@ func readStream(ctx context.Context, js jetstream.JetStream, stream, subject str
 
 // runAlerts is `newswatch alerts`: the history of alerts beyond live subscriptions.
 func runAlerts(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, alertsUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, alertsUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("alerts "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
-	watch := fs.String("watch", "", "only the alerts of watch `id`")
-	story := fs.String("story", "", "only the alerts of story `id`")
-	defaultSince := 24 * time.Hour
-	if sub == "show" {
-		defaultSince = 90 * 24 * time.Hour
-	}
-	since := fs.Duration("since", defaultSince, "how far back to look, as a `duration`")
-	asJSON := fs.Bool("json", false, "print JSON lines")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
-	}
-	if sub != "list" && sub != "show" {
+	var watch, story string
+	var since time.Duration
+	var asJSON bool
+	switch sub {
+	case "list":
+		fs.StringVar(&watch, "watch", "", "only the alerts of watch `id`")
+		fs.StringVar(&story, "story", "", "only the alerts of story `id`")
+		fs.DurationVar(&since, "since", 24*time.Hour, "how far back to look, as a `duration`")
+		fs.BoolVar(&asJSON, "json", false, "print JSON lines")
+		fs.Usage = usageFunc(fs, "newswatch alerts list [--watch W] [--story S] [--since 24h] [--json]")
+	case "show":
+		fs.DurationVar(&since, "since", 90*24*time.Hour, "how far back to look, as a `duration`")
+		fs.Usage = usageFunc(fs, "newswatch alerts show [--since 2160h] ALERT-ID")
+	default:
 		fmt.Fprintf(io.Stderr, "newswatch alerts: unknown subcommand %q\n\n%s\n", sub, alertsUsage)
 		return 2
+	}
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	if sub == "show" && fs.NArg() != 1 {
 		fmt.Fprintln(io.Stderr, "newswatch alerts show: give one alert id, after the flags (newswatch alerts show [--since 2160h] ID)")
@@ -102,10 +106,10 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	subject := "alerts.>"
-	if *watch != "" {
-		subject = topology.AlertSubject(*watch)
+	if watch != "" {
+		subject = topology.AlertSubject(watch)
 	}
-	from := time.Now().Add(-*since)
+	from := time.Now().Add(-since)
 
 	if sub == "show" {
 		var found *events.CloudEvent
@@ -122,7 +126,7 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 			return 1
 		}
 		if found == nil {
-			fmt.Fprintf(io.Stderr, "newswatch alerts show: no alert %s in the last %s (try --since)\n", fs.Arg(0), *since)
+			fmt.Fprintf(io.Stderr, "newswatch alerts show: no alert %s in the last %s (try --since)\n", fs.Arg(0), since)
 			return 1
 		}
 		enc := json.NewEncoder(io.Stdout)
@@ -132,7 +136,7 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 	}
 
 	tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
-	if !*asJSON {
+	if !asJSON {
 		fmt.Fprintln(tw, "TIME\tWATCH\tTYPE\tALERT\tSTORY\tSOURCE\tTITLE")
 	}
 	n := 0
@@ -141,11 +145,11 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 		if json.Unmarshal(m.Data(), &ev) != nil {
 			return true
 		}
-		if *story != "" && ev.Data.StoryID != *story {
+		if story != "" && ev.Data.StoryID != story {
 			return true
 		}
 		n++
-		if *asJSON {
+		if asJSON {
 			b, _ := json.Marshal(ev)
 			fmt.Fprintln(io.Stdout, string(b))
 			return true
@@ -163,7 +167,7 @@ func runAlerts(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	if n == 0 {
-		fmt.Fprintf(io.Stderr, "no alerts in the last %s\n", *since)
+		fmt.Fprintf(io.Stderr, "no alerts in the last %s\n", since)
 	}
 	return 0
 }

@@ -35,6 +35,9 @@ var commands = map[string]command{
 	"alerts":    {runAlerts, "past alerts from the ALERTS stream: alerts list|show"},
 	"silence":   {runSilence, "mute a watch for a while or one story of it: silence add|list|rm"},
 	"dlq":       {runDLQ, "undeliverable alerts: dlq list|replay"},
+	"backtest":  {runBacktest, "what a query would have alerted on in the stored analyzed articles: backtest --query Q [--since 168h] [--json]"},
+	"replay":    {runReplay, "re-analyse stored articles (after a taxonomy, model or gazetteer change): replay --since 24h"},
+	"bench":     {runBench, "measure a running newswatch: bench pipeline|soak (see bench with no subcommand)"},
 	"extract":   {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
 	"analyze":   {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
 	"match":     {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},
@@ -44,9 +47,17 @@ var commands = map[string]command{
 // Main runs the newswatch command line and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	streams := IO{Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		printUsage(stderr)
 		return 2
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 { // `newswatch help watch` is `newswatch watch -h`
+			args = []string{args[1], "-h"}
+		} else {
+			printUsage(stdout)
+			return 0
+		}
 	}
 	if args[0] == "-version" || args[0] == "--version" {
 		args[0] = "version"
@@ -63,7 +74,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: newswatch <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: newswatch <command> [subcommand] [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -72,4 +83,5 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].usage)
 	}
+	fmt.Fprintln(w, "\n`newswatch <command> -h` (or `newswatch help <command>`) shows a command's subcommands and flags.")
 }

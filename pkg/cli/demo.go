@@ -34,8 +34,8 @@ func runDemo(ctx context.Context, args []string, io IO) int {
 	maxAlerts := fs.Int("max-alerts", 0, "exit after `n` alerts (0: run until interrupted)")
 	timeout := fs.Duration("timeout", 0, "exit after this `duration` (0: run until interrupted)")
 	verbose := fs.Bool("v", false, "show the workers' logs")
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
@@ -151,8 +151,8 @@ func runDemoSite(ctx context.Context, args []string, io IO) int {
 	fs := flag.NewFlagSet("demo-site", flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to serve the sample site on")
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -12,31 +12,31 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/delivery"
-	"github.com/newswatch/newswatch/pkg/httpguard"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 const dlqUsage = `usage: newswatch dlq <subcommand> [flags]
 
   list [--sink S]                     alerts that could not be delivered, with the last error
-  replay [--sink S] [--id DELIVERY]   send them again (same delivery id); delivered ones leave the queue
+  replay [--sink S] [--id DELIVERY]   send them again (same delivery id); delivered ones leave the queue;
+                                      --id of one already replayed, delivered or unknown says so and exits 1
 
 Every subcommand takes -config FILE (whose sinks: are used to replay) and -nats-url URL.`
 
 // runDLQ is `newswatch dlq`: inspect and re-send dead-lettered deliveries.
 func runDLQ(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, dlqUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, dlqUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("dlq "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
 	sinkName := fs.String("sink", "", "only the dead letters of sink `name`")
 	id := fs.String("id", "", "only the dead letter with this delivery `id`")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", dlqUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	if sub != "list" && sub != "replay" {
 		fmt.Fprintf(io.Stderr, "newswatch dlq: unknown subcommand %q\n\n%s\n", sub, dlqUsage)
@@ -50,6 +50,12 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	defer op.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	if *sinkName != "" {
+		if err := op.checkSink(ctx, *sinkName); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch dlq %s: %v\n", sub, err)
+			return 1
+		}
+	}
 	subject := "deadletter.>"
 	if *sinkName != "" {
 		subject = topology.DeadLetterSubject(*sinkName)
@@ -76,14 +82,24 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(tw, "FAILED\tSINK\tDELIVERY\tWATCH\tATTEMPTS\tREASON\tERROR")
 		for _, e := range entries {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.dl.FailedAt.Format(time.RFC3339), e.dl.Sink, e.dl.DeliveryID,
-				e.dl.Event.Data.WatchID, e.dl.Attempts, e.dl.Reason, e.dl.Error)
+				e.dl.Watch(), e.dl.Attempts, e.dl.Reason, e.dl.Error)
 		}
 		tw.Flush()
 		return 0
 	}
 
-	client := httpguard.New(httpguard.WithAllowPrivateNetworks(op.cfg.Fetcher.AllowPrivateNetworks), httpguard.WithUserAgent(op.cfg.Fetcher.UserAgent))
-	sinks, err := app.Sinks(op.cfg.Sinks, client.HTTPClient())
+	// Replays are recorded in the deliveries bucket, so that replaying an
+	// id twice can say so; without the bucket (no delivery ever ran) they
+	// are not.
+	records, err := op.js.KeyValue(ctx, topology.BucketDeliveries)
+	if err != nil {
+		records = nil
+	}
+	if *id != "" && len(entries) == 0 {
+		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %s\n", notDeadLettered(ctx, records, *id, *sinkName))
+		return 1
+	}
+	sinks, err := app.Sinks(op.cfg.Sinks)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
 		return 1
@@ -101,13 +117,28 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			failed++
 			continue
 		}
-		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.Send(sendCtx, e.dl.DeliveryID, e.dl.Event)
-		cancel()
+		// Each sink bounds the attempt by its own timeout.
+		var err error
+		if len(e.dl.Digest) > 0 {
+			ds, ok := s.(delivery.DigestSink)
+			if !ok {
+				fmt.Fprintf(io.Stderr, "%s: sink %q cannot send digests; skipped\n", e.dl.DeliveryID, e.dl.Sink)
+				failed++
+				continue
+			}
+			err = ds.SendDigest(ctx, e.dl.DeliveryID, e.dl.Watch(), e.dl.Digest)
+		} else {
+			err = s.Send(ctx, e.dl.DeliveryID, e.dl.Event)
+		}
 		if err != nil {
 			fmt.Fprintf(io.Stderr, "%s to %s: still failing: %v\n", e.dl.DeliveryID, e.dl.Sink, err)
 			failed++
 			continue
+		}
+		if records != nil {
+			if err := delivery.RecordReplay(ctx, records, e.dl); err != nil {
+				fmt.Fprintf(io.Stderr, "%s delivered but not recorded in %s: %v\n", e.dl.DeliveryID, topology.BucketDeliveries, err)
+			}
 		}
 		if err := stream.DeleteMsg(ctx, e.seq); err != nil {
 			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", e.dl.DeliveryID, topology.StreamDeadLetter, err)
@@ -118,4 +149,25 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	return 0
+}
+
+// notDeadLettered says why --id matched no dead letter: replayed already,
+// delivered, or unknown.
+func notDeadLettered(ctx context.Context, records jetstream.KeyValue, id, sinkName string) string {
+	where := "the dead letters"
+	if sinkName != "" {
+		where = "the dead letters of sink " + sinkName
+	}
+	var rec delivery.Record
+	var err error = jetstream.ErrBucketNotFound
+	if records != nil {
+		rec, err = delivery.LookupRecord(ctx, records, id)
+	}
+	switch {
+	case err == nil && rec.Result == delivery.ResultReplayed:
+		return fmt.Sprintf("delivery %s to %s was already replayed at %s; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	case err == nil && rec.Result == delivery.ResultDelivered:
+		return fmt.Sprintf("delivery %s to %s was delivered at %s and never dead-lettered; nothing to do", id, rec.Sink, rec.CompletedAt.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("no dead letter with delivery id %s among %s; list them with newswatch dlq list", id, where)
 }

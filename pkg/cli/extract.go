@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -15,12 +13,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/extract"
-)
-
-const (
-	extractTimeout   = 20 * time.Second
-	extractBodyLimit = 10 << 20
-	extractUserAgent = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+	"github.com/newswatch/newswatch/pkg/httpguard"
 )
 
 // extractOutput is the JSON printed by `newswatch extract`.
@@ -36,30 +29,53 @@ type extractOutput struct {
 }
 
 // runExtract prints the article of one page as JSON, from a saved file or
-// fetched from its URL.
+// fetched from its URL with the fetcher's guarded client and configuration.
 func runExtract(ctx context.Context, args []string, io IO) int {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
-	pageURL := fs.String("url", "", "page URL (fetched unless --file is given; used to resolve links)")
-	file := fs.String("file", "", "read the page from this file instead of fetching it")
-	cfgFile := fs.String("config", "", "configuration `file` whose fetcher.site_rules apply")
-	if err := fs.Parse(args); err != nil {
+	pageURL := fs.String("url", "", "page `URL`: fetched unless --file is given; with --file, used to resolve links and pick site rules")
+	file := fs.String("file", "", "read the page from this `file` instead of fetching it")
+	cfgFile := fs.String("config", "", "configuration `file` whose fetcher: section applies (allow_private_networks, user_agent, timeout, max_body_bytes, site_rules)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: newswatch extract --url URL [--config FILE]\n       newswatch extract --file FILE [--url URL] [--config FILE]")
+		fmt.Fprint(fs.Output(), "\nPrints the page's article as JSON. --url is fetched the way the fetcher\nfetches pages: private, loopback and metadata addresses are refused unless\nfetcher.allow_private_networks is true.\n\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(io.Stderr, "newswatch extract: unexpected argument %q; give the page with --url or --file\n", fs.Arg(0))
 		return 2
 	}
-	if *pageURL == "" {
-		fmt.Fprintln(io.Stderr, "newswatch extract: --url is required")
+	if *pageURL == "" && *file == "" {
+		fmt.Fprintln(io.Stderr, "newswatch extract: give --url URL or --file FILE")
 		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(*cfgFile)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch extract: %v\n", err)
+		return 2
+	}
+	ex, err := app.Extractor(cfg)
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch extract: %v\n", err)
 		return 2
 	}
 	var body []byte
 	var contentType, source string
-	var err error
+	base := *pageURL
 	if *file != "" {
 		source = *file
 		body, err = os.ReadFile(*file)
 	} else {
 		source = *pageURL
-		body, contentType, err = fetchPage(ctx, *pageURL)
+		var resp *httpguard.Response
+		resp, err = app.FetcherClient(cfg).Get(ctx, *pageURL, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}})
+		if err == nil {
+			body, contentType, base = resp.Body, resp.ContentType, resp.FinalURL
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch extract: %s: %v\n", source, err)
@@ -70,18 +86,7 @@ func runExtract(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch extract: %s: %v\n", source, err)
 		return 1
 	}
-	ex := extract.New()
-	if *cfgFile != "" {
-		cfg, err := config.Load(*cfgFile)
-		if err == nil {
-			ex, err = app.Extractor(cfg)
-		}
-		if err != nil {
-			fmt.Fprintf(io.Stderr, "newswatch extract: %v\n", err)
-			return 2
-		}
-	}
-	res, err := ex.Extract(page, *pageURL)
+	res, err := ex.Extract(page, base)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch extract: %s: %v\n", source, err)
 		return 1
@@ -106,35 +111,4 @@ func runExtract(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	return 0
-}
-
-var errPageTooLarge = errors.New("page larger than 10 MiB")
-
-// fetchPage is a plain GET; the fetcher's guarded client replaces it later.
-func fetchPage(ctx context.Context, pageURL string) ([]byte, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, extractTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pageURL, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	req.Header.Set("User-Agent", extractUserAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-	client := &http.Client{Timeout: extractTimeout}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("HTTP status %s", resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, extractBodyLimit+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("reading body: %w", err)
-	}
-	if len(body) > extractBodyLimit {
-		return nil, "", errPageTooLarge
-	}
-	return body, resp.Header.Get("Content-Type"), nil
 }

@@ -25,6 +25,12 @@ func TestExtractCommand(t *testing.T) {
 	if err := os.WriteFile(file, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The test server is on loopback, which only a configuration that
+	// allows private networks may fetch.
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	if err := os.WriteFile(cfgFile, []byte("fetcher:\n  allow_private_networks: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	binary := filepath.Join(t.TempDir(), "image.png")
 	if err := os.WriteFile(binary, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), 0o644); err != nil {
 		t.Fatal(err)
@@ -36,17 +42,26 @@ func TestExtractCommand(t *testing.T) {
 		wantOut  []string // substrings of stdout
 		wantErr  []string // substrings of stderr
 	}{
-		{"fetch the URL", []string{"--url", srv.URL + seed.Path}, 0,
+		{"fetch the URL", []string{"--config", cfgFile, "--url", srv.URL + seed.Path}, 0,
 			[]string{`"title": "` + seed.Title, `"author": "Livemint"`, `"published_at": "2023-11-11T06:56:21+05:30"`, "31 MQ-9B drones", `"lang": "en"`}, nil},
 		{"read a file, single-dash flags", []string{"-url", srv.URL + seed.Path, "-file", file}, 0,
 			[]string{`"canonical_url": "` + srv.URL + seed.Path, "Quad with Japan and Australia"}, nil},
-		{"missing page names the URL", []string{"--url", srv.URL + "/gone.html"}, 1, nil,
+		{"missing page names the URL", []string{"--config", cfgFile, "--url", srv.URL + "/gone.html"}, 1, nil,
 			[]string{srv.URL + "/gone.html", "404"}},
+		{"loopback refused by default, naming the key", []string{"--url", srv.URL + seed.Path}, 1, nil,
+			[]string{srv.URL + seed.Path, "refusing private network host", "fetcher.allow_private_networks"}},
+		{"127.0.0.1 refused by default", []string{"--url", "http://127.0.0.1/"}, 1, nil,
+			[]string{"127.0.0.1 is a loopback address", "fetcher.allow_private_networks"}},
+		{"metadata address refused by default", []string{"--url", "http://169.254.169.254/latest/meta-data/"}, 1, nil,
+			[]string{"169.254.169.254", "fetcher.allow_private_networks"}},
+		{"a file needs no URL", []string{"--file", file}, 0,
+			[]string{"31 MQ-9B drones", "Quad with Japan and Australia"}, nil},
 		{"missing file names the file", []string{"--url", "https://x.example/a", "--file", file + ".nope"}, 1, nil,
 			[]string{file + ".nope"}},
 		{"not a page", []string{"--url", "https://x.example/a.png", "--file", binary}, 1, nil,
 			[]string{binary, "not an HTML document"}},
-		{"no URL", []string{"--file", file}, 2, nil, []string{"--url is required"}},
+		{"neither URL nor file", nil, 2, nil, []string{"give --url URL or --file FILE"}},
+		{"help", []string{"-h"}, 0, []string{"usage: newswatch extract", "-config"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +80,7 @@ func TestExtractCommand(t *testing.T) {
 					t.Errorf("stderr lacks %q: %s", w, errOut.String())
 				}
 			}
-			if code == 0 {
+			if code == 0 && strings.HasPrefix(out.String(), "{") {
 				var v map[string]any
 				if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 					t.Fatalf("stdout is not JSON: %v", err)
@@ -80,7 +95,8 @@ func TestExtractCommand(t *testing.T) {
 	}
 }
 
-// The fetch sends newswatch's User-Agent so publishers can identify it.
+// The fetch sends the configured User-Agent (fetcher.user_agent), as the
+// fetcher does, so publishers can identify it.
 func TestExtractUserAgent(t *testing.T) {
 	var ua string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -89,11 +105,16 @@ func TestExtractUserAgent(t *testing.T) {
 		w.Write([]byte("<html><body><article><p>Gr\xfc\xdfe aus M\xfcnchen, wo der Stadtrat am Dienstag beschlossen hat, die Br\xfccke bis zum Sommer zu sanieren.</p></article></body></html>"))
 	}))
 	defer srv.Close()
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	const agent = "newswatch-test/1 (+https://example.org/bot)"
+	if err := os.WriteFile(cfgFile, []byte("fetcher:\n  allow_private_networks: true\n  user_agent: "+agent+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"extract", "--url", srv.URL}, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := Main([]string{"extract", "--config", cfgFile, "--url", srv.URL}, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if ua != extractUserAgent {
+	if ua != agent {
 		t.Errorf("User-Agent %q", ua)
 	}
 	if !strings.Contains(out.String(), "Grüße aus München") {

@@ -7,10 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/fetcher"
@@ -36,18 +40,44 @@ Every subcommand takes -config FILE and -nats-url URL to find the running newswa
 // bucket of a running newswatch and show their polling state.
 func runFeeds(ctx context.Context, args []string, io IO) int {
 	sub := "list"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		fmt.Fprintln(io.Stdout, feedsUsage)
+		return 0
+	case len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-':
 		sub, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("feeds "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
-	id := fs.String("id", "", "feed `id` (letters, digits, - and _); derived from the URL when empty")
-	feedURL := fs.String("url", "", "feed `URL` (RSS, Atom or JSON Feed)")
-	interval := fs.Duration("interval", 0, "poll `interval` such as 5m; fetcher.default_interval when 0")
-	asJSON := fs.Bool("json", false, "list: print JSON lines instead of a table")
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	var id, feedURL string
+	var interval time.Duration
+	var asJSON bool
+	intervalFlag := func() {
+		fs.DurationVar(&interval, "interval", 0, "poll `interval` such as 5m; fetcher.default_interval when 0")
+	}
+	var usage string
+	switch sub {
+	case "list":
+		fs.BoolVar(&asJSON, "json", false, "print JSON lines instead of a table (interval as a duration such as \"5m0s\")")
+		usage = "newswatch feeds [list] [--json]"
+	case "add":
+		fs.StringVar(&id, "id", "", "feed `id` (letters, digits, - and _); derived from the URL when empty")
+		fs.StringVar(&feedURL, "url", "", "feed `URL` (RSS, Atom or JSON Feed)")
+		intervalFlag()
+		usage = "newswatch feeds add --url URL [--id ID] [--interval D]"
+	case "import-opml":
+		intervalFlag()
+		usage = "newswatch feeds import-opml [--interval D] FILE"
+	case "rm", "pause", "resume":
+		usage = "newswatch feeds " + sub + " ID"
+	default:
+		fmt.Fprintf(io.Stderr, "newswatch feeds: unknown subcommand %q\n\n%s\n", sub, feedsUsage)
+		return 2
+	}
+	fs.Usage = usageFunc(fs, usage)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	switch sub {
 	case "rm", "pause", "resume", "import-opml":
@@ -64,9 +94,6 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 			fmt.Fprintf(io.Stderr, "newswatch feeds %s: unexpected argument %q\n", sub, fs.Arg(0))
 			return 2
 		}
-	default:
-		fmt.Fprintf(io.Stderr, "newswatch feeds: unknown subcommand %q\n\n%s\n", sub, feedsUsage)
-		return 2
 	}
 	op, err := connectOperator(flags)
 	if err != nil {
@@ -98,11 +125,11 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 	}
 	switch sub {
 	case "add":
-		if *feedURL == "" {
+		if feedURL == "" {
 			fmt.Fprintln(io.Stderr, "newswatch feeds add: --url is required")
 			return 2
 		}
-		fds, err := validate([]config.Feed{{ID: *id, URL: *feedURL, Interval: *interval}})
+		fds, err := validate([]config.Feed{{ID: id, URL: feedURL, Interval: interval}})
 		if err != nil {
 			return fail(err)
 		}
@@ -121,22 +148,39 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 		if err != nil {
 			return fail(err)
 		}
+		existing, err := store.List(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		idOf, taken := map[string]string{}, map[string]bool{}
+		for _, sp := range existing {
+			idOf[sp.URL], taken[sp.ID] = sp.ID, true
+		}
 		added, skipped := 0, 0
 		for _, o := range outlines {
-			fds, err := validate([]config.Feed{{URL: o.URL, Interval: *interval}})
+			if id, ok := idOf[o.URL]; ok {
+				skipped++ // already there: keep its id, interval and pause state
+				fmt.Fprintf(io.Stderr, "skipping %q (%s): already feed %s\n", o.Title, o.URL, id)
+				continue
+			}
+			// The id comes from the outline's title, so that alerts and
+			// `feeds list` say "bbc-news", not a hash of the URL.
+			id := titleID(o.Title)
+			for n := 2; id != "" && taken[id]; n++ {
+				id = fmt.Sprintf("%s-%d", titleID(o.Title), n)
+			}
+			fds, err := validate([]config.Feed{{ID: id, URL: o.URL, Interval: interval}})
 			if err != nil {
 				fmt.Fprintf(io.Stderr, "skipping %q (%s): %v\n", o.Title, o.URL, err)
 				skipped++
 				continue
 			}
 			fd := fds[0]
-			if _, err := store.Get(ctx, fd.ID); err == nil {
-				skipped++ // already there: keep its interval and pause state
-				continue
-			}
 			if err := store.Put(ctx, fetcher.FeedSpec{ID: fd.ID, URL: fd.URL, Interval: fd.Interval, Origin: "operator"}); err != nil {
 				return fail(err)
 			}
+			idOf[fd.URL], taken[fd.ID] = fd.ID, true
+			fmt.Fprintf(io.Stdout, "feed %s added: %s every %s\n", fd.ID, fd.URL, fd.Interval)
 			added++
 		}
 		fmt.Fprintf(io.Stdout, "%d feeds added, %d skipped\n", added, skipped)
@@ -164,7 +208,7 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 		if err != nil {
 			return fail(err)
 		}
-		return printFeeds(io, specs, states, *asJSON, time.Now())
+		return printFeeds(io, specs, states, asJSON, time.Now())
 	}
 	return 0
 }
@@ -201,11 +245,40 @@ func feedStates(ctx context.Context, js jetstream.JetStream) (map[string]fetcher
 	}
 }
 
+// titleID makes a feed id from an OPML outline's title: lower-case ASCII
+// letters and digits joined by '-', accents dropped ("Le Monde - À la une"
+// gives "le-monde-a-la-une"), at most 48 characters; "" when nothing is left
+// (the id is then derived from the URL).
+func titleID(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(title) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			dash = true
+		}
+		if b.Len() >= 48 {
+			break
+		}
+	}
+	return strings.TrimRight(b.String()[:min(b.Len(), 48)], "-")
+}
+
 // feedRow is one line of `newswatch feeds list --json`.
 type feedRow struct {
 	fetcher.FeedSpec
-	State string             `json:"state"`
-	Poll  *fetcher.FeedState `json:"poll,omitempty"`
+	// Interval shadows the spec's nanoseconds with a duration such as "5m0s".
+	Interval string             `json:"interval"`
+	State    string             `json:"state"`
+	Poll     *fetcher.FeedState `json:"poll,omitempty"`
 }
 
 func printFeeds(io IO, specs []fetcher.FeedSpec, states map[string]fetcher.FeedState, asJSON bool, now time.Time) int {
@@ -226,7 +299,7 @@ func printFeeds(io IO, specs []fetcher.FeedSpec, states map[string]fetcher.FeedS
 		enc := json.NewEncoder(io.Stdout)
 		for _, s := range specs {
 			st, ok := states[s.ID]
-			row := feedRow{FeedSpec: s, State: state(s, st, ok)}
+			row := feedRow{FeedSpec: s, Interval: s.Interval.String(), State: state(s, st, ok)}
 			if ok {
 				row.Poll = &st
 			}
@@ -245,7 +318,8 @@ func printFeeds(io IO, specs []fetcher.FeedSpec, states map[string]fetcher.FeedS
 		return d.String() + " ago"
 	}
 	tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tINTERVAL\tLAST SUCCESS\tNEXT POLL\tFAILURES\tLAST ERROR\tURL")
+	// LAST ERROR comes last and whole: the cause is at its end.
+	fmt.Fprintln(tw, "ID\tSTATE\tINTERVAL\tLAST SUCCESS\tNEXT POLL\tFAILURES\tURL\tLAST ERROR")
 	for _, s := range specs {
 		st, ok := states[s.ID]
 		next := "due"
@@ -254,14 +328,11 @@ func printFeeds(io IO, specs []fetcher.FeedSpec, states map[string]fetcher.FeedS
 		} else if st.NextPoll.After(now) {
 			next = ago(st.NextPoll)
 		}
-		lastErr := st.LastError
-		if r := []rune(lastErr); len(r) > 80 {
-			lastErr = string(r[:77]) + "..."
-		}
+		lastErr := strings.Join(strings.Fields(st.LastError), " ")
 		if lastErr == "" {
 			lastErr = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, state(s, st, ok), s.Interval, ago(st.LastSuccess), next, st.ConsecutiveFailures, lastErr, s.URL)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, state(s, st, ok), s.Interval, ago(st.LastSuccess), next, st.ConsecutiveFailures, s.URL, lastErr)
 	}
 	tw.Flush()
 	return 0

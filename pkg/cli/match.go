@@ -27,18 +27,15 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 	q := fs.String("query", "", `the watch query, e.g. '"MQ-9B" AND (India OR Quad)'`)
 	asJSON := fs.Bool("json", false, "print one JSON object per matching article")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch match --query Q [--json] < articles.jsonl")
-		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title, text and optional source, lang, topics")
-		fmt.Fprintln(io.Stderr, "(or analyzed articles with those under \"article\") and prints the matches.")
-		fmt.Fprintln(io.Stderr, "entity:\"X\" matches every alias of X in the built-in entity gazetteer.")
-		fmt.Fprint(io.Stderr, "Exit status: 0 matched, 1 nothing matched, 2 error. Syntax: docs/queries.md\n\n")
+		fmt.Fprintln(fs.Output(), "usage: newswatch match --query Q [--json] < articles.jsonl")
+		fmt.Fprintln(fs.Output(), "\nReads JSON lines with id, title, text and optional source, lang, topics")
+		fmt.Fprintln(fs.Output(), "(or analyzed articles with those under \"article\") and prints the matches.")
+		fmt.Fprintln(fs.Output(), "entity:\"X\" matches every alias of X in the built-in entity gazetteer.")
+		fmt.Fprint(fs.Output(), "Prints the query in its canonical form first (explicit AND, minimal parentheses).\nExit status: 0 matched, 1 nothing matched, 2 error (a bad query, or no input line\nthat is a JSON article). Syntax: docs/queries.md\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	src := *q
 	if src == "" {
@@ -71,7 +68,12 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	matched, line := 0, 0
+	if !*asJSON {
+		// The canonical form shows how the query was read: explicit AND,
+		// only the parentheses that are needed.
+		fmt.Fprintf(out, "query: %s\n\n", query)
+	}
+	matched, valid, invalid, line := 0, 0, 0, 0
 	for sc.Scan() {
 		line++
 		if ctx.Err() != nil {
@@ -84,8 +86,10 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 		in, err := decodeMatchInput([]byte(raw))
 		if err != nil {
 			fmt.Fprintf(io.Stderr, "newswatch match: stdin line %d: %v (skipped)\n", line, err)
+			invalid++
 			continue
 		}
+		valid++
 		doc := in.doc()
 		spans, ok := query.Match(&doc)
 		if !ok {
@@ -104,6 +108,11 @@ func runMatch(ctx context.Context, args []string, io IO) int {
 	if err := sc.Err(); err != nil {
 		out.Flush()
 		fmt.Fprintf(io.Stderr, "newswatch match: reading stdin after line %d: %v\n", line, err)
+		return 2
+	}
+	if valid == 0 && invalid > 0 {
+		// Nothing could be read: an error, not "nothing matched".
+		fmt.Fprintf(io.Stderr, "newswatch match: none of the %d input lines is a JSON article (one {\"id\", \"title\", \"text\"} object a line)\n", invalid)
 		return 2
 	}
 	if matched == 0 {
@@ -139,6 +148,7 @@ type matchInput struct {
 	URL     string          `json:"url"`
 	Topics  json.RawMessage `json:"topics"`
 	Article *events.Article `json:"article"`
+	StoryID string          `json:"story_id"` // of an analyzed article; backtest groups by it
 
 	topics map[string]float64
 }

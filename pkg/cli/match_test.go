@@ -46,7 +46,10 @@ func TestRunMatch(t *testing.T) {
 		},
 		{name: "no query", args: nil, stdin: matchInputLines, code: 2, stderr: []string{"--query is required"}},
 		{name: "unknown flag", args: []string{"--nope"}, stdin: "", code: 2, stderr: []string{"flag provided but not defined: -nope"}},
-		{name: "bad topics", args: []string{"--query", "x"}, stdin: `{"id":"b","text":"x","topics":[3]}` + "\n", code: 1, stderr: []string{`stdin line 1: "topics" item 3 is neither a name nor {"name","score"}`}},
+		{name: "bad topics", args: []string{"--query", "x"}, stdin: `{"id":"b","text":"x","topics":[3]}` + "\n" + `{"id":"c","text":"y"}` + "\n", code: 1, stderr: []string{`stdin line 1: "topics" item 3 is neither a name nor {"name","score"}`}},
+		{name: "every line invalid is an error", args: []string{"--query", "x"}, stdin: "not json\n{\"id\":\"b\",\"topics\":[3]}\n", code: 2, stderr: []string{"stdin line 1", "none of the 2 input lines is a JSON article"}},
+		{name: "canonical form first", args: []string{"--query", `"MQ-9B" Quad -cricket`}, stdin: matchInputLines, code: 0, stdout: []string{"query: MQ-9B AND Quad AND NOT cricket\n", "a1"}},
+		{name: "help", args: []string{"-h"}, code: 0, stdout: []string{"usage: newswatch match"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

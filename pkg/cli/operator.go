@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -14,6 +17,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/natsconn"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watches"
 )
 
 // operator is the connection of an operator command (watch, feeds, alerts,
@@ -61,4 +65,64 @@ func (o *operator) Close() { o.nc.Close() }
 
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, 15*time.Second)
+}
+
+// checkWatch returns nil when the running newswatch has a watch id, and
+// otherwise an error that lists the watches it has.
+func (o *operator) checkWatch(ctx context.Context, id string) error {
+	kv, err := o.topo.KV(ctx, topology.BucketWatches, 0, 5)
+	if err != nil {
+		return err
+	}
+	ws, err := watches.New(kv).List(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if w.ID == id {
+			return nil
+		}
+		ids = append(ids, w.ID)
+	}
+	return fmt.Errorf("no watch %q; the watches are: %s (newswatch watch list)", id, orNone(ids))
+}
+
+// orNone joins names for an error message.
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// checkSink returns nil when sink is one of the --config file's sinks: or has
+// dead letters, and otherwise an error that lists both.
+func (o *operator) checkSink(ctx context.Context, sink string) error {
+	var configured, dead []string
+	for _, s := range o.cfg.Sinks {
+		if s.Name == sink {
+			return nil
+		}
+		configured = append(configured, s.Name)
+	}
+	stream, err := o.js.Stream(ctx, topology.StreamDeadLetter)
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	if stream != nil {
+		info, err := stream.Info(ctx, jetstream.WithSubjectFilter(topology.DeadLetterSubject(">")))
+		if err != nil {
+			return err
+		}
+		for subject := range info.State.Subjects {
+			name := strings.TrimPrefix(subject, topology.DeadLetterSubject(""))
+			if name == sink {
+				return nil
+			}
+			dead = append(dead, name)
+		}
+	}
+	return fmt.Errorf("no sink %q: the --config file's sinks are: %s; sinks with dead letters: %s", sink, orNone(configured), orNone(dead))
 }

@@ -17,8 +17,8 @@ func runRun(ctx context.Context, args []string, io IO) int {
 	fs.SetOutput(io.Stderr)
 	var flags app.Flags
 	flags.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitForFlagError(err)
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if flags.ShowVersion {
 		fmt.Fprintln(io.Stdout, version.String("newswatch"))

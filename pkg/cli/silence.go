@@ -21,33 +21,43 @@ Every subcommand takes -config FILE and -nats-url URL to find the running newswa
 
 // runSilence is `newswatch silence`: mute watches and stories at run time.
 func runSilence(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, silenceUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, silenceUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("silence "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
-	watch := fs.String("watch", "", "watch `id`")
-	story := fs.String("story", "", "mute only this story `id` of the watch")
-	dur := fs.Duration("for", 0, "how long, as a `duration` (0: until removed; a watch silence needs one)")
-	comment := fs.String("comment", "", "why, for the other analysts")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
-	}
+	var watch, story, comment string
+	var dur time.Duration
 	switch sub {
-	case "add", "rm":
-		if *watch == "" {
-			fmt.Fprintf(io.Stderr, "newswatch silence %s: --watch is required\n", sub)
-			return 2
-		}
+	case "add":
+		fs.StringVar(&watch, "watch", "", "watch `id` (newswatch watch list)")
+		fs.StringVar(&story, "story", "", "mute only this story `id` of the watch")
+		fs.DurationVar(&dur, "for", 0, "how long, as a `duration` (0: until removed; a watch silence needs one)")
+		fs.StringVar(&comment, "comment", "", "why, for the other analysts")
+		fs.Usage = usageFunc(fs, "newswatch silence add --watch W [--for 8h] [--story S] [--comment C]")
+	case "rm":
+		fs.StringVar(&watch, "watch", "", "watch `id`")
+		fs.StringVar(&story, "story", "", "remove the silence of this story `id` of the watch")
+		fs.Usage = usageFunc(fs, "newswatch silence rm --watch W [--story S]")
 	case "list":
+		fs.Usage = usageFunc(fs, "newswatch silence list")
 	default:
 		fmt.Fprintf(io.Stderr, "newswatch silence: unknown subcommand %q\n\n%s\n", sub, silenceUsage)
 		return 2
 	}
-	if sub == "add" && *story == "" && *dur <= 0 {
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
+	}
+	switch sub {
+	case "add", "rm":
+		if watch == "" {
+			fmt.Fprintf(io.Stderr, "newswatch silence %s: --watch is required\n", sub)
+			return 2
+		}
+	}
+	if sub == "add" && story == "" && dur <= 0 {
 		fmt.Fprintln(io.Stderr, "newswatch silence add: a watch silence needs --for (e.g. --for 8h); use newswatch watch pause to stop a watch")
 		return 2
 	}
@@ -67,9 +77,14 @@ func runSilence(ctx context.Context, args []string, io IO) int {
 	store := silences.New(kv)
 	switch sub {
 	case "add":
-		sl := silences.Silence{Watch: *watch, Story: *story, Comment: *comment}
-		if *dur > 0 {
-			sl.Until = time.Now().Add(*dur).UTC()
+		// A silence of a watch that does not exist would mute nothing.
+		if err := op.checkWatch(ctx, watch); err != nil {
+			fmt.Fprintf(io.Stderr, "newswatch silence add: %v\n", err)
+			return 1
+		}
+		sl := silences.Silence{Watch: watch, Story: story, Comment: comment}
+		if dur > 0 {
+			sl.Until = time.Now().Add(dur).UTC()
 		}
 		if err := store.Add(ctx, sl); err != nil {
 			fmt.Fprintf(io.Stderr, "newswatch silence add: %v\n", err)
@@ -77,7 +92,7 @@ func runSilence(ctx context.Context, args []string, io IO) int {
 		}
 		fmt.Fprintf(io.Stdout, "silenced %s\n", sl)
 	case "rm":
-		if err := store.Remove(ctx, *watch, *story); err != nil {
+		if err := store.Remove(ctx, watch, story); err != nil {
 			fmt.Fprintf(io.Stderr, "newswatch silence rm: %v\n", err)
 			return 1
 		}

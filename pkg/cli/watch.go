@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
@@ -20,6 +21,7 @@ const watchUsage = `usage: newswatch watch <subcommand> [flags]
 
   add    --id ID --query Q [--sinks a,b] [--updates] [--rate-limit N] [--digest 1h]
                                                       create or replace a watch
+         [--dry-run [--since 168h]]                   or only show what it would have alerted on
   list                                                list the watches
   show   ID                                           print one watch as JSON
   rm     ID                                           delete a watch
@@ -31,11 +33,10 @@ Every subcommand takes -config FILE and -nats-url URL to find the running newswa
 // runWatch is `newswatch watch`: manage watches in the newswatch_watches
 // bucket of a running newswatch; notifiers apply a change within a second.
 func runWatch(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 {
-		fmt.Fprintln(io.Stderr, watchUsage)
-		return 2
+	sub, rest, code, ok := subcommand(args, watchUsage, io)
+	if !ok {
+		return code
 	}
-	sub := args[0]
 	fs := flag.NewFlagSet("watch "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
@@ -45,8 +46,11 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 	updates := fs.Bool("updates", false, "send one update alert when an alerted story gains a source")
 	rateLimit := fs.Int("rate-limit", 0, "at most `n` alerts an hour to the sinks (0: no limit)")
 	digest := fs.Duration("digest", 0, "send the sinks one digest per `period` (e.g. 1h) instead of one message per alert")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitForFlagError(err)
+	dryRun := fs.Bool("dry-run", false, "add: save nothing; show what the watch would have alerted on in the stored articles (see backtest)")
+	since := fs.Duration("since", 168*time.Hour, "add --dry-run: how far back to look")
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", watchUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, rest, io); !ok {
+		return code
 	}
 	switch sub {
 	case "add", "list":
@@ -66,6 +70,7 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		return 1
 	}
 	defer op.Close()
+	runCtx := ctx
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	kv, err := op.topo.KV(ctx, topology.BucketWatches, 0, 5)
@@ -93,13 +98,17 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		if err != nil {
 			return fail(err)
 		}
-		if _, err := query.Parse(w.Query, query.WithAliases(gz.Aliases)); err != nil {
+		parsed, err := query.Parse(w.Query, query.WithAliases(gz.Aliases))
+		if err != nil {
 			fmt.Fprintf(io.Stderr, "newswatch watch add: %v\n  %s\n", err, w.Query)
 			var pe *query.ParseError
 			if errors.As(err, &pe) && pe.Pos > 0 {
 				fmt.Fprintf(io.Stderr, "  %s^\n", strings.Repeat(" ", pe.Pos-1))
 			}
 			return 2
+		}
+		if *dryRun {
+			return printBacktest(runCtx, op.js, w.Query, parsed, *since, false, io)
 		}
 		if err := store.Put(ctx, w); err != nil {
 			return fail(err)

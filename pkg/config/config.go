@@ -68,6 +68,8 @@ type TLS struct {
 // HTTP is the address of /metrics, /healthz and /readyz.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// Pprof serves net/http/pprof under /debug/pprof/ on the same address.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Log chooses the log format and level.
@@ -90,6 +92,17 @@ type Fetcher struct {
 	PerHostConcurrency   int           `yaml:"per_host_concurrency"`
 	PerHostGap           time.Duration `yaml:"per_host_gap"`
 	LeaseGrace           time.Duration `yaml:"lease_grace"`
+	// MaxItemsPerPoll bounds the new items one poll publishes, newest
+	// first; the rest wait for the next poll, which comes at once.
+	MaxItemsPerPoll int `yaml:"max_items_per_poll"`
+	// PollBudget bounds the time one poll spends on its items.
+	PollBudget time.Duration `yaml:"poll_budget"`
+	// MaxTextBytes bounds an article's text (and summary); longer text is
+	// cut at a paragraph boundary and the article marked text_truncated.
+	MaxTextBytes int `yaml:"max_text_bytes"`
+	// ShutdownGrace is how long polls in flight may take to finish their
+	// current item when the fetcher stops; then they are cancelled.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// SiteRules are CSS selectors per host for the pages the general
 	// extraction gets wrong: keep names the article's container, remove
 	// the furniture to drop first.
@@ -108,6 +121,10 @@ type Analyzer struct {
 	TopicModelFile string  `yaml:"topic_model_file"`
 	GazetteerFile  string  `yaml:"gazetteer_file"`
 	StoryThreshold float64 `yaml:"story_threshold"`
+	// StoryWindow is how far apart in publication time two copies of one
+	// story may be; 0 keeps the built-in 72h. The story index keeps
+	// records for twice this long.
+	StoryWindow time.Duration `yaml:"story_window"`
 }
 
 // Notifier configures alerting.
@@ -193,6 +210,10 @@ func Default() Config {
 			PerHostConcurrency: 2,
 			PerHostGap:         500 * time.Millisecond,
 			LeaseGrace:         time.Minute,
+			MaxItemsPerPoll:    200,
+			PollBudget:         2 * time.Minute,
+			MaxTextBytes:       256 << 10,
+			ShutdownGrace:      5 * time.Second,
 		},
 		Analyzer: Analyzer{StoryThreshold: 0},
 		Notifier: Notifier{MaxDeliveries: 8},
@@ -282,11 +303,26 @@ func (c *Config) Validate() error {
 	if c.Fetcher.LeaseGrace <= c.Fetcher.Timeout {
 		return bad("fetcher.lease_grace", "is %s; must be longer than fetcher.timeout (%s) so a lease outlives a slow poll", c.Fetcher.LeaseGrace, c.Fetcher.Timeout)
 	}
+	if c.Fetcher.MaxItemsPerPoll < 1 {
+		return bad("fetcher.max_items_per_poll", "is %d; must be at least 1", c.Fetcher.MaxItemsPerPoll)
+	}
+	if c.Fetcher.PollBudget < time.Second {
+		return bad("fetcher.poll_budget", "is %s; must be at least 1s", c.Fetcher.PollBudget)
+	}
+	if c.Fetcher.MaxTextBytes < 1024 {
+		return bad("fetcher.max_text_bytes", "is %d; must be at least 1024", c.Fetcher.MaxTextBytes)
+	}
+	if c.Fetcher.ShutdownGrace < 0 {
+		return bad("fetcher.shutdown_grace", "is %s; must be 0 or more", c.Fetcher.ShutdownGrace)
+	}
 	if c.Fetcher.DefaultInterval < time.Second {
 		return bad("fetcher.default_interval", "is %s; must be at least 1s", c.Fetcher.DefaultInterval)
 	}
 	if c.Analyzer.StoryThreshold < 0 || c.Analyzer.StoryThreshold > 1 {
 		return bad("analyzer.story_threshold", "is %g; must be between 0 and 1 (0 keeps the built-in default)", c.Analyzer.StoryThreshold)
+	}
+	if c.Analyzer.StoryWindow < 0 || c.Analyzer.StoryWindow > 0 && c.Analyzer.StoryWindow < time.Minute {
+		return bad("analyzer.story_window", "is %s; must be at least 1m (or 0 for the built-in 72h)", c.Analyzer.StoryWindow)
 	}
 	if c.Notifier.MaxDeliveries < 1 {
 		return bad("notifier.max_deliveries", "is %d; must be at least 1", c.Notifier.MaxDeliveries)

@@ -1,9 +1,18 @@
 // Package delivery sends alerts from the ALERTS stream to the sinks of their
-// watch (webhooks, Slack, email) through the durable "delivery" consumer, so
-// a retry survives a restart. Each (alert, sink) delivery has a stable id and
-// is recorded in the newswatch_deliveries bucket before the message is acked:
-// only a crash between sending and recording can repeat a delivery, and the
-// repeat carries the same id.
+// watch (webhooks, Slack, email). Each sink is delivered independently, by
+// its own durable consumer (delivery-<sink>) and its own digest flusher, so
+// a sink that is slow or failing delays only itself.
+//
+// A delivery runs as explicit stages, alertmanager-style (stages.go):
+// lookup (the watch, and whether it names the sink) -> silence -> digest or
+// rate limit -> dedup -> send -> retry or dead letter. A digest, once its period has
+// ended, runs the same dedup -> send -> retry or dead letter stages, with
+// the same retry budget (notifier.max_deliveries).
+//
+// Each (alert, sink) delivery has a stable id and is recorded in the
+// newswatch_deliveries bucket before the message is acked: only a crash
+// between sending and recording can repeat a delivery, and the repeat
+// carries the same id.
 package delivery
 
 import (
@@ -13,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,15 +30,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/newswatch/newswatch/pkg/config"
-	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
-// Sink sends one alert; the sink packages implement it.
+// Sink sends one alert; the sink packages implement it. Timeout is the
+// sink's own bound on one attempt: delivery applies no other.
 type Sink interface {
 	Name() string
+	Timeout() time.Duration
 	Send(ctx context.Context, deliveryID string, ev events.CloudEvent) error
 }
 
@@ -36,8 +47,8 @@ type Sink interface {
 // as webhook-id so receivers can drop repeats.
 func ID(alertID, sinkName string) string { return events.HashID("delivery", alertID, sinkName) }
 
-// DeadLetter is what deadletter.<sink> holds for an alert that could not be
-// delivered.
+// DeadLetter is what deadletter.<sink> holds for an alert, or a digest, that
+// could not be delivered.
 type DeadLetter struct {
 	DeliveryID string            `json:"delivery_id"`
 	Sink       string            `json:"sink"`
@@ -46,22 +57,42 @@ type DeadLetter struct {
 	Attempts   int               `json:"attempts"`
 	FailedAt   time.Time         `json:"failed_at"`
 	Event      events.CloudEvent `json:"event"`
+	// A digest's dead letter carries its watch and its alerts instead of
+	// Event; `newswatch dlq replay` sends them as one digest again.
+	WatchID string              `json:"watch_id,omitempty"`
+	Digest  []events.CloudEvent `json:"digest,omitempty"`
 }
 
-// record is what newswatch_deliveries holds per delivery id.
-type record struct {
+// Watch returns the id of the watch the dead letter belongs to.
+func (dl DeadLetter) Watch() string {
+	if dl.WatchID != "" {
+		return dl.WatchID
+	}
+	return dl.Event.Data.WatchID
+}
+
+// Record is what newswatch_deliveries holds per delivery id.
+type Record struct {
 	Sink        string    `json:"sink"`
 	AlertID     string    `json:"alert_id"`
-	Result      string    `json:"result"` // delivered or dead_letter
+	Result      string    `json:"result"` // ResultDelivered, ResultDeadLetter or ResultReplayed
 	CompletedAt time.Time `json:"completed_at"`
 }
+
+// Results recorded in newswatch_deliveries.
+const (
+	ResultDelivered  = "delivered"
+	ResultDeadLetter = "dead_letter"
+	ResultReplayed   = "replayed" // delivered by `newswatch dlq replay`
+)
 
 // Metrics are the delivery metrics.
 type Metrics struct {
 	Deliveries  *prometheus.CounterVec
 	Duration    *prometheus.HistogramVec
 	DeadLetters *prometheus.CounterVec
-	RateLimited prometheus.Counter
+	RateLimited *prometheus.CounterVec
+	Silenced    *prometheus.CounterVec
 }
 
 // NewMetrics registers the delivery metrics with reg.
@@ -70,20 +101,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		Deliveries: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_deliveries_total",
-			Help: "Alert deliveries to sinks by result (ok, retry, failed).",
+			Help: "Alert and digest deliveries to sinks by result (ok, retry, failed).",
 		}, []string{"sink", "result"}),
 		Duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "newswatch_notifier_delivery_duration_seconds",
 			Help:    "Time of one delivery attempt to a sink.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}, []string{"sink"}),
-		RateLimited: f.NewCounter(prometheus.CounterOpts{
+		RateLimited: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_rate_limited_total",
-			Help: "Alerts not delivered to sinks because their watch reached its rate_limit for the hour.",
-		}),
+			Help: "Alerts not delivered to a sink because their watch reached its rate_limit for the hour.",
+		}, []string{"sink"}),
+		Silenced: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_notifier_deliveries_silenced_total",
+			Help: "Alerts not delivered to a sink because a silence added after their publication muted their watch or story.",
+		}, []string{"sink"}),
 		DeadLetters: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_notifier_dead_letters_total",
-			Help: "Alerts moved to deadletter.<sink> after a permanent failure or their last attempt.",
+			Help: "Alerts and digests moved to deadletter.<sink> after a permanent failure or their last attempt.",
 		}, []string{"sink"}),
 	}
 }
@@ -95,25 +130,54 @@ type Buckets struct {
 	Digests    jetstream.KeyValue // topology.BucketDigests
 }
 
+// Option configures a Deliverer.
+type Option func(*Deliverer)
+
+// WithReplicas sets the replicas of the delivery consumers (nats.replicas).
+func WithReplicas(n int) Option { return func(d *Deliverer) { d.replicas = n } }
+
+// WithSilences mutes, at delivery, alerts whose watch or story was silenced
+// after they were published.
+func WithSilences(s Silencer) Option { return func(d *Deliverer) { d.silences = s } }
+
+// WithDigestInterval sets how often each sink looks for ended digests.
+func WithDigestInterval(iv time.Duration) Option {
+	return func(d *Deliverer) {
+		if iv > 0 {
+			d.digestInterval = iv
+		}
+	}
+}
+
 // Deliverer delivers alerts.
 type Deliverer struct {
-	js          jetstream.JetStream
-	records     jetstream.KeyValue
-	rates       jetstream.KeyValue
-	digests     jetstream.KeyValue
-	sinks       map[string]Sink
-	watchOf     func(watchID string) (config.Watch, bool)
-	maxDeliver  int
-	baseBackoff time.Duration
-	metrics     *Metrics
-	logger      *slog.Logger
-	now         func() time.Time
+	js             jetstream.JetStream
+	records        jetstream.KeyValue
+	rates          jetstream.KeyValue
+	digests        jetstream.KeyValue
+	sinks          map[string]Sink
+	watchOf        func(watchID string) (config.Watch, bool)
+	silences       Silencer
+	maxDeliver     int
+	baseBackoff    time.Duration
+	replicas       int
+	digestInterval time.Duration
+	metrics        *Metrics
+	logger         *slog.Logger
+	now            func() time.Time
+
+	alertStages  map[string]Stage // per sink
+	digestStages map[string]Stage // per sink
+
+	mu        sync.Mutex
+	consumers map[string]jetstream.Consumer // per sink, once Setup ran
 }
 
 // New returns a deliverer. watchOf returns the current watch of an id (its
-// sinks, rate limit and digest period); maxDeliver is the consumer's MaxDeliver.
+// sinks, rate limit and digest period); maxDeliver is the number of attempts
+// an alert or digest gets before it is dead-lettered.
 func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(string) (config.Watch, bool),
-	maxDeliver int, m *Metrics, logger *slog.Logger) *Deliverer {
+	maxDeliver int, m *Metrics, logger *slog.Logger, opts ...Option) *Deliverer {
 	// Series start at 0 so that increase() sees a sink's first failure.
 	for name := range sinks {
 		for _, r := range []string{"ok", "retry", "failed"} {
@@ -121,85 +185,30 @@ func New(js jetstream.JetStream, b Buckets, sinks map[string]Sink, watchOf func(
 		}
 		m.DeadLetters.WithLabelValues(name)
 		m.Duration.WithLabelValues(name)
+		m.RateLimited.WithLabelValues(name)
+		m.Silenced.WithLabelValues(name)
 	}
-	return &Deliverer{
-		js: js, records: b.Deliveries, rates: b.Rates, digests: b.Digests, sinks: sinks, watchOf: watchOf, maxDeliver: maxDeliver,
-		baseBackoff: 2 * time.Second, metrics: m, logger: logger.With("component", "delivery"), now: time.Now,
+	d := &Deliverer{
+		js: js, records: b.Deliveries, rates: b.Rates, digests: b.Digests, sinks: sinks, watchOf: watchOf, maxDeliver: max(maxDeliver, 1),
+		baseBackoff: 2 * time.Second, replicas: 1, digestInterval: 30 * time.Second,
+		metrics: m, logger: logger.With("component", "delivery"), now: time.Now,
+		alertStages: map[string]Stage{}, digestStages: map[string]Stage{}, consumers: map[string]jetstream.Consumer{},
 	}
-}
-
-// Handle delivers one ALERTS message to every sink of its watch that has not
-// had it yet. attempt is the message's delivery count (1 on the first).
-func (d *Deliverer) Handle(ctx context.Context, ev events.CloudEvent, attempt int) error {
-	w, ok := d.watchOf(ev.Data.WatchID)
-	if !ok || len(w.Sinks) == 0 {
-		return nil // the watch was removed, or it has only its NATS subject
+	for _, opt := range opts {
+		opt(d)
 	}
-	if w.Digest > 0 {
-		return d.addToDigest(ctx, w, ev)
+	// The pipelines, composed here and nowhere else.
+	for name := range sinks {
+		deliver := MultiStage{StageFunc(d.dedup), StageFunc(d.send), StageFunc(d.settle)}
+		d.alertStages[name] = MultiStage{StageFunc(d.lookup), StageFunc(d.silence), StageFunc(d.fileDigest), StageFunc(d.rateLimit), deliver}
+		d.digestStages[name] = deliver
 	}
-	if w.RateLimit > 0 {
-		allowed, err := d.allow(ctx, w, ev.ID)
-		if err != nil {
-			return err
-		}
-		if !allowed {
-			d.metrics.RateLimited.Inc()
-			d.logger.Warn("watch reached its rate_limit for the hour; the alert stays on its subject but goes to no sink",
-				"watch_id", w.ID, "rate_limit", w.RateLimit, "alert_id", ev.ID)
-			return nil
-		}
-	}
-	var retry *consume.Retry
-	for _, name := range w.Sinks {
-		s, ok := d.sinks[name]
-		if !ok {
-			d.logger.Error("watch names a sink that is not configured; skipping it", "watch_id", ev.Data.WatchID, "sink", name)
-			continue
-		}
-		id := ID(ev.ID, name)
-		done, err := d.delivered(ctx, id)
-		if err != nil {
-			return err
-		}
-		if done {
-			continue
-		}
-		start := d.now()
-		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = s.Send(sendCtx, id, ev)
-		cancel()
-		d.metrics.Duration.WithLabelValues(name).Observe(d.now().Sub(start).Seconds())
-		if err == nil {
-			d.metrics.Deliveries.WithLabelValues(name, "ok").Inc()
-			if err := d.record(ctx, id, name, ev.ID, "delivered"); err != nil {
-				return err
-			}
-			continue
-		}
-		if sink.IsRetryable(err) && attempt < d.maxDeliver {
-			d.metrics.Deliveries.WithLabelValues(name, "retry").Inc()
-			delay := d.backoff(attempt, err)
-			d.logger.Warn("delivery failed; retrying", "sink", name, "alert_id", ev.ID, "attempt", attempt, "retry_in", delay, "err", err)
-			if retry == nil || delay > retry.Delay {
-				retry = &consume.Retry{Delay: delay, Err: err}
-			}
-			continue
-		}
-		d.metrics.Deliveries.WithLabelValues(name, "failed").Inc()
-		if err := d.deadLetter(ctx, id, name, ev, attempt, err); err != nil {
-			return err
-		}
-	}
-	if retry != nil {
-		return retry
-	}
-	return nil
+	return d
 }
 
 // backoff is exponential with full jitter, at least what the peer asked for.
 func (d *Deliverer) backoff(attempt int, err error) time.Duration {
-	ceiling := d.baseBackoff << min(attempt-1, 10)
+	ceiling := d.baseBackoff << min(max(attempt-1, 0), 10)
 	delay := ceiling/2 + time.Duration(rand.Int64N(int64(ceiling/2)+1))
 	var se *sink.Error
 	if errors.As(err, &se) && se.RetryAfter > delay {
@@ -221,43 +230,62 @@ func (d *Deliverer) delivered(ctx context.Context, id string) (bool, error) {
 }
 
 func (d *Deliverer) record(ctx context.Context, id, sinkName, alertID, result string) error {
-	data, _ := json.Marshal(record{Sink: sinkName, AlertID: alertID, Result: result, CompletedAt: d.now().UTC()})
+	data, _ := json.Marshal(Record{Sink: sinkName, AlertID: alertID, Result: result, CompletedAt: d.now().UTC()})
 	if _, err := d.records.Put(ctx, id, data); err != nil {
 		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, id, err)
 	}
 	return nil
 }
 
-func (d *Deliverer) deadLetter(ctx context.Context, id, sinkName string, ev events.CloudEvent, attempt int, cause error) error {
+func (d *Deliverer) deadLetter(ctx context.Context, n *Notification, cause error) error {
 	reason := "unknown"
 	var se *sink.Error
 	if errors.As(cause, &se) {
 		reason = se.Reason
 	}
-	data, _ := json.Marshal(DeadLetter{
-		DeliveryID: id, Sink: sinkName, Error: cause.Error(), Reason: reason,
-		Attempts: attempt, FailedAt: d.now().UTC(), Event: ev,
-	})
-	if _, err := d.js.Publish(ctx, topology.DeadLetterSubject(sinkName), data, jetstream.WithMsgID(id)); err != nil {
-		return fmt.Errorf("delivery: dead-lettering %s to %s: %w", id, topology.DeadLetterSubject(sinkName), err)
+	dl := DeadLetter{
+		DeliveryID: n.DeliveryID, Sink: n.Sink, Error: cause.Error(), Reason: reason,
+		Attempts: n.Attempt, FailedAt: d.now().UTC(), Event: n.Event,
 	}
-	d.metrics.DeadLetters.WithLabelValues(sinkName).Inc()
-	d.logger.Error("alert dead-lettered; list with newswatch dlq list, resend with newswatch dlq replay",
-		"sink", sinkName, "alert_id", ev.ID, "attempts", attempt, "reason", reason, "err", cause)
-	return d.record(ctx, id, sinkName, ev.ID, "dead_letter")
+	if n.DigestKey != "" {
+		dl.WatchID, dl.Digest = n.Watch.ID, n.Digest
+	}
+	data, _ := json.Marshal(dl)
+	subject := topology.DeadLetterSubject(n.Sink)
+	if _, err := d.js.Publish(ctx, subject, data, jetstream.WithMsgID(n.DeliveryID)); err != nil {
+		return fmt.Errorf("delivery: dead-lettering %s to %s: %w", n.DeliveryID, subject, err)
+	}
+	d.metrics.DeadLetters.WithLabelValues(n.Sink).Inc()
+	d.logger.Error("delivery dead-lettered; list with newswatch dlq list, resend with newswatch dlq replay",
+		"sink", n.Sink, "delivery_id", n.DeliveryID, "alert_id", n.alertID(), "attempts", n.Attempt, "reason", reason, "err", cause)
+	return d.record(ctx, n.DeliveryID, n.Sink, n.alertID(), ResultDeadLetter)
 }
 
-// Run consumes the ALERTS stream through cons until ctx ends.
-func (d *Deliverer) Run(ctx context.Context, cons jetstream.Consumer) error {
-	return consume.Run(ctx, cons, topology.ConsumerDelivery, func(ctx context.Context, msg jetstream.Msg) error {
-		var ev events.CloudEvent
-		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.ID == "" {
-			return consume.Poison(fmt.Errorf("delivery: %s is not an alert: %v", msg.Subject(), err))
-		}
-		attempt := 1
-		if meta, err := msg.Metadata(); err == nil {
-			attempt = int(meta.NumDelivered)
-		}
-		return d.Handle(ctx, ev, attempt)
-	}, d.logger, 5*time.Second)
+// LookupRecord reads the record of a delivery id from the
+// newswatch_deliveries bucket kv.
+func LookupRecord(ctx context.Context, kv jetstream.KeyValue, id string) (Record, error) {
+	e, err := kv.Get(ctx, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("delivery: reading %s/%s: %w", topology.BucketDeliveries, id, err)
+	}
+	var r Record
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return Record{}, fmt.Errorf("delivery: %s/%s does not decode: %w", topology.BucketDeliveries, id, err)
+	}
+	return r, nil
+}
+
+// RecordReplay records in kv (newswatch_deliveries) that a dead letter was
+// delivered by `newswatch dlq replay`, so a second replay of its id can say
+// so.
+func RecordReplay(ctx context.Context, kv jetstream.KeyValue, dl DeadLetter) error {
+	alertID := dl.Event.ID
+	if len(dl.Digest) > 0 {
+		alertID = "digest:" + dl.Watch()
+	}
+	data, _ := json.Marshal(Record{Sink: dl.Sink, AlertID: alertID, Result: ResultReplayed, CompletedAt: time.Now().UTC()})
+	if _, err := kv.Put(ctx, dl.DeliveryID, data); err != nil {
+		return fmt.Errorf("delivery: recording %s/%s: %w", topology.BucketDeliveries, dl.DeliveryID, err)
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/sink/webhook"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -95,7 +96,7 @@ func setupWatch(t *testing.T, w config.Watch, statuses ...int) (*Deliverer, *rec
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := New(ns.JS, b, map[string]Sink{"hook": hook}, func(id string) (config.Watch, bool) { w.ID = id; return w, true },
+	d := New(ns.JS, b, map[string]Sink{"hook": hook}, func(id string) (config.Watch, bool) { c := w; c.ID = id; return c, true },
 		4, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 	d.baseBackoff = 10 * time.Millisecond
 	return d, rcv, ns
@@ -129,7 +130,7 @@ func TestHandle(t *testing.T) {
 			d, rcv, ns := setup(t, tt.statuses...)
 			ev := alertEvent()
 			for i := 0; i < tt.attempts; i++ {
-				err := d.Handle(t.Context(), ev, i+1)
+				err := d.Handle(t.Context(), "hook", ev, i+1)
 				var retry *consume.Retry
 				isRetry := errors.As(err, &retry)
 				if isRetry != tt.wantRetry[i] {
@@ -172,7 +173,7 @@ func TestRecordedDeliveryIsNotRepeated(t *testing.T) {
 	d, rcv, _ := setup(t)
 	ev := alertEvent()
 	for attempt := 1; attempt <= 2; attempt++ {
-		if err := d.Handle(t.Context(), ev, attempt); err != nil {
+		if err := d.Handle(t.Context(), "hook", ev, attempt); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,13 +187,13 @@ func TestRecordedDeliveryIsNotRepeated(t *testing.T) {
 func TestUnrecordedDeliveryRepeatsWithSameID(t *testing.T) {
 	d, rcv, _ := setup(t)
 	ev := alertEvent()
-	if err := d.Handle(t.Context(), ev, 1); err != nil {
+	if err := d.Handle(t.Context(), "hook", ev, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.records.Delete(t.Context(), ID(ev.ID, "hook")); err != nil { // the crash lost the record
 		t.Fatal(err)
 	}
-	if err := d.Handle(t.Context(), ev, 2); err != nil {
+	if err := d.Handle(t.Context(), "hook", ev, 2); err != nil {
 		t.Fatal(err)
 	}
 	got := rcv.got()
@@ -201,14 +202,13 @@ func TestUnrecordedDeliveryRepeatsWithSameID(t *testing.T) {
 	}
 }
 
-// Through the durable consumer: a receiver failing twice gets the alert on
-// the third delivery, and exactly once.
+// Through the sink's durable consumer: a receiver failing twice gets the
+// alert on the third delivery, and exactly once.
 func TestConsumerRetriesUntilDelivered(t *testing.T) {
 	d, rcv, ns := setup(t, 500, 503)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	cons, err := ns.Topo.Consumer(ctx, topology.StreamAlerts, topology.ConsumerDelivery, 30*time.Second, 10)
-	if err != nil {
+	if err := d.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ev := alertEvent()
@@ -218,13 +218,17 @@ func TestConsumerRetriesUntilDelivered(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
-	go func() { done <- d.Run(runCtx, cons) }()
-	for len(rcv.got()) < 3 && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
+	go func() { done <- d.Run(runCtx) }()
+	testwait.For(t, 30*time.Second, "the alert delivered and acked", func() error {
+		if ok, err := d.delivered(ctx, ID(ev.ID, "hook")); !ok {
+			return fmt.Errorf("delivery not recorded (%v)", err)
+		}
+		return natstest.ConsumerIdle(ctx, ns.JS, topology.StreamAlerts, ConsumerName("hook"))
+	})
 	stop()
-	<-done
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 	if n := len(rcv.got()); n != 3 {
 		t.Errorf("receiver got %d requests, want 3 (500, 503, then delivered)", n)
 	}
@@ -235,14 +239,14 @@ func TestRateLimit(t *testing.T) {
 	for i := range 3 {
 		ev := alertEvent()
 		ev.ID = fmt.Sprintf("a%d", i)
-		if err := d.Handle(t.Context(), ev, 1); err != nil {
+		if err := d.Handle(t.Context(), "hook", ev, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := len(rcv.got()); n != 2 {
 		t.Errorf("receiver got %d alerts, want 2 (rate_limit 2)", n)
 	}
-	if v := testutil.ToFloat64(d.metrics.RateLimited); v != 1 {
+	if v := testutil.ToFloat64(d.metrics.RateLimited.WithLabelValues("hook")); v != 1 {
 		t.Errorf("rate limited = %v, want 1", v)
 	}
 }
@@ -254,10 +258,10 @@ func TestDigest(t *testing.T) {
 	for i := range 3 {
 		ev := alertEvent()
 		ev.ID = fmt.Sprintf("a%d", i)
-		if err := d.Handle(t.Context(), ev, 1); err != nil {
+		if err := d.Handle(t.Context(), "hook", ev, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Handle(t.Context(), ev, 2); err != nil { // a redelivery is filed once
+		if err := d.Handle(t.Context(), "hook", ev, 2); err != nil { // a redelivery is filed once
 			t.Fatal(err)
 		}
 	}

@@ -86,14 +86,35 @@ func (d *Deliverer) allow(ctx context.Context, w config.Watch, alertID string) (
 
 // digest is what newswatch_digests holds per watch and period.
 type digest struct {
-	Watch        string              `json:"watch"`
-	PeriodStart  time.Time           `json:"period_start"`
-	Period       time.Duration       `json:"period"`
-	Events       []events.CloudEvent `json:"events"`
-	ClaimedUntil time.Time           `json:"claimed_until,omitzero"`
+	Watch       string              `json:"watch"`
+	PeriodStart time.Time           `json:"period_start"`
+	Period      time.Duration       `json:"period"`
+	Events      []events.CloudEvent `json:"events"`
+	// Sinks is each sink's progress once the period has ended.
+	Sinks map[string]*digestState `json:"sinks,omitempty"`
 }
 
-// addToDigest files an alert under its watch's current period; the flusher
+// digestState is one sink's progress with a digest: the attempts made,
+// when the next may start, and whether it is settled (delivered or
+// dead-lettered). A claim keeps two replicas from sending at once.
+type digestState struct {
+	Attempts     int       `json:"attempts"`
+	NextAttempt  time.Time `json:"next_attempt,omitzero"`
+	ClaimedUntil time.Time `json:"claimed_until,omitzero"`
+	Done         bool      `json:"done,omitempty"`
+}
+
+func (dg *digest) state(sinkName string) *digestState {
+	if dg.Sinks == nil {
+		dg.Sinks = map[string]*digestState{}
+	}
+	if dg.Sinks[sinkName] == nil {
+		dg.Sinks[sinkName] = &digestState{}
+	}
+	return dg.Sinks[sinkName]
+}
+
+// addToDigest files an alert under its watch's current period; each sink
 // sends the period's digest when it ends.
 func (d *Deliverer) addToDigest(ctx context.Context, w config.Watch, ev events.CloudEvent) error {
 	start := d.now().UTC().Truncate(w.Digest)
@@ -114,10 +135,48 @@ func (d *Deliverer) addToDigest(ctx context.Context, w config.Watch, ev events.C
 	return err
 }
 
-// FlushDigests sends every digest whose period has ended to the sinks of its
-// watch, then removes it. A digest is claimed for two minutes before it is
-// sent, so replicas flushing at once do not both send it.
+// pending lists the sinks that still owe dg a delivery: the configured
+// digest-capable sinks of its watch that have not settled it.
+func (d *Deliverer) pending(dg *digest) []string {
+	// A watch whose digest was turned off meanwhile still gets the alerts
+	// it collected; a removed watch gets nothing.
+	w, ok := d.watchOf(dg.Watch)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, name := range w.Sinks {
+		if _, ok := d.sinks[name].(DigestSink); !ok {
+			continue
+		}
+		if st := dg.Sinks[name]; st == nil || !st.Done {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// FlushDigests delivers, to every sink, the digests whose period has ended
+// and whose next attempt is due. Each sink's flusher calls flushDigests on
+// its own; this is for callers that want one pass over all of them.
 func (d *Deliverer) FlushDigests(ctx context.Context) error {
+	names := make([]string, 0, len(d.sinks))
+	for name := range d.sinks {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var errs []error
+	for _, name := range names {
+		errs = append(errs, d.flushDigests(ctx, name))
+	}
+	return errors.Join(errs...)
+}
+
+// flushDigests runs, for one sink, the digest stages (dedup -> send ->
+// retry or dead letter) on every ended digest the sink owes. A retry is
+// scheduled in the digest's entry with the same backoff and attempt budget
+// as an alert's; when every sink has settled a digest, it is removed.
+func (d *Deliverer) flushDigests(ctx context.Context, sinkName string) error {
 	keys, err := d.digests.Keys(ctx)
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil
@@ -125,74 +184,105 @@ func (d *Deliverer) FlushDigests(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("delivery: listing %s: %w", topology.BucketDigests, err)
 	}
-	now := d.now().UTC()
 	var errs []error
 	for _, key := range keys {
-		e, err := d.digests.Get(ctx, key)
-		if err != nil {
-			continue
+		if ctx.Err() != nil {
+			break
 		}
-		var dg digest
-		if json.Unmarshal(e.Value(), &dg) != nil || now.Before(dg.PeriodStart.Add(dg.Period)) || now.Before(dg.ClaimedUntil) {
-			continue
-		}
-		dg.ClaimedUntil = now.Add(2 * time.Minute)
-		claim, _ := json.Marshal(dg)
-		rev, err := d.digests.Update(ctx, key, claim, e.Revision())
-		if err != nil {
-			continue // another replica claimed it
-		}
-		if err := d.sendDigest(ctx, key, dg); err != nil {
-			errs = append(errs, err)
-			continue // the claim expires and the next flush retries
-		}
-		if err := d.digests.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil {
+		if err := d.flushDigest(ctx, sinkName, key); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (d *Deliverer) sendDigest(ctx context.Context, key string, dg digest) error {
+func (d *Deliverer) flushDigest(ctx context.Context, sinkName, key string) error {
+	now := d.now().UTC()
+	var dg digest
+	var attempt int
+	// Claim this sink's delivery of the digest, counting the attempt.
+	err := updateJSON(ctx, d.digests, topology.BucketDigests, key, func(cur *digest) error {
+		if cur.Watch == "" || now.Before(cur.PeriodStart.Add(cur.Period)) {
+			return errUnchanged // gone, or its period is running
+		}
+		if !slices.Contains(d.pending(cur), sinkName) {
+			return errUnchanged
+		}
+		st := cur.state(sinkName)
+		if now.Before(st.NextAttempt) || now.Before(st.ClaimedUntil) {
+			return errUnchanged
+		}
+		st.Attempts++
+		st.ClaimedUntil = now.Add(d.sinks[sinkName].Timeout() + time.Minute)
+		attempt = st.Attempts
+		dg = *cur
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return d.removeIfSettled(ctx, key)
+	}
+	if err != nil {
+		return err
+	}
 	w, _ := d.watchOf(dg.Watch)
-	var errs []error
-	for _, name := range w.Sinks {
-		s, ok := d.sinks[name].(DigestSink)
-		if !ok {
-			continue
-		}
-		id := ID("digest:"+key, name)
-		done, err := d.delivered(ctx, id)
-		if err != nil || done {
-			errs = append(errs, err)
-			continue
-		}
-		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = s.SendDigest(sendCtx, id, dg.Watch, dg.Events)
-		cancel()
-		if err != nil {
-			d.metrics.Deliveries.WithLabelValues(name, "retry").Inc()
-			d.logger.Warn("digest delivery failed; retrying at the next flush", "sink", name, "watch_id", dg.Watch, "err", err)
-			errs = append(errs, err)
-			continue
-		}
-		d.metrics.Deliveries.WithLabelValues(name, "ok").Inc()
-		errs = append(errs, d.record(ctx, id, name, "digest:"+key, "delivered"))
+	n := &Notification{
+		Sink: sinkName, DeliveryID: ID("digest:"+key, sinkName), Watch: w,
+		Digest: dg.Events, DigestKey: key, Attempt: attempt,
 	}
-	return errors.Join(errs...)
+	_, err = d.digestStages[sinkName].Exec(ctx, n)
+	retry, isRetry := asRetry(err)
+	if err != nil && !isRetry {
+		// Delivery's own state failed (or it is shutting down): let the
+		// claim lapse and try again.
+		return err
+	}
+	err = updateJSON(ctx, d.digests, topology.BucketDigests, key, func(cur *digest) error {
+		if cur.Watch == "" {
+			return errUnchanged
+		}
+		st := cur.state(sinkName)
+		st.ClaimedUntil = time.Time{}
+		if isRetry {
+			st.NextAttempt = d.now().UTC().Add(retry.Delay)
+		} else {
+			st.Done = true
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return err
+	}
+	return d.removeIfSettled(ctx, key)
 }
 
-// RunDigests flushes ended digests every interval until ctx ends.
-func (d *Deliverer) RunDigests(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
+// removeIfSettled deletes an ended digest no sink owes anything any more.
+func (d *Deliverer) removeIfSettled(ctx context.Context, key string) error {
+	e, err := d.digests.Get(ctx, key)
+	if err != nil {
+		return nil // gone already
+	}
+	var dg digest
+	if json.Unmarshal(e.Value(), &dg) != nil || d.now().Before(dg.PeriodStart.Add(dg.Period)) || len(d.pending(&dg)) > 0 {
+		return nil
+	}
+	if err := d.digests.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil &&
+		!errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return fmt.Errorf("delivery: removing %s/%s: %w", topology.BucketDigests, key, err)
+	}
+	return nil
+}
+
+// runDigests flushes one sink's ended digests every interval until ctx ends.
+func (d *Deliverer) runDigests(ctx context.Context, sinkName string) {
+	t := time.NewTicker(d.digestInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
-			if err := d.FlushDigests(ctx); err != nil && ctx.Err() == nil {
-				d.logger.Warn("flushing digests", "err", err)
+			if err := d.flushDigests(ctx, sinkName); err != nil && ctx.Err() == nil {
+				d.logger.Warn("flushing digests", "sink", sinkName, "err", err)
 			}
 		}
 	}

@@ -43,6 +43,9 @@ type Article struct {
 	// ExtractError says why the page body could not be extracted; Text then
 	// holds the feed's own summary.
 	ExtractError string `json:"extract_error,omitempty"`
+	// TextTruncated is set when the page's text was longer than
+	// fetcher.max_text_bytes and was cut at a paragraph boundary.
+	TextTruncated bool `json:"text_truncated,omitempty"`
 }
 
 // Evidence is one feature that contributed to a topic score.

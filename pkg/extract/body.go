@@ -29,6 +29,11 @@ type body struct {
 	lenient bool
 	order   int          // pre-order counter for stats.order
 	leads   []*html.Node // elements named like a standfirst
+	// prose is the page's prose text (stats.good of <body>) before
+	// anything is removed.
+	prose int
+	// headline marks the ancestors of the heading that repeats the title.
+	headline map[*html.Node]bool
 }
 
 // dropTags never hold article text.
@@ -82,7 +87,7 @@ var tokWords = func() map[string]tokClass {
 		overlay pagination pager tags tagcloud tag-cloud tag-list byline author authors autor meta
 		postmeta post-meta entry-meta rating ratings toolbar outbrain taboola sponsored sponsor
 		more-stories read-more readmore also-read alsoread popular trending most-read mostread
-		login skip jump ticker hidden-print date dateline timestamp posted-on entry-date
+		login skip jump ticker hidden-print dateline timestamp posted-on entry-date
 		postmetadata metadata community-notice notice screen-reader-text sr-only visually-hidden
 		caption credit credits copyright follow slider slide slides slideshow carousel`)
 	add(tStrong, `related relatedposts related-posts teaser teasers teasertext recommended recommendations
@@ -216,6 +221,8 @@ func extractBody(doc *html.Node, keep *html.Node, title string, lenient bool) (s
 		return "", 0
 	}
 	good := total.good
+	b.prose = good
+	b.markHeadline(root)
 	b.removeBoilerplate(root, total.text)
 	nodes := b.candidates(root)
 	return b.render(nodes, true), good
@@ -375,6 +382,12 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		// date blocks are caught one level down by their class names.
 		return false
 	}
+	if b.headline[n] && float64(s.good) >= proseKeep*float64(b.prose) && s.linkDensity() < 0.3 {
+		// Whatever its tag or name (<aside class="blogPost">,
+		// "share_wrapper"), the element holding the headline and most of
+		// the page's prose is the article.
+		return false
+	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
 		if n.DataAtom == atom.Aside && s.paras >= 3 && s.text > 400 && s.linkDensity() < 0.2 && insideArticle(n) {
 			// Some CMSs wrap the story itself in <aside> inside <main>.
@@ -389,7 +402,7 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	if bits&tEmbed != 0 && share < 0.5 {
 		return true
 	}
-	if (n.DataAtom == atom.P || n.DataAtom == atom.Span || n.DataAtom == atom.Small) && bits&tParaFurniture != 0 {
+	if (n.DataAtom == atom.P || n.DataAtom == atom.Span || n.DataAtom == atom.Small) && bits&tParaFurniture != 0 && s.text < furnitureMax {
 		return true
 	}
 	switch n.DataAtom {
@@ -423,6 +436,32 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	return share < 0.6
+}
+
+// markHeadline finds the first h1-h3 that repeats the page's title (which
+// often carries the site's name too) and marks its ancestors.
+func (b *body) markHeadline(root *html.Node) {
+	if len(b.title) < 10 {
+		return
+	}
+	for n := range root.Descendants() {
+		if n.Type != html.ElementNode || n.DataAtom != atom.H1 && n.DataAtom != atom.H2 && n.DataAtom != atom.H3 {
+			continue
+		}
+		if s := b.st[n]; s == nil || s.text < 10 || s.text > 300 || s.link*2 > s.text {
+			// A linked heading is the site's name or a teaser's.
+			continue
+		}
+		k := normKey(textOf(n))
+		if len(k) < 10 || !strings.Contains(b.title, k) {
+			continue
+		}
+		b.headline = map[*html.Node]bool{}
+		for p := n.Parent; p != nil && p != root; p = p.Parent {
+			b.headline[p] = true
+		}
+		return
+	}
 }
 
 func insideArticle(n *html.Node) bool {
@@ -761,6 +800,14 @@ func noscriptArticle(n *html.Node) bool {
 // A top candidate holding less than proseRescue of the page's prose is
 // replaced by the deepest element holding proseMost of it.
 const proseRescue, proseMost = 0.3, 0.7
+
+// furnitureMax is the length from which a paragraph named like a caption
+// or byline is taken for text: editors paste stories into such spans.
+const furnitureMax = 400
+
+// proseKeep is the share of the page's prose from which an element named
+// like furniture is kept.
+const proseKeep = 0.5
 
 // proseContainer returns the deepest element holding at least proseMost of
 // the page's prose text.

@@ -12,7 +12,9 @@
 //     hidden elements), and so does page furniture named by tag, ARIA role,
 //     class or id in many languages and CMS themes (navigation, share bars,
 //     cookie notices, comments, newsletter promos, related-story lists),
-//     unless the element holds most of the page's prose.
+//     unless the element holds most of the page's prose, or holds the
+//     headline (the first unlinked h1-h3 repeating the title) and at least
+//     half the prose, whatever its tag or name (<aside class="blogPost">).
 //  2. Paragraph-like blocks are scored readability-style (length, commas,
 //     link density, class hints) into their ancestors; the best container
 //     wins, or, when it holds little of the page's prose, the smallest
@@ -29,5 +31,10 @@
 // used when it is far longer than anything found in the markup.
 //
 // TestCorpus measures the package on the trafilatura evaluation corpus
-// (NEWSWATCH_EXTRACTION_DEV=../shared/eval/extraction-dev).
+// (NEWSWATCH_EXTRACTION_DEV=../shared/eval/extraction-dev), TestCorpusGold
+// on the Dragnet corpus with the scrapinghub benchmark's shingle metric
+// (NEWSWATCH_EXTRACTION_DRAGNET=../shared/eval/extraction-dragnet); both
+// take NEWSWATCH_EXTRACTION_HALF=a|b to score one fixed half. Reader
+// comments are left out on purpose: Dragnet's gold text counts them as
+// content, the other corpora as noise (see BENCHMARKS.md).
 package extract

@@ -6,9 +6,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// batch pipelines the JetStream writes of one poll: articles and KV records
-// are sent without waiting for each acknowledgement, and the poll waits once
-// for all of them. A KV put is a publish on $KV.<bucket>.<key>, which is what
+// batch pipelines JetStream writes: the seen records of a poll's articles
+// (in its publisher) and the feed state with the lease renewal at its end
+// are sent without waiting for each acknowledgement, and awaited once. A KV put is a publish on $KV.<bucket>.<key>, which is what
 // jetstream.KeyValue.Put sends too, one round trip at a time. (newswatch
 // uses no JetStream domain or API prefix; with one, a KV bucket's subjects
 // would carry it and these would have to as well.)

@@ -259,6 +259,10 @@ func TestFeedCharsets(t *testing.T) {
 		{"windows-1252", "windows-1252", func(s string) []byte { b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s)); return b }, title},
 		// ISO-8859-1 has no curly quotes or en dash: use the Latin-1 part.
 		{"ISO-8859-1", "ISO-8859-1", func(s string) []byte { b, _ := charmap.ISO8859_1.NewEncoder().Bytes([]byte(s)); return b }, "Café défense à Noël"},
+		// Labelled UTF-8 but written in Windows-1252, wholly or in part:
+		// read leniently, byte by byte, instead of refused on every poll.
+		{"UTF-8 label, Windows-1252 bytes", "UTF-8", func(s string) []byte { b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s)); return b }, title},
+		{"UTF-8 with a stray Windows-1252 dash", "utf-8", func(s string) []byte { return []byte(strings.Replace(s, "–", "\x96", 1)) }, title},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,8 +300,16 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 		return []Option{WithFeedStore(store), WithHostLimits(8, 0)}
 	})
 	ctx := context.Background()
-	if err := store.ApplyConfig(ctx, []config.Feed{{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour}}); err != nil {
+	// tick, polled every second, shows time passing with the scheduler
+	// at work, instead of a sleep.
+	if err := store.ApplyConfig(ctx, []config.Feed{{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour},
+		{ID: "tick", URL: srv.URL + "/tick.xml", Interval: time.Second}}); err != nil {
 		t.Fatal(err)
+	}
+	ticks := func(what string) {
+		t.Helper()
+		n := len(h.of("/tick.xml"))
+		waitFor(t, what, func() bool { return len(h.of("/tick.xml")) >= n+3 })
 	}
 	r.start()
 	defer r.stop(t)
@@ -315,9 +327,9 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
+	waitFor(t, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n := len(h.of("/new.xml"))
-	time.Sleep(2500 * time.Millisecond) // more than two intervals
+	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {
 		t.Errorf("paused feed polled %d more times", m-n)
 	}
@@ -326,7 +338,7 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour, Paused: true}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 0 })
+	waitFor(t, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,13 +349,13 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
+	waitFor(t, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 3 })
 	if err := store.Delete(ctx, "new"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
+	waitFor(t, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n = len(h.of("/new.xml"))
-	time.Sleep(2500 * time.Millisecond)
+	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {
 		t.Errorf("removed feed polled %d more times", m-n)
 	}

@@ -18,11 +18,13 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/config"
@@ -78,6 +80,15 @@ type Fetcher struct {
 	maxCacheHint    time.Duration
 	parsers         sync.Pool
 
+	maxItems      int           // fetcher.max_items_per_poll
+	budget        time.Duration // fetcher.poll_budget
+	slice         time.Duration // DefaultPollSlice
+	maxText       int           // fetcher.max_text_bytes
+	maxPayload    int64         // the NATS connection's, 0 when unknown
+	shutdownGrace time.Duration // fetcher.shutdown_grace
+	stopping      atomic.Bool   // Run's context ended: polls stop at the next item
+	contended     atomic.Bool   // due feeds wait for a worker
+
 	stMu   sync.Mutex
 	states map[string]FeedState // what this replica last wrote per feed
 
@@ -103,6 +114,24 @@ func New(js jetstream.JetStream, client Getter, extractor *extract.Extractor, se
 		maxCacheHint:    DefaultMaxCacheHint,
 		states:          map[string]FeedState{},
 		backoff:         map[string]int{},
+		maxItems:        cfg.MaxItemsPerPoll,
+		budget:          cfg.PollBudget,
+		slice:           DefaultPollSlice,
+		maxText:         cfg.MaxTextBytes,
+		shutdownGrace:   cfg.ShutdownGrace,
+	}
+	def := config.Default().Fetcher
+	if f.maxItems < 1 {
+		f.maxItems = def.MaxItemsPerPoll
+	}
+	if f.budget <= 0 {
+		f.budget = def.PollBudget
+	}
+	if f.maxText < 1 {
+		f.maxText = def.MaxTextBytes
+	}
+	if nc := js.Conn(); nc != nil {
+		f.maxPayload = nc.MaxPayload()
 	}
 	f.parsers.New = func() any { return gofeed.NewParser() }
 	for _, o := range opts {
@@ -111,6 +140,11 @@ func New(js jetstream.JetStream, client Getter, extractor *extract.Extractor, se
 	f.hosts = newHostLimiter(f.hostConcurrency, f.hostGap)
 	f.robots = newRobotsCache(productToken(cfg.UserAgent), DefaultRobotsTTL)
 	f.logger = f.logger.With("component", "fetcher")
+	if f.maxPayload > 0 && int64(2*f.maxText)+payloadHeadroom > f.maxPayload {
+		// Text and summary must both fit in one message.
+		f.maxText = int(f.maxPayload-payloadHeadroom) / 4
+		f.logger.Warn("fetcher.max_text_bytes lowered to fit the NATS max payload", "max_text_bytes", f.maxText, "max_payload", f.maxPayload)
+	}
 	metrics.Feeds.Set(float64(len(feeds)))
 	return f
 }
@@ -126,6 +160,14 @@ type FeedState struct {
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	LastError           string    `json:"last_error,omitempty"`
 	LastStatus          int       `json:"last_status,omitempty"`
+	// Backlog is set when the last poll stopped before the end of the
+	// feed (fetcher.max_items_per_poll, fetcher.poll_budget, its turn
+	// among busy workers, or a shutdown); the next poll comes at once.
+	Backlog bool `json:"backlog,omitempty"`
+	// Initial is set while the feed's first poll has not reached the end
+	// of the feed: items older than fetcher.max_item_age are still
+	// recorded, not published.
+	Initial bool `json:"initial,omitempty"`
 }
 
 // PollResult summarises one poll.
@@ -136,6 +178,8 @@ type PollResult struct {
 	Revisions  int // items republished because their page changed
 	Duplicates int
 	Skipped    int // too old on a feed's first poll
+	// Backlog is set when the poll stopped before the end of the feed.
+	Backlog bool
 }
 
 // PollOnce polls one feed now, whatever its schedule or lease, and returns
@@ -146,29 +190,51 @@ func (f *Fetcher) PollOnce(ctx context.Context, feed config.Feed) (PollResult, e
 }
 
 func (f *Fetcher) poll(ctx context.Context, feed config.Feed) (PollResult, time.Time, error) {
-	return f.pollWith(ctx, feed, nil)
+	return f.pollWith(ctx, feed, pollHooks{})
 }
 
-// pollWith polls a feed; beforeSave, when set, may add writes to the batch
-// that carries the feed's state, and returns what to do once they are done.
-func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, beforeSave func(next time.Time, w *batch) func()) (PollResult, time.Time, error) {
+// pollHooks are what a scheduled poll adds to a plain one.
+type pollHooks struct {
+	// beforeSave may add writes to the batch that carries the feed's
+	// state, and returns what to do once they are done.
+	beforeSave func(next time.Time, w *batch) func()
+	// keepLease is called before each item; an error stops the poll.
+	keepLease func(ctx context.Context) error
+}
+
+// pollWith polls a feed. ctx governs the requests; the writes of articles
+// already on their way, their seen records and the feed state are finished
+// even when ctx ends, within writeTimeout. A poll whose ctx ended in the
+// middle of an item writes no feed state: the item is left for the next
+// poll, by this replica or another.
+func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, hooks pollHooks) (PollResult, time.Time, error) {
 	start := f.now()
 	st, err := f.loadState(ctx, feed.ID)
 	if err != nil {
 		return PollResult{Result: "error"}, start.Add(time.Minute), err
 	}
-	firstPoll := st.LastSuccess.IsZero()
-	w := newBatch(f.js)
-	res, hint, err := f.pollFeed(ctx, feed, &st, firstPoll, w)
+	// The writes outlive ctx, by writeTimeout once ctx ends or the items
+	// are all sent.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	var once sync.Once
+	lastWrites := func() { once.Do(func() { time.AfterFunc(writeTimeout, cancel) }) }
+	defer context.AfterFunc(ctx, lastWrites)()
+	firstPoll := st.LastSuccess.IsZero() || st.Initial
+	res, hint, err := f.pollFeed(ctx, wctx, lastWrites, feed, &st, firstPoll, hooks)
+	lastWrites()
 	f.metrics.PollDuration.Observe(f.now().Sub(start).Seconds())
 	f.metrics.Polls.WithLabelValues(res.Result).Inc()
+	if res.Result == "canceled" {
+		return res, start, err
+	}
 
 	st.LastPoll = start
 	next := start.Add(jittered(feed.Interval, f.jitter))
 	if err != nil {
 		st.ConsecutiveFailures++
 		st.LastError = err.Error()
-		next = start.Add(backoff(feed.Interval, st.ConsecutiveFailures))
+		next = start.Add(retryDelay(feed.Interval, st.ConsecutiveFailures, isTransient(err)))
 		if st.ConsecutiveFailures == failingAfter {
 			f.logger.Error("feed keeps failing; it stays polled at a growing interval", "feed_id", feed.ID,
 				"feed_url", feed.URL, "consecutive_failures", st.ConsecutiveFailures, "err", err)
@@ -177,40 +243,55 @@ func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, beforeSave fun
 		st.ConsecutiveFailures = 0
 		st.LastError = ""
 		st.LastSuccess = start
+		st.Initial = firstPoll && res.Backlog
 	}
-	// A server's Retry-After or freshness lifetime may push the next poll
-	// later, never earlier; freshness is capped so a feed is not lost for
-	// days to a careless header.
-	if hint > f.maxCacheHint && res.Result != "rate_limited" {
-		hint = f.maxCacheHint
-	}
-	if hint > 0 && start.Add(hint).After(next) {
-		next = start.Add(hint)
+	st.Backlog = res.Backlog && err == nil
+	switch {
+	case st.Backlog:
+		// Items are left: come back at once, behind the feeds already
+		// due, so a long backlog takes its turns with the others.
+		next = f.now()
+	default:
+		// A server's Retry-After or freshness lifetime may push the next
+		// poll later, never earlier; freshness is capped so a feed is
+		// not lost for days to a careless header.
+		if hint > f.maxCacheHint && res.Result != "rate_limited" {
+			hint = f.maxCacheHint
+		}
+		if hint > 0 && start.Add(hint).After(next) {
+			next = start.Add(hint)
+		}
 	}
 	st.NextPoll = next
 	f.trackBackoff(feed.ID, st.ConsecutiveFailures)
-	if beforeSave != nil {
-		defer beforeSave(next, w)()
+	w := newBatch(f.js)
+	if hooks.beforeSave != nil {
+		defer hooks.beforeSave(next, w)()
 	}
-	if serr := f.saveState(ctx, feed.ID, st, w); serr != nil && err == nil {
+	if serr := f.saveState(wctx, feed.ID, st, w); serr != nil && err == nil {
 		err = serr
 	}
 	return res, next, err
 }
 
-// pollFeed fetches and handles a feed; the duration it returns is how long
-// the server asks us to wait (Retry-After, or its freshness lifetime).
-func (f *Fetcher) pollFeed(ctx context.Context, feed config.Feed, st *FeedState, firstPoll bool, w *batch) (PollResult, time.Duration, error) {
+// pollFeed fetches a feed and streams its new items: each article is
+// published the moment its page is extracted and its seen record written
+// when the stream acknowledges it. The duration it returns is how long the
+// server asks us to wait (Retry-After, or its freshness lifetime).
+func (f *Fetcher) pollFeed(ctx, wctx context.Context, lastWrites func(), feed config.Feed, st *FeedState, firstPoll bool, hooks pollHooks) (PollResult, time.Duration, error) {
 	hdr := http.Header{}
-	if st.ETag != "" {
+	if st.ETag != "" && !st.Backlog {
 		hdr.Set("If-None-Match", st.ETag)
 	}
-	if st.LastModified != "" {
+	if st.LastModified != "" && !st.Backlog {
 		hdr.Set("If-Modified-Since", st.LastModified)
 	}
 	resp, err := f.get(ctx, feed.URL, hdr)
 	if err != nil && resp == nil {
 		st.LastStatus = 0
+		if ctx.Err() != nil {
+			return PollResult{Result: "canceled"}, 0, ctx.Err()
+		}
 		return PollResult{Result: "error"}, 0, fmt.Errorf("fetcher: feed %s (%s): %w", feed.ID, feed.URL, err)
 	}
 	st.LastStatus = resp.StatusCode
@@ -222,77 +303,105 @@ func (f *Fetcher) pollFeed(ctx context.Context, feed config.Feed, st *FeedState,
 		return PollResult{Result: "not_modified"}, cacheHint(resp.Header, nil, now), nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
 		ra := retryAfter(resp.Header.Get("Retry-After"), now)
-		return PollResult{Result: "rate_limited"}, ra, fmt.Errorf("%w: feed %s (%s) answered %d; retrying after %s", ErrFeedStatus, feed.ID, feed.URL, resp.StatusCode, ra)
+		err := fmt.Errorf("%w: feed %s (%s) answered %d; retrying after %s", ErrFeedStatus, feed.ID, feed.URL, resp.StatusCode, ra)
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			err = transientError{err}
+		}
+		return PollResult{Result: "rate_limited"}, ra, err
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return PollResult{Result: "error"}, 0, fmt.Errorf("%w: feed %s (%s) answered %d", ErrFeedStatus, feed.ID, feed.URL, resp.StatusCode)
+		err := fmt.Errorf("%w: feed %s (%s) answered %d", ErrFeedStatus, feed.ID, feed.URL, resp.StatusCode)
+		if resp.StatusCode >= 500 {
+			err = transientError{err}
+		}
+		return PollResult{Result: "error"}, 0, err
 	}
 	parser := f.parsers.Get().(*gofeed.Parser)
-	parsed, err := parser.Parse(bytes.NewReader(resp.Body))
+	parsed, err := parser.Parse(bytes.NewReader(lenientUTF8(resp.Body)))
 	f.parsers.Put(parser)
 	if err != nil {
 		return PollResult{Result: "error"}, 0, fmt.Errorf("%w: feed %s (%s): %v", ErrFeedParse, feed.ID, feed.URL, err)
 	}
+	listed := time.Now() // the items' "seen" time, for the latency histogram
 	res := PollResult{Result: "ok", Items: len(parsed.Items)}
-	var outs []*itemWork
-	failed := 0
-	inPoll := map[string]bool{}
-	for _, item := range parsed.Items {
-		if ctx.Err() != nil {
-			return res, 0, ctx.Err()
+	pub := f.newPublisher(wctx, feed)
+	// Items are handled newest first, as many at once as one host takes
+	// requests (fetcher.per_host_concurrency, at least 2), each published
+	// as soon as it is done.
+	var (
+		mu       sync.Mutex // guards the counts below and inPoll
+		failed   int
+		fresh    int // new articles, counting those in hand
+		canceled bool
+		inPoll   = map[string]bool{}
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, max(f.hostConcurrency, 2))
+	)
+	for _, item := range newestFirst(parsed.Items) {
+		sem <- struct{}{}
+		mu.Lock()
+		stop := canceled || f.shouldStop(listed, fresh)
+		mu.Unlock()
+		if !stop && hooks.keepLease != nil {
+			if err := hooks.keepLease(ctx); err != nil {
+				f.logger.Warn("poll stopped: lease not kept", "feed_id", feed.ID, "err", err)
+				stop = true
+			}
 		}
-		out, err := f.handleItem(ctx, feed, parsed, item, firstPoll, inPoll)
-		if err != nil {
-			// The item is not recorded as seen, so the next poll retries it.
-			f.logger.Warn("item not published", "feed_id", feed.ID, "item_url", item.Link, "err", err)
-			failed++
-			continue
+		if stop {
+			<-sem
+			res.Backlog = true
+			break
 		}
-		outs = append(outs, out)
-	}
-	// Articles go out pipelined, then the seen records of those the stream
-	// acknowledged; an article whose publication failed stays unseen and is
-	// retried on the next poll.
-	for _, o := range outs {
-		if o.msg != nil {
-			o.ack = w.publish(topology.ArticleSubject(feed.ID), o.msg, o.msgID)
-		}
-	}
-	if err := w.wait(ctx); err != nil {
-		return res, 0, err
-	}
-	for _, o := range outs {
-		if o.ack != nil {
-			if o.ack.err != nil {
-				f.logger.Warn("article not published", "feed_id", feed.ID, "article_id", o.msgID, "err", o.ack.err)
+		mu.Lock()
+		fresh++ // until we know it is not new
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out, err := f.handleItem(ctx, feed, parsed, item, firstPoll, &mu, inPoll)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, errCanceled) || ctx.Err() != nil:
+				// Not a page failure: the item is left for the next poll.
+				canceled = true
+				fresh--
+				return
+			case err != nil:
+				// Not recorded as seen, so the next poll retries it.
+				f.logger.Warn("item not published", "feed_id", feed.ID, "item_url", item.Link, "err", err)
 				failed++
-				continue
+				fresh--
+				return
+			case out.kind != outcomePublished && out.kind != outcomeRevision:
+				fresh--
 			}
-			if o.ack.duplicate {
-				o.kind = outcomeDuplicate
-			}
-		}
-		for _, key := range o.seenKeys {
-			w.put(topology.BucketSeen, key, o.seenData)
-		}
-		switch o.kind {
-		case outcomePublished:
-			res.Published++
-			f.metrics.Published.Inc()
-		case outcomeRevision:
-			res.Revisions++
-			f.metrics.Revisions.Inc()
-		case outcomeDuplicate:
-			res.Duplicates++
-			f.metrics.DuplicatesSkipped.Inc()
-		case outcomeTooOld:
-			res.Skipped++
-		}
+			out.listed = listed
+			pub.add(out)
+		}()
+	}
+	wg.Wait()
+	if canceled {
+		res.Backlog = false
+	}
+	lastWrites()
+	pr := pub.finish()
+	res.Published, res.Revisions, res.Duplicates, res.Skipped = pr.published, pr.revisions, pr.duplicates, pr.skipped
+	failed += pr.failed
+	if canceled {
+		res.Result = "canceled"
+		return res, 0, errCanceled
+	}
+	if pr.err != nil {
+		res.Result = "error"
+		return res, 0, pr.err
 	}
 	// Validators are kept with the seen records, so a crash in between
-	// makes the next poll see the items again; after a failed item they
-	// are dropped so that the next poll gets the full feed and retries it.
+	// makes the next poll see the items again; after a failed item, or
+	// with items left for later, they are dropped so that the next poll
+	// gets the full feed.
 	st.ETag, st.LastModified = "", ""
-	if failed == 0 {
+	if failed == 0 && !res.Backlog {
 		st.ETag = resp.Header.Get("ETag")
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
@@ -316,7 +425,10 @@ type itemWork struct {
 	msgID    string
 	seenKeys []string
 	seenData []byte
-	ack      *pendingAck
+
+	listed time.Time // when the poll read the item in its feed
+	fut    jetstream.PubAckFuture
+	pubErr error // the publish failed before it was sent
 }
 
 // seenRecord is what the newswatch_seen bucket holds per article id (and
@@ -333,19 +445,28 @@ type seenRecord struct {
 	// is published only when the words change, not the markup.
 	TextHash string `json:"text_hash,omitempty"`
 	Revision int    `json:"revision,omitempty"`
+	// PublishError is set when the article could never be published
+	// (larger than the NATS max payload even after truncation): the item
+	// is remembered so its page is not downloaded on every poll.
+	PublishError string `json:"publish_error,omitempty"`
 }
 
-func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, firstPoll bool, inPoll map[string]bool) (*itemWork, error) {
+// handleItem decides what to do with one item, downloading its page when
+// it is new; mu guards inPoll, the ids handled in this poll so far.
+func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, firstPoll bool, mu *sync.Mutex, inPoll map[string]bool) (*itemWork, error) {
 	link := strings.TrimSpace(item.Link)
 	if link == "" {
 		return nil, fmt.Errorf("fetcher: feed %s item %q has no link", feed.ID, item.Title)
 	}
 	canonical := CanonicalURL(link)
 	linkID := events.HashID(canonical)
-	if inPoll[linkID] {
+	mu.Lock()
+	dup := inPoll[linkID]
+	inPoll[linkID] = true
+	mu.Unlock()
+	if dup {
 		return &itemWork{kind: outcomeDuplicate}, nil
 	}
-	inPoll[linkID] = true
 	sig := itemSignature(item)
 	rec, found, err := f.getSeen(ctx, linkID)
 	if err != nil {
@@ -364,12 +485,18 @@ func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofe
 		return &itemWork{kind: outcomeTooOld, seenKeys: []string{linkID}, seenData: data}, nil
 	}
 
-	art := f.buildArticle(ctx, feed, parsed, item, link)
+	art, err := f.buildArticle(ctx, feed, parsed, item, link)
+	if err != nil {
+		return nil, err
+	}
 	if art.ID != linkID {
-		if inPoll[art.ID] {
+		mu.Lock()
+		dup := inPoll[art.ID]
+		inPoll[art.ID] = true
+		mu.Unlock()
+		if dup {
 			return &itemWork{kind: outcomeDuplicate}, nil
 		}
-		inPoll[art.ID] = true
 		if other, seen, err := f.getSeen(ctx, art.ID); err != nil {
 			return nil, err
 		} else if seen {
@@ -380,23 +507,26 @@ func (f *Fetcher) handleItem(ctx context.Context, feed config.Feed, parsed *gofe
 			return &itemWork{kind: outcomeDuplicate, seenKeys: []string{linkID}, seenData: data}, nil
 		}
 	}
-	msg, err := json.Marshal(art)
-	if err != nil {
-		return nil, err
+	msg, perr := f.encode(&art)
+	if perr != nil && !errors.Is(perr, nats.ErrMaxPayload) {
+		return nil, perr
 	}
 	data, _ := json.Marshal(seenRecord{ArticleID: art.ID, URL: art.CanonicalURL, Published: published, ItemSig: sig, TextHash: textHash(art.Text)})
 	keys := []string{linkID}
 	if art.ID != linkID {
 		keys = append(keys, art.ID)
 	}
-	return &itemWork{kind: outcomePublished, msg: msg, msgID: art.ID, seenKeys: keys, seenData: data}, nil
+	return &itemWork{kind: outcomePublished, msg: msg, msgID: art.ID, seenKeys: keys, seenData: data, pubErr: perr}, nil
 }
 
 // revise looks at the page of an item the feed lists again with a changed
 // signature, and publishes it as the next revision of the same article when
 // its words changed.
 func (f *Fetcher) revise(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, link, linkID string, rec seenRecord, sig string) (*itemWork, error) {
-	art := f.buildArticle(ctx, feed, parsed, item, link)
+	art, err := f.buildArticle(ctx, feed, parsed, item, link)
+	if err != nil {
+		return nil, err
+	}
 	keys := []string{linkID}
 	if rec.ArticleID != "" && rec.ArticleID != linkID {
 		keys = append(keys, rec.ArticleID)
@@ -415,12 +545,12 @@ func (f *Fetcher) revise(ctx context.Context, feed config.Feed, parsed *gofeed.F
 	}
 	art.Revision = rec.Revision + 1
 	rec.Revision, rec.TextHash = art.Revision, h
-	msg, err := json.Marshal(art)
-	if err != nil {
-		return nil, err
+	msg, perr := f.encode(&art)
+	if perr != nil && !errors.Is(perr, nats.ErrMaxPayload) {
+		return nil, perr
 	}
 	data, _ := json.Marshal(rec)
-	return &itemWork{kind: outcomeRevision, msg: msg, msgID: fmt.Sprintf("%s-r%d", art.ID, art.Revision), seenKeys: keys, seenData: data}, nil
+	return &itemWork{kind: outcomeRevision, msg: msg, msgID: fmt.Sprintf("%s-r%d", art.ID, art.Revision), seenKeys: keys, seenData: data, pubErr: perr}, nil
 }
 
 // itemSignature hashes what a feed says about an item; publishers change
@@ -454,8 +584,10 @@ func textHash(text string) string {
 }
 
 // buildArticle downloads the item's page and extracts it; when that fails the
-// article carries the feed's own summary and the reason.
-func (f *Fetcher) buildArticle(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, link string) events.Article {
+// article carries the feed's own summary and the reason. A download cut by
+// the end of ctx is no failure of the page: it returns errCanceled and the
+// item is left for the next poll.
+func (f *Fetcher) buildArticle(ctx context.Context, feed config.Feed, parsed *gofeed.Feed, item *gofeed.Item, link string) (events.Article, error) {
 	summary := plainSummary(item)
 	art := events.Article{
 		Schema:       events.ArticleSchema,
@@ -477,14 +609,19 @@ func (f *Fetcher) buildArticle(ctx context.Context, feed config.Feed, parsed *go
 	}
 	if !f.fetchPages {
 		art.ID = events.HashID(art.CanonicalURL)
-		return art
+		return art, nil
 	}
 	res, err := f.extractPage(ctx, link)
+	if err != nil && ctx.Err() != nil {
+		return art, fmt.Errorf("%w: %s: %v", errCanceled, link, err)
+	}
 	if err != nil {
 		reason := "extract"
 		if errors.Is(err, ErrRobots) {
 			reason = "robots"
-		} else if r := httpguard.Reason(err); r != "" {
+		} else if r := httpguard.Reason(err); r != "" && r != "other" {
+			// "other" is the client's word for an error it did not
+			// make: the extractor's.
 			reason = r
 		}
 		f.metrics.ExtractionFailures.WithLabelValues(reason).Inc()
@@ -514,7 +651,7 @@ func (f *Fetcher) buildArticle(ctx context.Context, feed config.Feed, parsed *go
 		}
 	}
 	art.ID = events.HashID(art.CanonicalURL)
-	return art
+	return art, nil
 }
 
 // get fetches a URL within the per-host limits.
@@ -555,7 +692,7 @@ func (f *Fetcher) extractPage(ctx context.Context, link string) (*extract.Result
 	}
 	f.metrics.FetchedBytes.Add(float64(len(resp.Body)))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("fetcher: page %s answered %d", link, resp.StatusCode)
+		return nil, fmt.Errorf("%w: page %s answered %d", httpguard.ErrHTTPStatus, link, resp.StatusCode)
 	}
 	html, err := extract.DecodeHTML(resp.Body, resp.ContentType)
 	if err != nil {

@@ -56,7 +56,7 @@ type fixture struct {
 	now     time.Time
 }
 
-func newFixture(t *testing.T, h func(base string) http.Handler) *fixture {
+func newFixture(t *testing.T, h func(base string) http.Handler, opts ...Option) *fixture {
 	t.Helper()
 	ns := natstest.Start(t)
 	seen, err := ns.Topo.KV(t.Context(), topology.BucketSeen, 0, 1)
@@ -78,7 +78,7 @@ func newFixture(t *testing.T, h func(base string) http.Handler) *fixture {
 	client := httpguard.New(httpguard.WithAllowPrivateNetworks(true), httpguard.WithTimeouts(time.Second, time.Second, 2*time.Second))
 	fx.feed = config.Feed{ID: "wire", URL: fx.srv.URL + "/feed.xml", Interval: time.Minute}
 	fx.f = New(ns.JS, client, extract.New(), seen, state, cfg, []config.Feed{fx.feed}, fx.metrics,
-		WithLogger(slog.New(slog.DiscardHandler)), WithClock(func() time.Time { return fx.now }))
+		append([]Option{WithLogger(slog.New(slog.DiscardHandler)), WithClock(func() time.Time { return fx.now })}, opts...)...)
 	return fx
 }
 

@@ -156,9 +156,23 @@ func (l *leases) release(ctx context.Context, id string) {
 	h, mine := l.held[id]
 	delete(l.held, id)
 	l.mu.Unlock()
-	if mine {
-		// Deleting on our revision only: if someone took it over, theirs stays.
-		_ = l.kv.Delete(ctx, id, jetstream.LastRevision(h.rev))
+	if !mine {
+		return
+	}
+	// Deleting on our revision only: if someone took it over, theirs stays.
+	err := l.kv.Delete(ctx, id, jetstream.LastRevision(h.rev))
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	// Our last renewal may have landed unacknowledged: delete the lease
+	// if it is still ours, on the revision read.
+	e, gerr := l.kv.Get(ctx, id)
+	if gerr != nil {
+		return
+	}
+	var cur lease
+	if json.Unmarshal(e.Value(), &cur) == nil && cur.Owner == l.owner {
+		_ = l.kv.Delete(ctx, id, jetstream.LastRevision(e.Revision()))
 	}
 }
 

@@ -20,6 +20,8 @@ type Metrics struct {
 	Revisions          prometheus.Counter
 	LeasesHeld         prometheus.Gauge
 	HostDeferrals      prometheus.Counter
+	PublishLatency     prometheus.Histogram
+	PublishFailures    *prometheus.CounterVec
 }
 
 // NewMetrics registers the fetcher's metrics with reg.
@@ -80,5 +82,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "newswatch_fetcher_host_deferrals_total",
 			Help: "Due polls put back because their host already had its requests in flight or was inside its minimum gap.",
 		}),
+		PublishLatency: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    "newswatch_fetcher_publish_latency_seconds",
+			Help:    "Time from a poll reading an item in its feed to the stream acknowledging the item's article.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}),
+		PublishFailures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "newswatch_fetcher_publish_failures_total",
+			Help: "Articles the stream did not take, by reason: too_large (never retried; the item is remembered) or unavailable (retried at the next poll).",
+		}, []string{"reason"}),
 	}
 }

@@ -178,6 +178,14 @@ func (c *robotsCache) allowed(ctx context.Context, get func(ctx context.Context,
 	var rules robotsRules
 	fetched := now
 	status, body, err := get(ctx, key+"/robots.txt")
+	if ctx.Err() != nil {
+		// Cut by the caller, not the site: remember nothing.
+		c.mu.Lock()
+		delete(c.hosts, key)
+		c.mu.Unlock()
+		close(wait)
+		return false
+	}
 	switch {
 	case err != nil && status == 0:
 		// unreachable: allow, and look again soon

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 // entry is one feed in the schedule. Only the scheduler goroutine touches it.
@@ -22,6 +24,7 @@ type entry struct {
 	running bool
 	paused  bool
 	removed bool
+	backlog bool // its last poll left items: the next one is a continuation
 }
 
 // feedHeap orders entries by next poll time.
@@ -54,8 +57,9 @@ type job struct {
 }
 
 type jobDone struct {
-	e    *entry
-	next time.Time
+	e       *entry
+	next    time.Time
+	backlog bool
 }
 
 // heldSlot is a host slot the scheduler took before handing a feed to a
@@ -90,9 +94,16 @@ func (s *heldSlot) take(host string) bool {
 // on the heap for later while the workers take other hosts' feeds.
 //
 // With WithFeedStore the set of feeds follows the newswatch_feeds bucket;
-// with WithLeases each poll first claims the feed's lease. On return the
-// leases this replica holds are released so that others take over at once.
+// with WithLeases each poll first claims the feed's lease.
+//
+// When ctx ends, no poll starts; polls in flight stop at their next item and
+// save their feed's state (next poll: at once), and those still inside an
+// item after fetcher.shutdown_grace are cancelled, writing nothing for that
+// item. Once the last write is acknowledged, every lease this replica holds
+// is released, so another replica (or this one restarted, under a new
+// owner) takes the feeds over at once.
 func (f *Fetcher) Run(ctx context.Context) error {
+	f.stopping.Store(false)
 	sets := make(chan []FeedSpec, 1)
 	errc := make(chan error, 1)
 	if f.store != nil {
@@ -120,6 +131,10 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	workers := max(f.cfg.Concurrency, 1)
 	due := make(chan job, workers)
 	done := make(chan jobDone, workers)
+	// Polls run on their own context, which outlives ctx by the shutdown
+	// grace.
+	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPolls()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -130,14 +145,17 @@ func (f *Fetcher) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case j := <-due:
-					next := f.runJob(ctx, j)
-					done <- jobDone{e: j.e, next: next}
+					next, backlog := f.runJob(pollCtx, j)
+					done <- jobDone{e: j.e, next: next, backlog: backlog}
 				}
 			}
 		}()
 	}
 	defer func() {
+		f.stopping.Store(true)
+		grace := time.AfterFunc(f.shutdownGrace, cancelPolls)
 		wg.Wait()
+		grace.Stop()
 		if f.leases != nil {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			f.leases.releaseAll(rctx)
@@ -149,13 +167,21 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	s := &scheduler{f: f, entries: map[string]*entry{}}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	busy := 0
+	// Continuations of backlogs leave a worker free for the other feeds
+	// (when there are two or more).
+	busy, catchingUp := 0, 0
+	maxCatchingUp := max(workers-1, 1)
 	for {
 		now := f.now()
 		for busy < workers && s.heap.Len() > 0 {
 			e := s.heap[0]
 			if e.next.After(now) {
 				break
+			}
+			if e.backlog && catchingUp >= maxCatchingUp {
+				e.next = now.Add(backlogRetry)
+				heap.Fix(&s.heap, 0)
+				continue
 			}
 			if ok, at := f.hosts.tryAcquire(e.host, time.Now()); !ok {
 				e.next = at
@@ -166,10 +192,18 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			heap.Pop(&s.heap)
 			e.running = true
 			busy++
+			if e.backlog {
+				catchingUp++
+			}
 			due <- job{e: e, feed: e.feed, slot: &heldSlot{host: e.host}} // never blocks: busy < workers
 		}
+		// Every worker busy while a feed is due: polls in flight yield
+		// after their slice. When the earliest feed is not due yet, wake
+		// when it is, to say so.
+		contended := busy >= workers && s.heap.Len() > 0 && !s.heap[0].next.After(now)
+		f.contended.Store(contended)
 		var wake <-chan time.Time
-		if busy < workers && s.heap.Len() > 0 {
+		if s.heap.Len() > 0 && !contended {
 			timer.Reset(s.heap[0].next.Sub(now))
 			wake = timer.C
 		}
@@ -183,7 +217,11 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		case d := <-done:
 			busy--
 			e := d.e
+			if e.backlog {
+				catchingUp--
+			}
 			e.running = false
+			e.backlog = d.backlog
 			if !e.removed && !e.paused {
 				e.next = d.next
 				heap.Push(&s.heap, e)
@@ -244,10 +282,14 @@ func (s *scheduler) apply(ctx context.Context, list []FeedSpec, now time.Time) {
 			heap.Fix(&s.heap, e.index)
 		}
 	}
+	for _, id := range released {
+		f.trackBackoff(id, 0) // a paused or removed feed is not in backoff
+	}
 	for id, e := range s.entries {
 		if keep[id] {
 			continue
 		}
+		f.trackBackoff(id, 0)
 		e.removed = true
 		if e.index >= 0 {
 			heap.Remove(&s.heap, e.index)
@@ -312,15 +354,22 @@ func (f *Fetcher) preloadStates(ctx context.Context) {
 	f.stMu.Unlock()
 }
 
+// backlogRetry is how soon the scheduler looks again at a backlog waiting
+// for its turn.
+const backlogRetry = 100 * time.Millisecond
+
 // runJob claims the feed's lease when replicas share feeds, polls it and
-// returns when it is next due.
-func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
+// returns when it is next due, and whether it left items for that poll.
+func (f *Fetcher) runJob(ctx context.Context, j job) (time.Time, bool) {
 	feed := j.feed
 	defer func() {
 		if j.slot.take(j.slot.host) { // the poll never reached its request
 			f.hosts.release(j.slot.host)
 		}
 	}()
+	if f.stopping.Load() {
+		return j.e.next, j.e.backlog
+	}
 	now := f.now()
 	if f.leases != nil && !f.leases.holds(feed.ID, now.Add(f.cfg.Timeout)) {
 		// Not held, or held too briefly to cover the poll (at most the
@@ -332,14 +381,14 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			if ctx.Err() == nil {
 				f.logger.Warn("lease not claimed; trying again shortly", "feed_id", feed.ID, "err", err)
 			}
-			return now.Add(min(feed.Interval, 30*time.Second))
+			return now.Add(min(feed.Interval, 30*time.Second)), false
 		}
 		f.metrics.LeasesHeld.Set(float64(f.leases.count()))
 		if !cr.ok {
 			// Another replica polls this feed; look again when its lease
 			// would end, a little spread so replicas do not collide.
 			f.forgetState(feed.ID)
-			return cr.until.Add(time.Duration(rand.Int64N(int64(time.Second))))
+			return cr.until.Add(time.Duration(rand.Int64N(int64(time.Second)))), false
 		}
 		if cr.fresh {
 			// The feed may have been polled by another replica since we
@@ -347,20 +396,41 @@ func (f *Fetcher) runJob(ctx context.Context, j job) time.Time {
 			f.forgetState(feed.ID)
 			if st, err := f.readState(ctx, feed.ID); err == nil && st.NextPoll.After(now) {
 				_ = f.leases.extend(ctx, feed.ID, st.NextPoll.Add(f.leaseGrace), now)
-				return st.NextPoll
+				return st.NextPoll, false
 			}
 		}
 	}
-	var renew func(time.Time, *batch) func()
+	var hooks pollHooks
 	if f.leases != nil {
-		renew = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
+		hooks.beforeSave = func(next time.Time, w *batch) func() { return f.leases.extendIn(w, feed.ID, next.Add(f.leaseGrace)) }
+		hooks.keepLease = func(ctx context.Context) error { return f.keepLease(ctx, feed.ID) }
 	}
-	_, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, renew)
+	res, next, err := f.pollWith(context.WithValue(ctx, heldSlotKey{}, j.slot), feed, hooks)
 	if err != nil && ctx.Err() == nil {
 		f.logger.Warn("poll failed", "feed_id", feed.ID, "feed_url", feed.URL, "err", err, "next_poll", next)
 	}
 	if f.leases != nil {
 		f.metrics.LeasesHeld.Set(float64(f.leases.count())) // a failed renewal drops one
 	}
-	return next
+	return next, res.Backlog && err == nil
+}
+
+// keepLease renews the lease of a feed under a long poll, before each item,
+// when it would end within a request's time: to a request's time plus the
+// grace, as a claim does. A replica that dies in a long poll so holds its
+// feed at most fetcher.timeout plus fetcher.lease_grace, at the cost of one
+// KV write per grace period of the poll.
+func (f *Fetcher) keepLease(ctx context.Context, id string) error {
+	now := f.now()
+	if f.leases.holds(id, now.Add(f.cfg.Timeout)) {
+		return nil
+	}
+	cr, err := f.leases.claim(ctx, id, now.Add(f.cfg.Timeout+f.leaseGrace), now)
+	if err != nil {
+		return err
+	}
+	if !cr.ok {
+		return fmt.Errorf("fetcher: lease %s/%s taken over by another replica", topology.BucketLeases, id)
+	}
+	return nil
 }

@@ -182,6 +182,11 @@ func (c *Client) wrapErr(method, rawURL string, err error) error {
 }
 
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if c.opts.noFollow {
+		// The 3xx itself is the answer: the caller sees its status and
+		// Location, and the target gets no request.
+		return http.ErrUseLastResponse
+	}
 	if len(via) > c.opts.maxRedirects {
 		return fmt.Errorf("%w: more than %d redirects starting at %s; use the final URL instead",
 			ErrTooManyRedirects, c.opts.maxRedirects, via[0].URL.Redacted())
@@ -242,9 +247,23 @@ func (c *Client) checkAddr(host string, ip netip.Addr) error {
 	if class == "" || (c.permit != nil && c.permit(ip)) {
 		return nil
 	}
-	const fix = "set fetcher.allow_private_networks: true to allow it"
-	if _, err := netip.ParseAddr(host); err == nil {
-		return fmt.Errorf("%w: %s is a %s address; %s", ErrPrivateNetworkHost, ip, class, fix)
+	p := &c.opts.policy
+	ok, sensitive := p.allows(host, ip)
+	if ok {
+		return nil
 	}
-	return fmt.Errorf("%w: %s resolves to %s, a %s address; %s", ErrPrivateNetworkHost, host, ip, class, fix)
+	fix := p.Hint
+	if fix == "" {
+		fix = "set fetcher.allow_private_networks: true to allow it"
+	}
+	if sensitive != "" {
+		class = sensitive
+		if p.SensitiveHint != "" {
+			fix = p.SensitiveHint
+		}
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return fmt.Errorf("%w: %s is %s %s address; %s", ErrPrivateNetworkHost, ip, article(class), class, fix)
+	}
+	return fmt.Errorf("%w: %s resolves to %s, %s %s address; %s", ErrPrivateNetworkHost, host, ip, article(class), class, fix)
 }

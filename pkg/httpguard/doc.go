@@ -11,7 +11,12 @@
 //     address is refused, and so is a redirect to one. The cloud metadata
 //     endpoint 169.254.169.254 is the address this exists for.
 //   - Only http and https are spoken, on the first request and on redirects,
-//     and redirects are bounded.
+//     and redirects are bounded. A client built WithFollowRedirects(false),
+//     as every sink's is, returns a 3xx as it is and never follows it.
+//   - A client may be given a NetworkPolicy that admits chosen non-public
+//     addresses (private ranges, CIDRs, host names): each sink has its own,
+//     under which link-local and cloud metadata addresses stay refused unless
+//     a CIDR names them.
 //   - Connect, response-header and total timeouts are always set.
 //   - Bodies are decompressed here rather than by net/http, so the size limit
 //     counts decompressed bytes and a gzip or brotli bomb stops at the limit.

@@ -2,6 +2,7 @@ package httpguard
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/newswatch/newswatch/pkg/version"
@@ -20,6 +21,8 @@ type options struct {
 	maxRedirects    int
 	maxConnsPerHost int
 	resolver        *net.Resolver
+	noFollow        bool
+	policy          NetworkPolicy
 }
 
 // Defaults. They are set here and nowhere else.
@@ -46,9 +49,10 @@ func defaultOptions() options {
 	}
 }
 
-// WithAllowPrivateNetworks lets the client connect to loopback, private and
-// other non-public addresses. It exists for self-hosted feeds and sinks on an
-// internal network and for tests; it is off by default.
+// WithAllowPrivateNetworks lets the client connect to every non-public
+// address, link-local and metadata ones included. It exists for self-hosted
+// feeds (fetcher.allow_private_networks) and for tests; it is off by default.
+// Sinks use the narrower WithNetworkPolicy.
 func WithAllowPrivateNetworks(allow bool) Option {
 	return func(o *options) { o.allowPrivate = allow }
 }
@@ -114,4 +118,22 @@ func WithMaxConnsPerHost(n int) Option {
 // returns, the resolved address is still checked before connecting.
 func WithResolver(r *net.Resolver) Option {
 	return func(o *options) { o.resolver = r }
+}
+
+// WithFollowRedirects(false) makes the client return a 3xx response to the
+// caller as it is, instead of following it: the redirect target gets no
+// request. Sinks use it, because following a redirect turns a POST into a
+// GET without its body and would count the target's answer as a delivery.
+func WithFollowRedirects(follow bool) Option {
+	return func(o *options) { o.noFollow = !follow }
+}
+
+// WithNetworkPolicy lets the client reach the non-public addresses p admits;
+// every other one stays refused. WithAllowPrivateNetworks(true) overrides it.
+func WithNetworkPolicy(p NetworkPolicy) Option {
+	return func(o *options) {
+		p.Networks = append([]netip.Prefix(nil), p.Networks...)
+		p.Hosts = append([]string(nil), p.Hosts...)
+		o.policy = p
+	}
 }

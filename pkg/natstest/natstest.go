@@ -3,6 +3,8 @@
 package natstest
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -46,4 +48,24 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	return &Server{URL: srv.ClientURL(), Conn: nc, JS: js, Topo: topo, Cfg: &cfg}
+}
+
+// ConsumerIdle returns nil when the durable consumer of stream has handled
+// every message stored so far (none pending, none awaiting an ack), and
+// otherwise an error saying how many are left. Use it with testwait.For to
+// wait until a worker has finished, rather than sleeping, before counting
+// what it produced.
+func ConsumerIdle(ctx context.Context, js jetstream.JetStream, stream, consumer string) error {
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		return fmt.Errorf("consumer %s on %s: %w", consumer, stream, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("consumer %s on %s: %w", consumer, stream, err)
+	}
+	if info.NumPending != 0 || info.NumAckPending != 0 {
+		return fmt.Errorf("consumer %s on %s: %d pending, %d awaiting an ack", consumer, stream, info.NumPending, info.NumAckPending)
+	}
+	return nil
 }

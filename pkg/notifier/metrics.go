@@ -28,9 +28,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Matches not alerted because the watch already alerted on the story.",
 		}),
 		Latency: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "newswatch_notifier_alert_latency_seconds",
-			Help:    "Time from the article's fetch to its alert's publication.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+			Name: "newswatch_notifier_alert_latency_seconds",
+			Help: "Time from the article's fetch to its alert's publication.",
+			// 1 ms to 35 min: an alert normally follows its article within
+			// milliseconds, a backlog can take minutes.
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 22),
 		}),
 		Silenced: f.NewCounter(prometheus.CounterOpts{
 			Name: "newswatch_notifier_silenced_total",

@@ -150,7 +150,14 @@ func (n *Notifier) alertOnce(ctx context.Context, w config.Watch, a events.Analy
 		AlertID: alert.AlertID, WatchID: w.ID, StoryID: a.StoryID, Articles: []string{a.Article.ID},
 		Versions: []string{version(a.Article)}, Sources: []string{a.Article.Source}, CreatedAt: alert.CreatedAt,
 	})
-	if _, err := n.alerted.Create(ctx, key, rec); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+	if _, err := n.alerted.Create(ctx, key, rec); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			// Another worker or replica alerted on a copy of the same story
+			// at the same moment; its alert carried the same Nats-Msg-Id, so
+			// the stream kept one. Redeliver this copy, to be recorded as a
+			// further source of that alert.
+			return nil, &consume.Retry{Delay: 100 * time.Millisecond, Err: fmt.Errorf("notifier: %s/%s was recorded concurrently: %w", topology.BucketAlerted, key, err)}
+		}
 		return nil, fmt.Errorf("notifier: recording %s/%s: %w", topology.BucketAlerted, key, err)
 	}
 	if !a.Article.FetchedAt.IsZero() {
@@ -250,7 +257,15 @@ func (n *Notifier) Handler() consume.Handler {
 	}
 }
 
-// Run consumes ANALYZED through cons until ctx ends.
+// Workers is how many ANALYZED messages a notifier handles at once; each
+// spends most of its time waiting on KV and publish round trips.
+const Workers = 4
+
+// Run consumes ANALYZED through cons until ctx ends, Workers messages at a
+// time.
 func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
-	return consume.Run(ctx, cons, topology.ConsumerNotifier, n.Handler(), n.logger, 2*time.Second)
+	h := n.Handler()
+	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
+		return consume.Run(ctx, cons, topology.ConsumerNotifier, h, n.logger, 2*time.Second)
+	})
 }

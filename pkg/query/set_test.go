@@ -15,12 +15,12 @@ import (
 	"github.com/newswatch/newswatch/pkg/scan"
 )
 
-const seedPath = "../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt"
+const seedPath = "testdata/livemint-2023-11-11-india-us-2plus2.txt"
 
 func seedArticle(tb testing.TB) *query.Doc {
 	raw, err := os.ReadFile(seedPath)
 	if err != nil {
-		tb.Skipf("seed article not available: %v", err)
+		tb.Fatalf("seed article: %v", err)
 	}
 	return &query.Doc{
 		Title:  "India, US agree on MQ-9B co-production as Austin and Blinken visit for 2+2",

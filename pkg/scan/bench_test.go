@@ -10,7 +10,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/benchtest"
 )
 
-const seedPath = "../../../shared/seeds/livemint-2023-11-11-india-us-2plus2.txt"
+const seedPath = "testdata/livemint-2023-11-11-india-us-2plus2.txt"
 
 // syntheticTerms makes n made-up names of one to three pseudo-words plus
 // the seed's real names, the size of a large taxonomy, gazetteer and watch
@@ -34,7 +34,7 @@ func syntheticTerms(n int) []Term {
 func seedText(tb testing.TB) string {
 	raw, err := os.ReadFile(seedPath)
 	if err != nil {
-		tb.Skipf("seed article not available: %v", err)
+		tb.Fatalf("seed article: %v", err)
 	}
 	return string(raw)
 }

@@ -33,7 +33,8 @@ const (
 	ReasonStatus429   = "status_429"   // HTTP 429 Too Many Requests
 	ReasonStatus408   = "status_408"   // HTTP 408 Request Timeout
 	ReasonStatus4xx   = "status_4xx"   // any other HTTP 4xx
-	ReasonStatusOther = "status_other" // 1xx or 3xx where 2xx was expected
+	ReasonStatus3xx   = "status_3xx"   // HTTP 3xx: a redirect, which sinks never follow
+	ReasonStatusOther = "status_other" // 1xx where 2xx was expected
 	ReasonAuth        = "auth"         // credentials refused (HTTP 401/403, SMTP 535)
 	ReasonEncode      = "encode"       // the message could not be built
 	ReasonRejected    = "rejected"     // a mail server refused the message for good
@@ -96,7 +97,8 @@ func IsRetryable(err error) bool {
 
 // Classify turns the outcome of an HTTP request into nil (2xx) or an *Error.
 // 5xx, 408, 429 and transport failures are retryable; other 4xx are not,
-// since sending the same request again will get the same answer.
+// since sending the same request again will get the same answer, and
+// neither is a 3xx, whose error quotes the Location.
 // Retry-After, in seconds or as an HTTP-date, is honoured up to
 // MaxRetryAfter. Classify does not read or close resp.Body.
 //
@@ -131,6 +133,15 @@ func classifyAt(now time.Time, resp *http.Response, err error) error {
 		e.Reason = ReasonAuth
 	case code >= 400:
 		e.Reason = ReasonStatus4xx
+	case code >= 300:
+		// Following would re-send a POST as a GET without its body (and,
+		// for a webhook, with its signature headers) to wherever the
+		// receiver points, and count that answer as a delivery.
+		e.Reason = ReasonStatus3xx
+		e.Err = fmt.Errorf("%w; redirects are not followed: point the sink's url at the final address", cause)
+		if loc := redactLocation(resp.Header.Get("Location")); loc != "" {
+			e.Err = fmt.Errorf("%w; redirects are not followed: the receiver points to %s, set the sink's url to it if that is right", cause, loc)
+		}
 	default:
 		e.Reason = ReasonStatusOther
 	}
@@ -138,6 +149,21 @@ func classifyAt(now time.Time, resp *http.Response, err error) error {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return e
+}
+
+// redactLocation keeps a Location's scheme, host and path, enough for an
+// operator to fix the sink's url, and drops user info, query and fragment,
+// where a token may ride.
+func redactLocation(loc string) string {
+	if loc == "" {
+		return ""
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "[unparsable Location]"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return strconv.Quote(u.String())
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP-date (RFC 9110 10.2.3).

@@ -61,7 +61,7 @@ func TestClassifyHTTP(t *testing.T) {
 	}{
 		{name: "ok", path: "/200", wantNil: true},
 		{name: "no content", path: "/204", wantNil: true},
-		{name: "redirect not followed", path: "/302", reason: ReasonStatusOther},
+		{name: "redirect not followed", path: "/302", reason: ReasonStatus3xx},
 		{name: "bad request is permanent", path: "/400", reason: ReasonStatus4xx},
 		{name: "unauthorized", path: "/401", reason: ReasonAuth},
 		{name: "not found", path: "/404", reason: ReasonStatus4xx},
@@ -186,6 +186,38 @@ func TestClassifyTransport(t *testing.T) {
 			}
 			if strings.Contains(got.Error(), "secret") || strings.Contains(got.Error(), "/services/") {
 				t.Errorf("error leaks the URL path: %v", got)
+			}
+		})
+	}
+}
+
+// A 3xx is a permanent failure that names where the receiver points,
+// without the query or user info that may carry a token.
+func TestClassifyRedirectNamesLocation(t *testing.T) {
+	tests := []struct {
+		name, location, want, hide string
+	}{
+		{"absolute", "https://new.example.org/hooks/ops?token=s3cr3t#x", `"https://new.example.org/hooks/ops"`, "s3cr3t"},
+		{"user info", "https://user:pa55@new.example.org/h", `"https://new.example.org/h"`, "pa55"},
+		{"relative", "/v2/hook", `"/v2/hook"`, ""},
+		{"none", "", "point the sink's url at the final address", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: http.StatusFound, Header: http.Header{}}
+			if tt.location != "" {
+				resp.Header.Set("Location", tt.location)
+			}
+			err := Classify(resp, nil)
+			var se *Error
+			if !errors.As(err, &se) || se.Reason != ReasonStatus3xx || se.Retryable {
+				t.Fatalf("Classify = %v, want permanent %s", err, ReasonStatus3xx)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "302") {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			if tt.hide != "" && strings.Contains(err.Error(), tt.hide) {
+				t.Errorf("error %q leaks %q", err, tt.hide)
 			}
 		})
 	}

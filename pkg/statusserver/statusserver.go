@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -26,8 +27,23 @@ type Server struct {
 	ln     net.Listener
 }
 
+// Option configures a Server.
+type Option func(*options)
+
+type options struct{ pprof bool }
+
+// WithPprof serves the Go runtime profiles of net/http/pprof under
+// /debug/pprof/ (config key http.pprof). They show the process's heap,
+// goroutines and CPU time to anyone who can reach the address, so they are
+// off by default.
+func WithPprof(on bool) Option { return func(o *options) { o.pprof = on } }
+
 // New listens on addr and serves the metrics of gatherer.
-func New(addr string, gatherer prometheus.Gatherer) (*Server, error) {
+func New(addr string, gatherer prometheus.Gatherer, opts ...Option) (*Server, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("statusserver: cannot listen on http.listen %q: %w (pick a free address)", addr, err)
@@ -37,6 +53,13 @@ func New(addr string, gatherer prometheus.Gatherer) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if o.pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }

@@ -38,7 +38,7 @@ func ExampleIndex_Assign() {
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	kv, _ := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "stories", TTL: 96 * time.Hour})
+	kv, _ := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "stories", TTL: story.Retention(72 * time.Hour)})
 
 	ix := story.New(kv, story.WithWindow(72*time.Hour))
 	published := time.Date(2023, 11, 10, 12, 0, 0, 0, time.UTC)

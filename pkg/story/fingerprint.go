@@ -65,13 +65,27 @@ func FingerprintDoc(d *scan.Doc) Signature {
 	return sig
 }
 
+// hashMul and hashAdd define the NumHashes hash functions of a signature:
+// multiply-add-shift hashing, h_i(x) = (hashMul[i]*x + hashAdd[i]) >> 32
+// over the mixed 64-bit shingle hash x, with odd multipliers and offsets
+// from a fixed splitmix64 sequence. One multiply and add per function,
+// where a full mix per function cost four times as much CPU.
+var hashMul, hashAdd = func() (m, a [NumHashes]uint64) {
+	x := uint64(0x5eed5eed5eed5eed)
+	for i := range m {
+		x += 0x9e3779b97f4a7c15
+		m[i] = mix64(x) | 1
+		x += 0x9e3779b97f4a7c15
+		a[i] = mix64(x)
+	}
+	return m, a
+}()
+
 func (sig *Signature) addShingle(h uint64) {
 	sig.Shingles++
+	x := mix64(h)
 	for i := range sig.Mins {
-		// Independent hash functions from one 64-bit shingle hash: mix it
-		// with a different odd constant per function.
-		v := uint32(mix64(h+uint64(i)*0x9e3779b97f4a7c15) >> 32)
-		if v < sig.Mins[i] {
+		if v := uint32((x*hashMul[i] + hashAdd[i]) >> 32); v < sig.Mins[i] {
 			sig.Mins[i] = v
 		}
 	}
@@ -93,9 +107,11 @@ func Similarity(a, b Signature) float64 {
 }
 
 // bandHash is the LSH key of band i of the signature.
-func (sig *Signature) bandHash(i int) uint64 {
+func (sig *Signature) bandHash(i int) uint64 { return bandHash(&sig.Mins, i) }
+
+func bandHash(mins *[NumHashes]uint32, i int) uint64 {
 	h := uint64(i) + 1
-	for _, m := range sig.Mins[i*Rows : (i+1)*Rows] {
+	for _, m := range mins[i*Rows : (i+1)*Rows] {
 		h = mix64(h ^ uint64(m))
 	}
 	return h

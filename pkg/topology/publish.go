@@ -44,6 +44,26 @@ func (c *countingJS) PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jets
 	return ack, err
 }
 
+// PublishAsync counts a publish refused before it is sent (too large, too
+// many pending); a failure that arrives later on the future is counted by
+// the caller with CountPublishError.
+func (c *countingJS) PublishAsync(subject string, data []byte, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	fut, err := c.JetStream.PublishAsync(subject, data, opts...)
+	if err != nil {
+		c.errors.WithLabelValues(StreamOf(subject), PublishErrorReason(err)).Inc()
+	}
+	return fut, err
+}
+
+// CountPublishError counts err, the failure of an asynchronous publish to
+// subject that arrived on its PubAckFuture, when js was wrapped by
+// CountPublishErrors; otherwise it does nothing.
+func CountPublishError(js jetstream.JetStream, subject string, err error) {
+	if c, ok := js.(*countingJS); ok && err != nil {
+		c.errors.WithLabelValues(StreamOf(subject), PublishErrorReason(err)).Inc()
+	}
+}
+
 // StreamOf names the stream that stores subject.
 func StreamOf(subject string) string {
 	switch {

@@ -26,7 +26,7 @@ const (
 const (
 	ConsumerAnalyzer = "analyzer" // on ARTICLES
 	ConsumerNotifier = "notifier" // on ANALYZED
-	ConsumerDelivery = "delivery" // on ALERTS
+	ConsumerDelivery = "delivery" // on ALERTS in earlier versions; delivery now runs one consumer per sink (delivery.ConsumerName) and deletes this one
 )
 
 // KV buckets.

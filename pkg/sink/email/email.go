@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
 )
@@ -187,8 +189,22 @@ func New(cfg Config, opts ...Option) (*Email, error) {
 	return e, nil
 }
 
+// Build decodes one email entry of the config's sinks: list strictly and
+// returns the sink. It is the notifier's constructor. SMTP goes to the
+// configured host as given; the HTTP sinks' network policy does not apply.
+func Build(spec *yaml.Node) (*Email, error) {
+	var cfg Config
+	if err := sink.DecodeConfig(spec, &cfg); err != nil {
+		return nil, err
+	}
+	return New(cfg)
+}
+
 // Name returns the configured sink name.
 func (e *Email) Name() string { return e.name }
+
+// Timeout is the bound on one SMTP session (the timeout key).
+func (e *Email) Timeout() time.Duration { return e.timeout }
 
 // Send mails one alert. deliveryID becomes the Message-ID, so a message
 // retried after a lost reply can be recognised as a duplicate.
@@ -265,13 +281,21 @@ func (e *Email) submit(ctx context.Context, msg []byte) error {
 			secure = true
 		} else if e.mode == StartTLSRequired {
 			step = "STARTTLS"
-			return fail(&sink.Error{Reason: sink.ReasonTLS, Err: errors.New("email: server does not offer STARTTLS; set starttls: opportunistic or none to send unencrypted")})
+			if e.username != "" {
+				// opportunistic or none would not help: the password is
+				// never sent in clear (see the AUTH step).
+				return fail(&sink.Error{Reason: sink.ReasonTLS, Err: fmt.Errorf(
+					"email: %s does not offer STARTTLS and a password is never sent unencrypted; enable STARTTLS on that server or point host at one that offers it", e.addr)})
+			}
+			return fail(&sink.Error{Reason: sink.ReasonTLS, Err: fmt.Errorf(
+				"email: %s does not offer STARTTLS; enable it on that server, or set starttls: opportunistic to send unencrypted to this relay", e.addr)})
 		}
 	}
 	if e.username != "" {
 		step = "AUTH"
 		if !secure {
-			return fail(&sink.Error{Reason: sink.ReasonTLS, Err: errors.New("email: refusing to send the password over an unencrypted session")})
+			return fail(&sink.Error{Reason: sink.ReasonTLS, Err: fmt.Errorf(
+				"email: refusing to send the password over an unencrypted session: %s does not offer STARTTLS; enable it on that server, or remove username and password to send without AUTH", e.addr)})
 		}
 		ok, mechs := c.Extension("AUTH")
 		if !ok {

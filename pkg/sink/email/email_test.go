@@ -477,11 +477,15 @@ func TestSendFailures(t *testing.T) {
 		reason    string
 		retryable bool
 		mention   string
+		avoid     string // advice that would not work here
 	}{
 		{name: "wrong password", srv: tlsSrv, roots: true, mod: func(c *Config) { c.Password = "wrong-password-123" }, reason: sink.ReasonAuth, mention: "AUTH"},
 		{name: "untrusted certificate", srv: tlsSrv, reason: sink.ReasonTLS, mention: "STARTTLS"},
-		{name: "required STARTTLS not offered", srv: plain, reason: sink.ReasonTLS, mention: "starttls"},
-		{name: "no password over plain text", srv: plain, mod: func(c *Config) { c.StartTLS = StartTLSOpportunistic }, reason: sink.ReasonTLS, mention: "unencrypted"},
+		// With a username, opportunistic or none cannot help (the password
+		// is never sent in clear), so the error must not advise them.
+		{name: "required STARTTLS not offered", srv: plain, reason: sink.ReasonTLS, mention: "enable STARTTLS on that server", avoid: "opportunistic"},
+		{name: "required STARTTLS not offered, no AUTH", srv: plain, mod: func(c *Config) { c.Username, c.Password = "", "" }, reason: sink.ReasonTLS, mention: "set starttls: opportunistic"},
+		{name: "no password over plain text", srv: plain, mod: func(c *Config) { c.StartTLS = StartTLSOpportunistic }, reason: sink.ReasonTLS, mention: "remove username and password", avoid: "starttls:"},
 		{name: "unknown recipient is permanent", srv: tlsSrv, roots: true, mod: func(c *Config) { c.To = append(c.To, "nobody@example.org") }, reason: sink.ReasonRejected, mention: "RCPT TO"},
 		{name: "451 at DATA is retryable", srv: deferring, roots: true, setup: func() {
 			deferring.dataErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
@@ -517,6 +521,9 @@ func TestSendFailures(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("error %q does not mention %q", err, tt.mention)
+			}
+			if tt.avoid != "" && strings.Contains(err.Error(), tt.avoid) {
+				t.Errorf("error %q advises %q, which cannot work here", err, tt.avoid)
 			}
 			if strings.Contains(err.Error(), testPassword) || strings.Contains(err.Error(), "wrong-password-123") {
 				t.Errorf("error leaks the password: %v", err)
@@ -726,4 +733,42 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "messages/s")
+}
+
+// Long subjects are folded (RFC 5322 2.2.3) into lines of at most 78
+// characters, ASCII or RFC 2047 encoded, and unfold to the full subject.
+func TestLongSubjectIsFolded(t *testing.T) {
+	tests := []struct{ name, title string }{
+		{"ascii", strings.Repeat("Naval drills continue in the Baltic as allies test new air defence systems ", 2)},
+		{"utf-8", strings.Repeat("Ministerin für Verteidigung: Übungen in der Ostsee dauern an – Flugabwehr ", 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startServer(t, true, true)
+			e, err := New(ts.config(nil), WithRootCAs(ts.roots))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := testEvent("a1", events.AlertEventType)
+			ev.Data.Title = strings.TrimSpace(tt.title)
+			if err := e.Send(context.Background(), "dlv-long", ev); err != nil {
+				t.Fatal(err)
+			}
+			data := ts.messages()[0].data
+			head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
+			for _, line := range strings.Split(string(head), "\r\n") {
+				if len(line) > 78 {
+					t.Errorf("header line of %d characters: %q", len(line), line)
+				}
+			}
+			hdr, _ := parts(t, data)
+			subject, err := new(mime.WordDecoder).DecodeHeader(hdr.Get("Subject"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "[newswatch] " + ev.Data.Title; subject != want {
+				t.Errorf("Subject unfolds to %q, want %q", subject, want)
+			}
+		})
+	}
 }

@@ -225,7 +225,7 @@ func (e *Email) build(deliveryID, watchID string, evs []events.CloudEvent, diges
 	}
 	var head bytes.Buffer
 	for _, h := range hdr {
-		head.WriteString(h.k + ": " + h.v + "\r\n")
+		head.WriteString(foldHeader(h.k, h.v))
 	}
 	head.WriteString("\r\n")
 
@@ -274,6 +274,37 @@ func messageID(deliveryID, from string) string {
 		id = events.HashID(deliveryID)
 	}
 	return "<" + id + "@" + domain + ">"
+}
+
+// maxHeaderLine is the line length RFC 5322 2.1.1 asks header lines to
+// stay within, CRLF excluded.
+const maxHeaderLine = 78
+
+// foldHeader writes one header field, folded (RFC 5322 2.2.3) before a
+// space wherever the line would pass maxHeaderLine. Folding only inserts
+// CRLF before existing whitespace, so unfolding restores the value; the
+// space between two RFC 2047 encoded-words, where mime.QEncoding splits a
+// long value, is such a place, and so is the space after the colon. A
+// single word longer than a line stays whole.
+func foldHeader(name, value string) string {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteByte(':')
+	n := len(name) + 1
+	for i, word := range strings.Split(value, " ") {
+		// Folding right after the colon is allowed too, which an
+		// encoded-word of 75 characters after "Subject: " needs; a line
+		// holding only whitespace is not.
+		if word != "" && n+1+len(word) > maxHeaderLine && (i > 0 || n == len(name)+1) {
+			b.WriteString("\r\n")
+			n = 0
+		}
+		b.WriteByte(' ')
+		b.WriteString(word)
+		n += 1 + len(word)
+	}
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 func crlf(s string) string {

@@ -5,6 +5,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
@@ -45,6 +48,9 @@ type Config struct {
 	URLFile string        `yaml:"url_file"`
 	URLEnv  string        `yaml:"url_env"`
 	Timeout time.Duration `yaml:"timeout"`
+	// Network is the sink's own network policy (allow_private_networks,
+	// allow_networks, allow_hosts), applied by Build.
+	sink.Network `yaml:",inline"`
 }
 
 // Slack is a sink that posts to one incoming webhook.
@@ -61,7 +67,9 @@ type options struct{ client *http.Client }
 // Option configures a Slack sink.
 type Option func(*options)
 
-// WithClient sets the HTTP client; the notifier passes its guarded client.
+// WithClient sets the HTTP client; Build passes the sink's guarded client
+// (sink.NewHTTPClient). The default is a plain client that does not follow
+// redirects either.
 func WithClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // New validates cfg, resolves the webhook URL and returns a ready sink.
@@ -93,13 +101,34 @@ func New(cfg Config, opts ...Option) (*Slack, error) {
 		s.timeout = DefaultTimeout
 	}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: s.timeout}
+		s.client = sink.PlainHTTPClient(s.timeout)
 	}
 	return s, nil
 }
 
+// Build decodes one slack entry of the config's sinks: list strictly and
+// returns the sink with its own guarded client: its network policy, its
+// timeout, no redirects. It is the notifier's constructor.
+func Build(spec *yaml.Node) (*Slack, error) {
+	var cfg Config
+	if err := sink.DecodeConfig(spec, &cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: sink %q: timeout must not be negative", ErrConfig, cfg.Name)
+	}
+	client, err := sink.NewHTTPClient(cfg.Name, cfg.Network, cmp.Or(cfg.Timeout, DefaultTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return New(cfg, WithClient(client))
+}
+
 // Name returns the configured sink name.
 func (s *Slack) Name() string { return s.name }
+
+// Timeout is the bound on one delivery attempt (the timeout key).
+func (s *Slack) Timeout() time.Duration { return s.timeout }
 
 // Send posts one alert. Incoming webhooks have no idempotency key, so
 // deliveryID is not sent; a retry after a lost response may post twice.
@@ -148,6 +177,7 @@ func (s *Slack) post(ctx context.Context, body []byte) error {
 		return fmt.Errorf("slack %q: %w", s.name, &sink.Error{Reason: sink.ReasonEncode, Err: errors.New("slack: cannot build request")})
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", sink.UserAgent)
 	resp, err := s.client.Do(req)
 	var code string
 	if err == nil {

@@ -5,6 +5,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -18,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/sink"
@@ -82,6 +85,9 @@ type Config struct {
 	PreviousSecretFile string        `yaml:"previous_secret_file"`
 	PreviousSecretEnv  string        `yaml:"previous_secret_env"`
 	Timeout            time.Duration `yaml:"timeout"`
+	// Network is the sink's own network policy (allow_private_networks,
+	// allow_networks, allow_hosts), applied by Build.
+	sink.Network `yaml:",inline"`
 }
 
 // Webhook is a sink that POSTs alerts to one URL.
@@ -105,19 +111,21 @@ type options struct {
 // Option configures a Webhook.
 type Option func(*options)
 
-// WithClient sets the HTTP client. The notifier passes its guarded client
-// (the one that refuses private addresses); the default is a plain client.
+// WithClient sets the HTTP client. Build passes the sink's guarded client
+// (sink.NewHTTPClient); the default is a plain client that, like the guarded
+// one, does not follow redirects.
 func WithClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithClock sets the clock used for webhook-timestamp.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithUserAgent sets the User-Agent header.
+// WithUserAgent sets the User-Agent header; the default is sink.UserAgent,
+// the one every notifier request sends.
 func WithUserAgent(ua string) Option { return func(o *options) { o.ua = ua } }
 
 // New validates cfg, resolves its secrets and returns a ready sink.
 func New(cfg Config, opts ...Option) (*Webhook, error) {
-	o := options{now: time.Now, ua: "newswatch-notifier"}
+	o := options{now: time.Now, ua: sink.UserAgent}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -137,7 +145,7 @@ func New(cfg Config, opts ...Option) (*Webhook, error) {
 		w.timeout = DefaultTimeout
 	}
 	if w.client == nil {
-		w.client = &http.Client{Timeout: w.timeout}
+		w.client = sink.PlainHTTPClient(w.timeout)
 	}
 	cur, err := sink.Secret(cfg.Secret, cfg.SecretFile, cfg.SecretEnv)
 	if err != nil {
@@ -163,8 +171,29 @@ func New(cfg Config, opts ...Option) (*Webhook, error) {
 	return w, nil
 }
 
+// Build decodes one webhook entry of the config's sinks: list strictly and
+// returns the sink with its own guarded client: its network policy, its
+// timeout, no redirects. It is the notifier's constructor.
+func Build(spec *yaml.Node) (*Webhook, error) {
+	var cfg Config
+	if err := sink.DecodeConfig(spec, &cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: sink %q: timeout must not be negative", ErrConfig, cfg.Name)
+	}
+	client, err := sink.NewHTTPClient(cfg.Name, cfg.Network, cmp.Or(cfg.Timeout, DefaultTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return New(cfg, WithClient(client))
+}
+
 // Name returns the configured sink name.
 func (w *Webhook) Name() string { return w.name }
+
+// Timeout is the bound on one delivery attempt (the timeout key).
+func (w *Webhook) Timeout() time.Duration { return w.timeout }
 
 // Send POSTs one alert event. deliveryID becomes webhook-id, which stays the
 // same across retries so receivers can deduplicate.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -409,7 +410,7 @@ timeout: 5s
 		t.Fatal(err)
 	}
 	want := Config{Type: "webhook", Name: "ops-webhook", URL: "https://hooks.example.org/newswatch", SecretEnv: "NEWSWATCH_OPS_WEBHOOK_SECRET", PreviousSecretFile: "/run/secrets/old", Timeout: 5 * time.Second}
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("decoded %+v, want %+v", cfg, want)
 	}
 	if err := yaml.Unmarshal([]byte(doc+"secret_fle: x\n"), &n); err != nil {

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newswatch/newswatch/pkg/benchtest"
+	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/topology"
+)
+
+func analyzed(id string, rev int, story, source, title, text string, topics ...events.Topic) events.AnalyzedArticle {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if topics == nil {
+		topics = []events.Topic{}
+	}
+	return events.AnalyzedArticle{
+		Schema: events.AnalyzedArticleSchema, StoryID: story, Topics: topics, Entities: []events.Entity{},
+		Article: events.Article{Schema: events.ArticleSchema, ID: id, Revision: rev, Feed: "f", URL: "https://example.com/" + id,
+			Source: source, Title: title, Text: text, PublishedAt: at, FetchedAt: at},
+	}
+}
+
+func publishAnalyzed(t testing.TB, js jetstream.JetStream, arts []events.AnalyzedArticle) []string {
+	t.Helper()
+	lines := make([]string, 0, len(arts))
+	for _, a := range arts {
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.PublishAsync(topology.AnalyzedSubject(a.Article.Feed), b, jetstream.WithMsgID(fmt.Sprintf("%s-r%d", a.Article.ID, a.Article.Revision))); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		t.Fatal("publishes not acknowledged")
+	}
+	return lines
+}
+
+// Backtest shows one alert per story with the copies it suppressed, and
+// finds exactly the articles `newswatch match` finds on the same input.
+func TestBacktest(t *testing.T) {
+	ns := natstest.Start(t)
+	drones := "India and the United States agreed to speed up the delivery of 31 MQ-9B drones."
+	arts := []events.AnalyzedArticle{
+		analyzed("pti-1", 0, "s-drones", "PTI", "India, US to co-produce vehicles", drones),
+		analyzed("other-1", 0, "s-other", "Reuters", "Quad ministers meet", "Blinken spoke about the Quad in Delhi."),
+		analyzed("mint-1", 0, "s-drones", "Mint", "MQ-9B deliveries to be expedited", drones+" With inputs from PTI."),
+		analyzed("pti-1", 1, "s-drones", "PTI", "India, US to co-produce vehicles (updated)", drones),
+		analyzed("navy-1", 0, "s-navy", "Hindu", "Navy leases two more MQ 9B", "The Navy will lease two more MQ-9B Sea Guardians.",
+			events.Topic{Name: "defence-cooperation", Score: 0.9}),
+	}
+	lines := publishAnalyzed(t, ns.JS, arts)
+
+	code, out, errOut := runCLI(t, "backtest", "--nats-url", ns.URL, "--query", `"MQ-9B"`, "--json")
+	if code != 0 {
+		t.Fatalf("backtest exited %d: %s", code, errOut)
+	}
+	var rep backtestReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Scanned != 5 || len(rep.Stories) != 2 {
+		t.Fatalf("scanned %d, %d stories; want 5 and 2:\n%s", rep.Scanned, len(rep.Stories), out)
+	}
+	if st := rep.Stories[0]; st.StoryID != "s-drones" || st.Alert.ArticleID != "pti-1" || st.Alert.Source != "PTI" ||
+		len(st.Suppressed) != 1 || st.Suppressed[0].ArticleID != "mint-1" || !strings.Contains(st.Alert.Snippet, "MQ-9B") {
+		t.Errorf("first story %+v", st)
+	}
+	if rep.Stories[1].StoryID != "s-navy" || len(rep.PerDay) != 1 || rep.PerDay[0].Alerts != 2 || rep.PerDay[0].Copies != 1 {
+		t.Errorf("second story or days: %+v %+v", rep.Stories[1], rep.PerDay)
+	}
+
+	// The same articles through `newswatch match`.
+	for _, q := range []string{`"MQ-9B"`, `Quad OR topic:defence-cooperation`, `drones AND NOT source:Mint`} {
+		var mout, merr bytes.Buffer
+		Main([]string{"match", "--json", "--query", q}, strings.NewReader(strings.Join(lines, "\n")), &mout, &merr)
+		var fromMatch []string
+		for _, l := range strings.Split(strings.TrimSpace(mout.String()), "\n") {
+			var m matchOutput
+			if l != "" && json.Unmarshal([]byte(l), &m) == nil && !slices.Contains(fromMatch, m.ID) {
+				fromMatch = append(fromMatch, m.ID)
+			}
+		}
+		code, out, errOut := runCLI(t, "backtest", "--nats-url", ns.URL, "--query", q, "--json")
+		if code != 0 {
+			t.Fatalf("%s: backtest exited %d: %s", q, code, errOut)
+		}
+		var r backtestReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		var fromBacktest []string
+		for _, st := range r.Stories {
+			fromBacktest = append(fromBacktest, st.Alert.ArticleID)
+			for _, c := range st.Suppressed {
+				fromBacktest = append(fromBacktest, c.ArticleID)
+			}
+		}
+		slices.Sort(fromMatch)
+		slices.Sort(fromBacktest)
+		if len(fromMatch) == 0 || !slices.Equal(fromMatch, fromBacktest) {
+			t.Errorf("%s: match found %v, backtest %v", q, fromMatch, fromBacktest)
+		}
+	}
+
+	// Human output and an empty window.
+	code, out, _ = runCLI(t, "backtest", "--nats-url", ns.URL, "--query", `"MQ-9B"`)
+	if code != 0 || !strings.Contains(out, "+ 1 copy suppressed: Mint") || !strings.Contains(out, "2 stories would have alerted") {
+		t.Errorf("text output (%d):\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "backtest", "--nats-url", ns.URL, "--query", `"MQ-9B" AND (`); code != 2 || !strings.Contains(errOut, "^") {
+		t.Errorf("bad query: %d %s", code, errOut)
+	}
+
+	// watch add --dry-run shows the same and saves nothing.
+	code, out, errOut = runCLI(t, "watch", "add", "--nats-url", ns.URL, "--id", "mq", "--query", `"MQ-9B"`, "--dry-run")
+	if code != 0 || !strings.Contains(out, "+ 1 copy suppressed: Mint") || !strings.Contains(out, "2 stories would have alerted") {
+		t.Errorf("watch add --dry-run (%d): %s %s", code, out, errOut)
+	}
+	if code, _, _ := runCLI(t, "watch", "show", "--nats-url", ns.URL, "mq"); code != 1 {
+		t.Errorf("watch add --dry-run saved the watch (show exited %d)", code)
+	}
+}
+
+// BenchmarkBacktest scans stored analyzed articles of about 5 KB with a
+// typical query, as `newswatch backtest` does against an embedded server in
+// the same process (so the server's work is in the figure too).
+func BenchmarkBacktest(b *testing.B) {
+	ns := natstest.Start(b)
+	const n = 20000
+	r := rand.New(rand.NewPCG(1, 2))
+	words := benchtest.Words(r)
+	arts := make([]events.AnalyzedArticle, n)
+	for i := range arts {
+		var sb strings.Builder
+		for sb.Len() < 5000 {
+			sb.WriteString(words())
+			sb.WriteByte(' ')
+		}
+		if i%100 == 0 {
+			sb.WriteString("MQ-9B drones")
+		}
+		arts[i] = analyzed(fmt.Sprint("a-", i), 0, fmt.Sprint("s-", i/3), "src", "Title "+fmt.Sprint(i), sb.String(),
+			events.Topic{Name: "defence-cooperation", Score: 0.7})
+	}
+	publishAnalyzed(b, ns.JS, arts)
+	q, err := query.Parse(`"MQ-9B" AND (drones OR India) AND NOT source:Mint`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu0 := benchtest.CPUTime()
+	for b.Loop() {
+		rep, err := backtest(context.Background(), ns.JS, q, time.Now().Add(-time.Hour), nil)
+		if err != nil || rep.Scanned != n || len(rep.Stories) != n/100 {
+			b.Fatalf("%v: scanned %d, %d stories", err, rep.Scanned, len(rep.Stories))
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "articles/s")
+	if cpu := benchtest.CPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "articles/cpu-s")
+	}
+}
