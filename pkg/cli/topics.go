@@ -58,6 +58,17 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintln(io.Stderr, "newswatch topics train: give --items FILE and --out MODEL")
 		return 2
 	}
+	var opts topics.TrainOptions
+	if *lambdas != "" {
+		for _, s := range strings.Split(*lambdas, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil || v <= 0 {
+				fmt.Fprintf(io.Stderr, "newswatch topics train: --lambdas: %q is not a positive number\n", s)
+				return 2
+			}
+			opts.Lambdas = append(opts.Lambdas, v)
+		}
+	}
 	tax := topics.DefaultTaxonomy()
 	if *taxonomyFile != "" {
 		b, err := os.ReadFile(*taxonomyFile)
@@ -90,22 +101,12 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		}
 		all = append(all, its...)
 	}
-	opts := topics.TrainOptions{Folds: *folds, MinDF: *minDF, MinWeight: *minWeight}
+	opts.Folds, opts.MinDF, opts.MinWeight = *folds, *minDF, *minWeight
 	if *topicList != "" {
 		opts.Topics = strings.Split(*topicList, ",")
 	}
 	if !*grid {
 		opts.FeatureGrid = []topics.FeatureOptions{topics.DefaultModel().Features}
-	}
-	if *lambdas != "" {
-		for _, s := range strings.Split(*lambdas, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || v <= 0 {
-				fmt.Fprintf(io.Stderr, "newswatch topics train: --lambdas: %q is not a positive number\n", s)
-				return 2
-			}
-			opts.Lambdas = append(opts.Lambdas, v)
-		}
 	}
 	if !*quiet {
 		opts.Log = io.Stderr
