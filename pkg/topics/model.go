@@ -123,7 +123,7 @@ func (m *Model) Validate() error {
 // same name. Both must read the same features.
 func (m *Model) Merge(over *Model) (*Model, error) {
 	if m.Features != over.Features {
-		return nil, fmt.Errorf("%w: its features %+v differ from the built-in model's %+v; train it with the default feature options", ErrModel, over.Features, m.Features)
+		return nil, fmt.Errorf("%w: its features %+v differ from the built-in model's %+v; train it with `newswatch topics train --grid=false` so it uses the built-in options", ErrModel, over.Features, m.Features)
 	}
 	out := &Model{Version: m.Version, Features: m.Features}
 	names := map[string]bool{}
