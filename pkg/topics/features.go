@@ -22,6 +22,9 @@ type FeatureOptions struct {
 	LeadSentences int `json:"lead_sentences"`
 	// Bigrams adds adjacent word pairs to single words.
 	Bigrams bool `json:"bigrams"`
+	// Stem folds plural and -ing endings of words ("drills", "drilling"
+	// read as "drill"), so rare forms share what common ones learned.
+	Stem bool `json:"stem,omitempty"`
 	// WordNorm scales word features by 1/sqrt(number of distinct ones),
 	// as a length-normalised bag of words.
 	WordNorm bool `json:"word_norm"`
@@ -284,6 +287,8 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 			tok := d.Buf[t.NStart:t.NEnd]
 			if allDigits(tok) {
 				tok = zero
+			} else if o.Stem {
+				tok = stem(tok)
 			}
 			h := fnvBytes(base, tok)
 			row, isKnown := known.find(h)
@@ -481,4 +486,19 @@ func featureLabel(name string) string {
 		return strconv.Quote(w) + " in the title"
 	}
 	return name
+}
+
+// stem strips a plural or -ing ending: a light, deterministic fold, not a
+// linguistic stemmer.
+func stem(w []byte) []byte {
+	n := len(w)
+	switch {
+	case n > 5 && string(w[n-3:]) == "ing":
+		return w[:n-3]
+	case n > 4 && string(w[n-3:]) == "ies":
+		return w[:n-2] // "militias" stays, "parties" -> "parti"
+	case n > 3 && w[n-1] == 's' && w[n-2] != 's' && w[n-2] != 'u' && w[n-2] != 'i':
+		return w[:n-1]
+	}
+	return w
 }

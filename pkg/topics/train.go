@@ -92,7 +92,9 @@ func DefaultFeatureGrid() []FeatureOptions {
 	actors.Actors = true
 	norm := DefaultFeatures
 	norm.WordNorm = true
-	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm}
+	stemmed := DefaultFeatures
+	stemmed.Stem = true
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed}
 }
 
 func (o TrainOptions) withDefaults(items []Item) TrainOptions {
