@@ -170,6 +170,10 @@ func backtest(ctx context.Context, js jetstream.JetStream, q *query.Query, since
 		return nil, fmt.Errorf("reading stream %s: %w", topology.StreamAnalyzed, err)
 	}
 	defer it.Stop()
+	// A message deleted between the stream info and reading it (age or
+	// size limit) must not leave Next waiting for ever.
+	idle := time.AfterFunc(idleRead, it.Stop)
+	defer idle.Stop()
 	stories := map[string]*backtestStory{}
 	seen := map[string]bool{} // article ids already counted
 	days := map[string]*dayCount{}
@@ -234,6 +238,7 @@ func backtest(ctx context.Context, js jetstream.JetStream, q *query.Query, since
 			}
 			return nil, fmt.Errorf("reading stream %s: %w", topology.StreamAnalyzed, err)
 		}
+		idle.Reset(idleRead)
 		meta, err := msg.Metadata()
 		if err != nil {
 			continue
@@ -262,6 +267,9 @@ func backtest(ctx context.Context, js jetstream.JetStream, q *query.Query, since
 	rep.Duration = time.Since(began).Seconds()
 	return rep, nil
 }
+
+// idleRead ends a read of a stream that delivers nothing for this long.
+const idleRead = 10 * time.Second
 
 // backtestBatch is how many messages are decoded and matched at once.
 const backtestBatch = 512

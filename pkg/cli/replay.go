@@ -94,6 +94,8 @@ func replay(ctx context.Context, js jetstream.JetStream, since time.Time, run st
 		return 0, fmt.Errorf("reading stream %s: %w", topology.StreamArticles, err)
 	}
 	defer it.Stop()
+	idle := time.AfterFunc(idleRead, it.Stop)
+	defer idle.Stop()
 	n := 0
 	first := uint64(0)
 	var futures []jetstream.PubAckFuture
@@ -105,6 +107,7 @@ func replay(ctx context.Context, js jetstream.JetStream, since time.Time, run st
 			}
 			return n, fmt.Errorf("reading stream %s: %w", topology.StreamArticles, err)
 		}
+		idle.Reset(idleRead)
 		meta, err := msg.Metadata()
 		if err != nil {
 			continue

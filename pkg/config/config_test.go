@@ -72,6 +72,10 @@ func TestInvalidNamesTheKey(t *testing.T) {
 		{"bad sink type", "sinks:\n  - {name: s, type: pager}\n", "", "sinks[0].type"},
 		{"replicas", "nats:\n  replicas: 2\n", "", "nats.replicas"},
 		{"env duration", "", "NEWSWATCH_FETCHER_TIMEOUT=soon", "fetcher.timeout"},
+		{"max items per poll", "fetcher:\n  max_items_per_poll: 0\n", "", "fetcher.max_items_per_poll"},
+		{"poll budget", "fetcher:\n  poll_budget: 10ms\n", "", "fetcher.poll_budget"},
+		{"max text bytes", "", "NEWSWATCH_FETCHER_MAX_TEXT_BYTES=100", "fetcher.max_text_bytes"},
+		{"shutdown grace", "fetcher:\n  shutdown_grace: -1s\n", "", "fetcher.shutdown_grace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,5 +95,26 @@ func TestInvalidNamesTheKey(t *testing.T) {
 				t.Errorf("error %v is not ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// Validate reports every error of a config, not only the first.
+func TestValidateReportsEveryError(t *testing.T) {
+	_, err := Parse([]byte(`
+log: {level: loud}
+consumers: {max_deliveries: 0, backoff: [1s, -2s]}
+feeds: [{url: "ftp://example.com/feed"}]
+watches:
+  - {id: "bad id", query: ""}
+  - {id: w, query: Quad, sinks: [nowhere], digest: 1s}
+`), "test.yaml", func(string) (string, bool) { return "", false })
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, key := range []string{"log.level", "consumers.max_deliveries", "consumers.backoff[1]", "feeds[0].url",
+		"watches[0].id", "watches[0].query", "watches[1].sinks", "watches[1].digest"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("the error does not name %s:\n%v", key, err)
+		}
 	}
 }

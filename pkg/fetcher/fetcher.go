@@ -216,9 +216,29 @@ func (f *Fetcher) pollWith(ctx context.Context, feed config.Feed, hooks pollHook
 	// The writes outlive ctx, by writeTimeout once ctx ends or the items
 	// are all sent.
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	var once sync.Once
-	lastWrites := func() { once.Do(func() { time.AfterFunc(writeTimeout, cancel) }) }
+	var (
+		tmu     sync.Mutex
+		timer   *time.Timer
+		stopped bool
+	)
+	lastWrites := func() {
+		tmu.Lock()
+		defer tmu.Unlock()
+		if timer == nil && !stopped {
+			timer = time.AfterFunc(writeTimeout, cancel)
+		}
+	}
+	defer func() {
+		// Drop the timer at once: thousands of polls a second would
+		// otherwise keep theirs, and their contexts, for writeTimeout.
+		tmu.Lock()
+		stopped = true
+		if timer != nil {
+			timer.Stop()
+		}
+		tmu.Unlock()
+		cancel()
+	}()
 	defer context.AfterFunc(ctx, lastWrites)()
 	firstPoll := st.LastSuccess.IsZero() || st.Initial
 	res, hint, err := f.pollFeed(ctx, wctx, lastWrites, feed, &st, firstPoll, hooks)
@@ -323,7 +343,7 @@ func (f *Fetcher) pollFeed(ctx, wctx context.Context, lastWrites func(), feed co
 	}
 	listed := time.Now() // the items' "seen" time, for the latency histogram
 	res := PollResult{Result: "ok", Items: len(parsed.Items)}
-	pub := f.newPublisher(wctx, feed)
+	pub := f.newPublisher(wctx, feed, len(parsed.Items))
 	// Items are handled newest first, as many at once as one host takes
 	// requests (fetcher.per_host_concurrency, at least 2), each published
 	// as soon as it is done.

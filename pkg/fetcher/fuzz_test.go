@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 )
@@ -21,7 +22,7 @@ func FuzzFeed(f *testing.F) {
 	f.Add([]byte("<rss><channel><item><title>broken"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = rssTTL(data)
-		parsed, err := gofeed.NewParser().Parse(bytes.NewReader(data))
+		parsed, err := gofeed.NewParser().Parse(bytes.NewReader(lenientUTF8(data)))
 		if err != nil {
 			return
 		}
@@ -80,6 +81,41 @@ func FuzzParseOPML(f *testing.F) {
 			if fd.URL == "" {
 				t.Error("feed without a URL")
 			}
+		}
+	})
+}
+
+// FuzzLenientUTF8 checks the repair of feeds that claim UTF-8: the result is
+// valid UTF-8 whenever the document claims it, and valid input is untouched.
+func FuzzLenientUTF8(f *testing.F) {
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>caf\xe9 \x93x\x94</rss>"))
+	f.Add([]byte("<?xml version='1.0' encoding='windows-1252'?><rss>caf\xe9</rss>"))
+	f.Add([]byte("<rss>d\xe9j\xe0 vu \xe2\x80\x93 ok</rss>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out := lenientUTF8(data)
+		if utf8.Valid(data) && !bytes.Equal(out, data) {
+			t.Fatalf("valid UTF-8 changed: %q -> %q", data, out)
+		}
+		if declaresUTF8(data) && !utf8.Valid(out) {
+			t.Fatalf("not repaired: %q -> %q", data, out)
+		}
+	})
+}
+
+// FuzzTruncateText checks that a cut text fits the limit and stays valid.
+func FuzzTruncateText(f *testing.F) {
+	f.Add("first paragraph\n\nsecond paragraph", 20)
+	f.Add("ééééé", 5)
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		if limit < 1 || limit > 1<<20 {
+			return
+		}
+		out, cut := truncateText(s, limit)
+		if len(out) > limit || cut != (len(s) > limit) {
+			t.Fatalf("truncateText(%q, %d) = %q, %v", s, limit, out, cut)
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("cut inside a rune: %q -> %q", s, out)
 		}
 	})
 }

@@ -212,9 +212,10 @@ type publishResult struct {
 	err                                               error
 }
 
-func (f *Fetcher) newPublisher(ctx context.Context, feed config.Feed) *publisher {
+// newPublisher starts the publisher of a poll of n items.
+func (f *Fetcher) newPublisher(ctx context.Context, feed config.Feed, n int) *publisher {
 	p := &publisher{f: f, feed: feed, subject: topology.ArticleSubject(feed.ID), ctx: ctx,
-		work: make(chan *itemWork, 256), done: make(chan struct{})}
+		work: make(chan *itemWork, min(n, 256)), done: make(chan struct{})}
 	go p.run()
 	return p
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -44,6 +45,10 @@ func (s Silence) Active(now time.Time) bool { return s.Until.IsZero() || now.Bef
 type Store struct {
 	kv  jetstream.KeyValue
 	now func() time.Time
+
+	mu     sync.RWMutex
+	cache  map[string]Silence // the bucket, while Follow runs
+	cached bool               // cache holds the whole bucket
 }
 
 // New returns a store over kv (the topology.BucketSilences bucket).
@@ -104,11 +109,74 @@ func (s *Store) get(ctx context.Context, key string) (Silence, bool, error) {
 	return sl, true, nil
 }
 
+// Follow keeps a copy of the bucket in memory, current through a watch of
+// the bucket, from which Silenced answers without reading the bucket (two
+// KV reads per alert otherwise). A silence added or removed elsewhere
+// applies as soon as the watch delivers it, within milliseconds. Follow
+// returns when ctx ends or the watch ends; Silenced then reads the bucket
+// again.
+func (s *Store) Follow(ctx context.Context) error {
+	w, err := s.kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("silences: watching %s: %w", topology.BucketSilences, err)
+	}
+	defer func() {
+		_ = w.Stop()
+		s.mu.Lock()
+		s.cache, s.cached = nil, false
+		s.mu.Unlock()
+	}()
+	s.mu.Lock()
+	s.cache = map[string]Silence{}
+	s.mu.Unlock()
+	for {
+		var e jetstream.KeyValueEntry
+		var open bool
+		select {
+		case e, open = <-w.Updates():
+			if !open {
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
+		}
+		s.mu.Lock()
+		switch {
+		case e == nil: // the bucket's current state has been delivered
+			s.cached = true
+		case e.Operation() == jetstream.KeyValuePut:
+			var sl Silence
+			if json.Unmarshal(e.Value(), &sl) == nil {
+				s.cache[e.Key()] = sl
+			} else {
+				delete(s.cache, e.Key())
+			}
+		default:
+			delete(s.cache, e.Key())
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *Store) cachedGet(key string) (sl Silence, found, cached bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.cached {
+		return Silence{}, false, false
+	}
+	sl, found = s.cache[key]
+	return sl, found, true
+}
+
 // Silenced reports whether an alert of watch on story is muted now, and by which silence.
 func (s *Store) Silenced(ctx context.Context, watch, story string) (Silence, bool, error) {
 	now := s.now()
 	for _, key := range []string{watch, watch + "." + story} {
-		sl, ok, err := s.get(ctx, key)
+		sl, ok, cached := s.cachedGet(key)
+		var err error
+		if !cached {
+			sl, ok, err = s.get(ctx, key)
+		}
 		if err != nil {
 			return Silence{}, false, err
 		}
