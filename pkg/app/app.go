@@ -271,7 +271,33 @@ func Classifier(cfg *config.Config) (*topics.Classifier, error) {
 			return nil, fmt.Errorf("app: analyzer.taxonomy_file %s: %w", f, err)
 		}
 	}
-	return topics.New(tax)
+	m, err := TopicModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return topics.New(tax, topics.WithModel(m))
+}
+
+// TopicModel returns the built-in topic model with the topics of
+// analyzer.topic_model_file merged over it.
+func TopicModel(cfg *config.Config) (*topics.Model, error) {
+	m := topics.DefaultModel()
+	f := cfg.Analyzer.TopicModelFile
+	if f == "" {
+		return m, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file: %w (fix the path, or remove the key to use the built-in model)", err)
+	}
+	user, err := topics.ParseModel(b)
+	if err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file %s: %w", f, err)
+	}
+	if m, err = m.Merge(user); err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file %s: %w", f, err)
+	}
+	return m, nil
 }
 
 func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {

@@ -47,8 +47,9 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 	explain := fs.Bool("explain", false, "print a readable account of every topic's score instead of JSON")
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
 	gazetteerFile := fs.String("gazetteer", "", "YAML file of extra gazetteer entries (docs/entities.md)")
+	modelFile := fs.String("model", "", "topic model file from `newswatch topics train`, merged over the built-in model (docs/topics.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: newswatch analyze [--explain] [--taxonomy FILE] [--gazetteer FILE] < articles.jsonl")
+		fmt.Fprintln(fs.Output(), "usage: newswatch analyze [--explain] [--taxonomy FILE] [--model FILE] [--gazetteer FILE] < articles.jsonl")
 		fmt.Fprintln(fs.Output(), "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
 		fs.PrintDefaults()
 	}
@@ -71,12 +72,18 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 			return 2
 		}
 	}
-	clf, err := topics.New(tax)
+	var cfg config.Config
+	cfg.Analyzer.TopicModelFile = *modelFile
+	model, err := app.TopicModel(&cfg)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
 		return 2
 	}
-	var cfg config.Config
+	clf, err := topics.New(tax, topics.WithModel(model))
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+		return 2
+	}
 	cfg.Analyzer.GazetteerFile = *gazetteerFile
 	gz, err := app.Gazetteer(&cfg)
 	if err != nil {

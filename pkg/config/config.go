@@ -124,6 +124,7 @@ type SiteRule struct {
 // Analyzer configures the topic classifier, the gazetteer and story clustering.
 type Analyzer struct {
 	TaxonomyFile   string  `yaml:"taxonomy_file"`
+	TopicModelFile string  `yaml:"topic_model_file"`
 	GazetteerFile  string  `yaml:"gazetteer_file"`
 	StoryThreshold float64 `yaml:"story_threshold"`
 	// StoryWindow is how far apart in publication time two copies of one
