@@ -362,7 +362,9 @@ func (a *App) followWatches(ctx context.Context, reg prometheus.Registerer) erro
 
 func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*notifier.Notifier, error) {
 	watches := a.watches
-	alerted, err := topo.KV(ctx, topology.BucketAlerted, 0, 1)
+	// One record per alerted (watch, story), kept while the story can
+	// still gain copies (notifier.RecordTTL) rather than for ever.
+	alerted, err := topo.KV(ctx, topology.BucketAlerted, notifier.RecordTTL(a.cfg.Analyzer.StoryWindow), 1)
 	if err != nil {
 		return nil, err
 	}

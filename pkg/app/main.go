@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -101,6 +102,7 @@ func RunUntilDone(ctx context.Context, cfg *config.Config, components []string, 
 	if !embed && len(components) == 1 {
 		name = components[0]
 	}
+	applyMemoryLimit(cfg.Runtime.MemoryLimit, os.LookupEnv, logger)
 	a, err := Start(ctx, cfg, components, embed, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)

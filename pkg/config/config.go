@@ -34,6 +34,7 @@ type Config struct {
 	// messages.
 	Consumers Consumers `yaml:"consumers"`
 	Streams   Streams   `yaml:"streams"`
+	Runtime   Runtime   `yaml:"runtime"`
 	Feeds     []Feed    `yaml:"feeds"`
 	Watches   []Watch   `yaml:"watches"`
 	Sinks     []Sink    `yaml:"sinks"`
@@ -155,6 +156,23 @@ type Streams struct {
 	KVMaxBytes int64 `yaml:"kv_max_bytes"`
 }
 
+// Runtime tunes the Go runtime of a newswatch process.
+type Runtime struct {
+	// MemoryLimit is the process's soft memory limit in bytes
+	// (runtime/debug.SetMemoryLimit): above it the garbage collector runs
+	// more often instead of letting the heap reach twice the live data.
+	// 0 sets none; the GOMEMLIMIT environment variable, when set, wins.
+	MemoryLimit int64 `yaml:"memory_limit"`
+}
+
+const (
+	// DefaultMemoryLimit is runtime.memory_limit's default, 256 MiB
+	// (BENCHMARKS.md, "Memory").
+	DefaultMemoryLimit = 256 << 20
+	// MinMemoryLimit is the smallest runtime.memory_limit accepted.
+	MinMemoryLimit = 64 << 20
+)
+
 // StreamLimits bounds one stream.
 type StreamLimits struct {
 	MaxAge          time.Duration `yaml:"max_age"`
@@ -237,6 +255,7 @@ func Default() Config {
 			Alerts:     StreamLimits{MaxAge: 90 * 24 * time.Hour, MaxBytes: 512 << 20, DuplicateWindow: 2 * time.Hour},
 			KVMaxBytes: 256 << 20,
 		},
+		Runtime: Runtime{MemoryLimit: DefaultMemoryLimit},
 	}
 }
 
@@ -370,6 +389,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Streams.KVMaxBytes < 1<<20 {
 		bad("streams.kv_max_bytes", "is %d; must be at least 1048576 (1 MiB)", c.Streams.KVMaxBytes)
+	}
+	if m := c.Runtime.MemoryLimit; m < 0 || m > 0 && m < MinMemoryLimit {
+		bad("runtime.memory_limit", "is %d; must be 0 (no limit) or at least %d (64 MiB)", m, MinMemoryLimit)
 	}
 	seen := map[string]bool{}
 	for i := range c.Feeds {

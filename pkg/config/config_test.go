@@ -39,6 +39,13 @@ watches:
 	if len(cfg.Watches) != 2 || cfg.Watches[1].Query != "Quad" {
 		t.Errorf("watches = %+v", cfg.Watches)
 	}
+	if cfg.Runtime.MemoryLimit != DefaultMemoryLimit {
+		t.Errorf("runtime.memory_limit = %d, want the default %d", cfg.Runtime.MemoryLimit, DefaultMemoryLimit)
+	}
+	off, err := Parse([]byte("runtime: {memory_limit: 0}\n"), "off.yaml", noEnv)
+	if err != nil || off.Runtime.MemoryLimit != 0 {
+		t.Errorf("runtime.memory_limit: 0 gives %+v, %v; want no limit", off.Runtime, err)
+	}
 }
 
 func TestEnvOverrides(t *testing.T) {
@@ -76,6 +83,8 @@ func TestInvalidNamesTheKey(t *testing.T) {
 		{"poll budget", "fetcher:\n  poll_budget: 10ms\n", "", "fetcher.poll_budget"},
 		{"max text bytes", "", "NEWSWATCH_FETCHER_MAX_TEXT_BYTES=100", "fetcher.max_text_bytes"},
 		{"shutdown grace", "fetcher:\n  shutdown_grace: -1s\n", "", "fetcher.shutdown_grace"},
+		{"memory limit too small", "runtime:\n  memory_limit: 1000000\n", "", "runtime.memory_limit"},
+		{"memory limit negative", "", "NEWSWATCH_RUNTIME_MEMORY_LIMIT=-1", "runtime.memory_limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/silences"
+	"github.com/newswatch/newswatch/pkg/story"
 	"github.com/newswatch/newswatch/pkg/topology"
 	"github.com/newswatch/newswatch/pkg/watchset"
 )
@@ -76,6 +77,19 @@ type record struct {
 	Sources   []string  `json:"sources"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdateID  string    `json:"update_id,omitempty"` // the update alert, once sent
+}
+
+// RecordTTL is how long the newswatch_alerted bucket keeps a (watch, story)
+// record after its last write, for a story window (analyzer.story_window; 0
+// for the built-in one): twice story.Retention, four windows. The record is
+// rewritten by every further copy or revision of the story the watch
+// matches, so it expires only when the watch has matched nothing of the
+// story for that long. A copy joins a story only through a story record
+// kept story.Retention, so a later copy of the story can alert the watch
+// again only if the story lived on meanwhile through copies this watch did
+// not match (or a replay reaches further back than this).
+func RecordTTL(storyWindow time.Duration) time.Duration {
+	return 2 * story.Retention(storyWindow)
 }
 
 func version(a events.Article) string { return fmt.Sprintf("%s-r%d", a.ID, a.Revision) }
