@@ -368,11 +368,10 @@ type scratch struct {
 	fvPart    part    // the part sc.fv holds
 	fv        []fval  // the learned model's features of the article
 	contribs  []contribution
-	rowPos    []int32  // dedupeRows: per model row, its index in the output
-	rowGen    []uint32 // and the generation that set it
-	table     []slot   // dedupe's hash table
+	table     []slot         // dedupe's and dedupeRows' hash table
+	rowCache  []rowCacheSlot // findCached's cache of cacheFor's keys
+	cacheFor  *keyIndex
 	gen       uint32
-	rgen      uint32
 	prob      []float64 // per learned topic: its probability
 	leadProb  []float64 // of the title and lead
 	winProb   []float64 // of the passage being scored

@@ -162,13 +162,12 @@ type slot struct {
 	idx int32
 }
 
-// dedupe keeps one value per key, in first-seen order: the largest, from
-// the first sentence that has it. It runs in linear time with a hash
-// table reused across calls (cleared by generation, not by zeroing). It
-// returns the result, reusing fv's array, and the number of word features.
-func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
+// resetTable readies scratch's open-addressing table for n entries and
+// returns its mask: the table is reused across calls and cleared by
+// generation, not by zeroing, and kept at most half full.
+func (sc *scratch) resetTable(n int) uint64 {
 	size := 64
-	for size < 2*len(fv) {
+	for size < 2*n {
 		size *= 2
 	}
 	if len(sc.table) < size {
@@ -180,7 +179,15 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 		clear(sc.table)
 		sc.gen = 1
 	}
-	mask := uint64(len(sc.table) - 1)
+	return uint64(len(sc.table) - 1)
+}
+
+// dedupe keeps one value per key, in first-seen order: the largest, from
+// the first sentence that has it. It runs in linear time with a hash
+// table reused across calls (cleared by generation, not by zeroing). It
+// returns the result, reusing fv's array, and the number of word features.
+func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
+	mask := sc.resetTable(len(fv))
 	out := fv[:0]
 	words := 0
 	for i := range fv {
@@ -207,34 +214,32 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 }
 
 // dedupeRows is dedupe at inference, where extract kept only features
-// the model has a weight for, each with its row: duplicates are found
-// through a per-row stamp, with no hashing.
-func (c *Classifier) dedupeRows(sc *scratch, fv []fval) ([]fval, int) {
-	m := c.model
-	if len(sc.rowPos) < len(m.names) {
-		sc.rowPos = make([]int32, len(m.names))
-		sc.rowGen = make([]uint32, len(m.names))
-		sc.rgen = 0
-	}
-	sc.rgen++
-	if sc.rgen == 0 {
-		clear(sc.rowGen)
-		sc.rgen = 1
-	}
+// the model has a weight for, each with its row: duplicates are the
+// features of one row. The table is sized by the part's features, not by
+// the model's rows, so it stays in the CPU's first-level cache.
+func (sc *scratch) dedupeRows(fv []fval) ([]fval, int) {
+	mask := sc.resetTable(len(fv))
 	out := fv[:0]
 	words := 0
 	for i := range fv {
 		f := fv[i] // extract kept only features with a row
-		if sc.rowGen[f.row] == sc.rgen {
-			if o := &out[sc.rowPos[f.row]]; f.val > o.val {
-				o.val, o.span, o.hit = f.val, f.span, f.hit
+		key := uint64(uint32(f.row))
+		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
+			s := &sc.table[h&mask]
+			if s.gen != sc.gen {
+				s.gen, s.key, s.idx = sc.gen, key, int32(len(out))
+				out = append(out, f)
+				if f.kind == fvWord {
+					words++
+				}
+				break
 			}
-			continue
-		}
-		sc.rowGen[f.row], sc.rowPos[f.row] = sc.rgen, int32(len(out))
-		out = append(out, f)
-		if f.kind == fvWord {
-			words++
+			if s.key == key {
+				if o := &out[s.idx]; f.val > o.val {
+					o.val, o.span, o.hit = f.val, f.span, f.hit
+				}
+				break
+			}
 		}
 	}
 	return out, words
@@ -268,8 +273,9 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	// it here (unless word features are length-normalised, when every
 	// word counts in the norm).
 	var known *keyIndex
+	var pairs []uint8
 	if names == nil && c.model != nil && !o.WordNorm {
-		known = &c.model.index
+		known, pairs = &c.model.index, c.model.pair
 	}
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
@@ -281,6 +287,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		sn := &d.Sentences[s]
 		prev := uint64(0)
 		prevKnown := false
+		prevRow := int32(-1)
 		var prevTok []byte
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
@@ -291,7 +298,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 				tok = stem(tok)
 			}
 			h := fnvBytes(base, tok)
-			row, isKnown := known.find(h)
+			row, isKnown := sc.findCached(known, h)
 			if isKnown {
 				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 			}
@@ -300,26 +307,27 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 			}
 			if o.TitleWords && sn.Field == scan.FieldTitle {
 				ht := fnvBytes(tbase, tok)
-				if row, ok := known.find(ht); ok {
+				if row, ok := sc.findCached(known, ht); ok {
 					fv = append(fv, fval{key: ht, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
 				if names != nil {
 					names[ht] = prefixTitle + string(tok)
 				}
 			}
-			// A pair is in the model only if both its words are
-			// (compileModel makes sure), so most pairs of a rare word
-			// cost no lookup.
-			if o.Bigrams && prev != 0 && prevKnown && isKnown {
+			// A pair is in the model only if its first word is the first
+			// word of one of the model's pairs and its second word the
+			// second of one (compileModel indexes both), so most pairs
+			// cost no hashing and no lookup.
+			if o.Bigrams && prev != 0 && prevKnown && isKnown && (pairs == nil || pairs[prevRow]&pairFirst != 0 && pairs[row]&pairSecond != 0) {
 				hb := fnvBytes(fnvBytes(prev, space), tok)
-				if row, ok := known.find(hb); ok {
+				if row, ok := sc.findCached(known, hb); ok {
 					fv = append(fv, fval{key: hb, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
 				if names != nil {
 					names[hb] = prefixWord + string(prevTok) + " " + string(tok)
 				}
 			}
-			prev, prevTok, prevKnown = h, tok, isKnown
+			prev, prevTok, prevKnown, prevRow = h, tok, isKnown, row
 		}
 	}
 	if o.Taxonomy {
@@ -343,7 +351,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	var out []fval
 	var words int
 	if known != nil {
-		out, words = c.dedupeRows(sc, fv)
+		out, words = sc.dedupeRows(fv)
 	} else {
 		out, words = sc.dedupe(fv)
 	}
