@@ -268,14 +268,45 @@ func leadEnd(d *scan.Doc, sc *scratch, n int) int {
 // so a passage is read like a headline with its teaser. When names is not
 // nil it also records the name of every key (training).
 func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, names map[uint64]string) {
-	fv := sc.fv[:0]
-	// At inference a word the model has no weight for adds nothing: skip
-	// it here (unless word features are length-normalised, when every
-	// word counts in the norm).
-	var known *keyIndex
-	var pairs []uint8
+	known := c.knownIndex(o, names)
+	fv := c.collect(d, sc, o, lo, hi, names, known)
+	// One value per key: the largest, from its first sentence.
+	var out []fval
+	var words int
+	if known != nil {
+		out, words = sc.dedupeRows(fv)
+	} else {
+		out, words = sc.dedupe(fv)
+	}
+	if o.WordNorm && words > 0 {
+		w := 1 / math.Sqrt(float64(words))
+		for i := range out {
+			if out[i].kind == fvWord {
+				out[i].val = w
+			}
+		}
+	}
+	sc.fv, sc.fvPart = out, part{int32(lo), int32(hi)}
+}
+
+// knownIndex is the index extract keeps features of: at inference a word
+// the model has no weight for adds nothing, so it is skipped (unless word
+// features are length-normalised, when every word counts in the norm).
+// Nil means every feature is kept.
+func (c *Classifier) knownIndex(o *FeatureOptions, names map[uint64]string) *keyIndex {
 	if names == nil && c.model != nil && !o.WordNorm {
-		known, pairs = &c.model.index, c.model.pair
+		return &c.model.index
+	}
+	return nil
+}
+
+// collect appends the features of sentences lo..hi-1 to sc.fv[:0] and
+// returns them, duplicates included, in the order extract's result keeps.
+func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, names map[uint64]string, known *keyIndex) []fval {
+	fv := sc.fv[:0]
+	var pairs []uint8
+	if known != nil {
+		pairs = c.model.pair
 	}
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
@@ -347,23 +378,8 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	if o.Actors {
 		fv = c.actorFeatures(d, sc, lo, hi, known != nil, fv)
 	}
-	// One value per key: the largest, from its first sentence.
-	var out []fval
-	var words int
-	if known != nil {
-		out, words = sc.dedupeRows(fv)
-	} else {
-		out, words = sc.dedupe(fv)
-	}
-	if o.WordNorm && words > 0 {
-		w := 1 / math.Sqrt(float64(words))
-		for i := range out {
-			if out[i].kind == fvWord {
-				out[i].val = w
-			}
-		}
-	}
-	sc.fv, sc.fvPart = out, part{int32(lo), int32(hi)}
+	sc.fv = fv
+	return fv
 }
 
 var (

@@ -65,8 +65,7 @@ func (c *Classifier) predict(d *scan.Doc, sc *scratch) {
 			if n == 0 {
 				continue // boilerplate only
 			}
-			c.extract(d, sc, &m.opts, lo, s, nil)
-			c.probabilities(sc, sc.winProb)
+			c.passageProbabilities(d, sc, lo, s, sc.winProb)
 			for ti, p := range sc.winProb {
 				pt := part{int32(lo), int32(s)}
 				switch {
@@ -101,6 +100,55 @@ func (c *Classifier) probabilities(sc *scratch, out []float64) {
 		w := m.w[int(row)*nt : int(row)*nt+nt]
 		for ti := range nt {
 			out[ti] += w[ti] * sc.fv[i].val
+		}
+	}
+	for ti := range nt {
+		out[ti] = logreg.Sigmoid(out[ti])
+	}
+}
+
+// passageProbabilities is extract then probabilities for sentences
+// lo..hi-1, fused at inference: each feature's weights are added when its
+// row is first seen, the order probabilities adds them in, and the
+// deduplicated list is not built. Every value is 1 there (words are not
+// length-normalised), so the sums are the same. It leaves sc.fv marked as
+// holding no part.
+func (c *Classifier) passageProbabilities(d *scan.Doc, sc *scratch, lo, hi int, out []float64) {
+	m := c.model
+	known := c.knownIndex(&m.opts, nil)
+	if known == nil {
+		c.extract(d, sc, &m.opts, lo, hi, nil)
+		c.probabilities(sc, out)
+		return
+	}
+	fv := c.collect(d, sc, &m.opts, lo, hi, nil, known)
+	sc.fvPart = part{-1, -1}
+	nt := len(m.topics)
+	for ti := range nt {
+		out[ti] = m.topics[ti].bias
+	}
+	mask := sc.resetTable(len(fv))
+	for i := range fv {
+		row := fv[i].row
+		key := uint64(uint32(row))
+		seen := false
+		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
+			s := &sc.table[h&mask]
+			if s.gen != sc.gen {
+				s.gen, s.key = sc.gen, key
+				break
+			}
+			if s.key == key {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			continue
+		}
+		w := m.w[int(row)*nt : int(row)*nt+nt]
+		for ti := range nt {
+			out[ti] += w[ti] * fv[i].val
 		}
 	}
 	for ti := range nt {
