@@ -500,16 +500,16 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, known b
 // features are computed.
 const maxTopicsCounted = 16
 
-// featureLabel is what an explanation shows for a feature: the words for
-// a word feature, the feature name otherwise.
-func featureLabel(name string) string {
+// appendFeatureLabel appends what an explanation shows for a feature to
+// b: the words for a word feature, the feature name otherwise.
+func appendFeatureLabel(b []byte, name string) []byte {
 	if w, ok := strings.CutPrefix(name, prefixWord); ok {
-		return strconv.Quote(w)
+		return strconv.AppendQuote(b, w)
 	}
 	if w, ok := strings.CutPrefix(name, prefixTitle); ok {
-		return strconv.Quote(w) + " in the title"
+		return append(strconv.AppendQuote(b, w), " in the title"...)
 	}
-	return name
+	return append(b, name...)
 }
 
 // stem strips a plural or -ing ending: a light, deterministic fold, not a

@@ -160,7 +160,14 @@ type learned struct {
 	// or second (pairSecond) word of a word pair the model has, so that
 	// extract hashes and looks up only pairs that can be in it.
 	pair []uint8
+	// labels holds every row's label (appendFeatureLabel), row r's from labelAt[r] to
+	// labelAt[r+1], built once so that evidence costs no quoting.
+	labels  string
+	labelAt []int32
 }
+
+// label is what an explanation shows for the feature of row.
+func (l *learned) label(row int32) string { return l.labels[l.labelAt[row]:l.labelAt[row+1]] }
 
 // Bits of learned.pair.
 const (
@@ -230,6 +237,14 @@ func compileModel(m *Model, c *Classifier) *learned {
 			l.w[int(row)*nt+ti] = w
 		}
 	}
+	var labels []byte
+	l.labelAt = make([]int32, 0, len(l.names)+1)
+	for _, name := range l.names {
+		l.labelAt = append(l.labelAt, int32(len(labels)))
+		labels = appendFeatureLabel(labels, name)
+	}
+	l.labelAt = append(l.labelAt, int32(len(labels)))
+	l.labels = string(labels)
 	l.pair = make([]uint8, len(l.names))
 	for _, name := range l.names {
 		w, ok := strings.CutPrefix(name, prefixWord)

@@ -212,7 +212,7 @@ func (c *Classifier) appendLearned(out []events.Topic, d *scan.Doc, sc *scratch,
 	for _, ct := range cs {
 		sn := &d.Sentences[ct.fv.span]
 		ev = append(ev, events.Evidence{
-			Term:     c.fvTerm(d, sc, &ct.fv, c.model.names[ct.row]),
+			Term:     c.fvTerm(d, sc, &ct.fv, ct.row),
 			Weight:   round3(ct.contri),
 			Field:    fieldName(sn.Field),
 			Sentence: sentenceOf(d, sn),
@@ -221,13 +221,15 @@ func (c *Classifier) appendLearned(out []events.Topic, d *scan.Doc, sc *scratch,
 	return append(out, events.Topic{Name: lt.name, Score: round3(sc.prob[li]), Threshold: lt.threshold, Evidence: ev})
 }
 
-// fvTerm names a feature for a reader: the words of a word feature; the
-// feature name and the words it matched for a taxonomy feature; the name
-// otherwise.
-func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, name string) string {
+// fvTerm names the feature of row for a reader: the words of a word
+// feature; the feature name and the words it matched for a taxonomy
+// feature; the name otherwise. Word labels were built with the model, and
+// the others in sc's buffer, so a term costs at most one allocation.
+func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, row int32) string {
 	if f.kind == fvWord {
-		return featureLabel(name)
+		return c.model.label(row)
 	}
+	name := c.model.names[row]
 	if f.hit < 0 {
 		return name
 	}
@@ -236,7 +238,10 @@ func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, name string) stri
 	for end < len(d.Buf) && d.Buf[end] != ' ' && d.Buf[end] != scan.Sep {
 		end++ // the whole word a prefix term matched
 	}
-	return name + " " + strconv.Quote(string(d.Buf[h.start:end]))
+	b := append(append(sc.termBuf[:0], name...), ' ')
+	b = strconv.AppendQuote(b, string(d.Buf[h.start:end]))
+	sc.termBuf = b
+	return string(b)
 }
 
 // topContributions moves the k largest contributions, in order, to the
