@@ -241,7 +241,9 @@ func compileModel(m *Model, c *Classifier) *learned {
 	l.labelAt = make([]int32, 0, len(l.names)+1)
 	for _, name := range l.names {
 		l.labelAt = append(l.labelAt, int32(len(labels)))
-		labels = appendFeatureLabel(labels, name)
+		// strconv.AppendQuote grows a short buffer to the exact size it
+		// needs, quadratic over many calls: reserve room by doubling.
+		labels = appendFeatureLabel(slices.Grow(labels, 2*len(name)+16), name)
 	}
 	l.labelAt = append(l.labelAt, int32(len(labels)))
 	l.labels = string(labels)
