@@ -308,6 +308,7 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	if known != nil {
 		pairs = c.model.pair
 	}
+	sc.useCache(known)
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
@@ -323,12 +324,7 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			tok := d.Buf[t.NStart:t.NEnd]
-			if allDigits(tok) {
-				tok = zero
-			} else if o.Stem {
-				tok = stem(tok)
-			}
-			h := fnvBytes(base, tok)
+			tok, h := wordKey(base, tok, o.Stem)
 			row, isKnown := sc.findCached(known, h)
 			if isKnown {
 				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
@@ -387,13 +383,26 @@ var (
 	space = []byte(" ")
 )
 
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+// wordKey folds a token as word features read it, a number as "0" and
+// other words stemmed when stem is set, and returns it with its key: the
+// FNV-1a hash continued from base. A stemmed word lost letters, so it was
+// not a number; otherwise one pass hashes it and checks for digits.
+func wordKey(base uint64, tok []byte, stem bool) ([]byte, uint64) {
+	if stem {
+		if st := stemWord(tok); len(st) < len(tok) {
+			return st, fnvBytes(base, st)
 		}
 	}
-	return len(b) > 0
+	h, digits := base, len(tok) > 0
+	for _, c := range tok {
+		digits = digits && c >= '0' && c <= '9'
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	if digits {
+		return zero, fnvBytes(base, zero)
+	}
+	return tok, h
 }
 
 // actorFeatures appends the actor-count and co-occurrence features of
@@ -512,9 +521,9 @@ func appendFeatureLabel(b []byte, name string) []byte {
 	return append(b, name...)
 }
 
-// stem strips a plural or -ing ending: a light, deterministic fold, not a
+// stemWord strips a plural or -ing ending: a light, deterministic fold, not a
 // linguistic stemmer.
-func stem(w []byte) []byte {
+func stemWord(w []byte) []byte {
 	n := len(w)
 	switch {
 	case n > 5 && string(w[n-3:]) == "ing":

@@ -335,35 +335,44 @@ type rowCacheSlot struct {
 }
 
 // findCached is ix.lookup through sc's direct-mapped cache of recent
-// keys. A nil index has every key, at row -1 (training, where every
-// feature is kept).
-// An article repeats most of its words (the 5 KB benchmark article has 117
-// distinct known words among 832), and the cache keeps them, and those of
-// the articles before it, out of the model's index, which is too large
-// for the CPU's fast caches. The cache belongs to one index: it is emptied
-// when sc meets another.
+// keys, which useCache(ix) readied. A nil index has every key, at row -1
+// (training, where every feature is kept). An article repeats most of its
+// words (the 5 KB benchmark article has 117 distinct known words among
+// 832), and the cache keeps them, and those of the articles before it,
+// out of the model's index, which is too large for the CPU's fast caches.
 func (sc *scratch) findCached(ix *keyIndex, k uint64) (int32, bool) {
 	if ix == nil {
 		return -1, true
-	}
-	if sc.cacheFor != ix || sc.rowCache == nil {
-		if sc.rowCache == nil {
-			sc.rowCache = make([]rowCacheSlot, 1<<rowCacheBits)
-		} else {
-			clear(sc.rowCache)
-		}
-		sc.cacheFor = ix
 	}
 	s := &sc.rowCache[(k*0x9E3779B97F4A7C15)>>(64-rowCacheBits)]
 	if s.key == k && k != 0 {
 		return s.row, s.row >= 0
 	}
+	return s.fill(ix, k)
+}
+
+// fill looks k up in ix and caches the answer in s.
+func (s *rowCacheSlot) fill(ix *keyIndex, k uint64) (int32, bool) {
 	row, ok := ix.lookup(k)
 	if !ok {
 		row = -1
 	}
 	s.key, s.row = k, row
 	return row, ok
+}
+
+// useCache readies sc's cache for lookups in ix (nil: none). The cache
+// belongs to one index: it is emptied when sc meets another.
+func (sc *scratch) useCache(ix *keyIndex) {
+	if ix == nil || sc.cacheFor == ix && sc.rowCache != nil {
+		return
+	}
+	if sc.rowCache == nil {
+		sc.rowCache = make([]rowCacheSlot, 1<<rowCacheBits)
+	} else {
+		clear(sc.rowCache)
+	}
+	sc.cacheFor = ix
 }
 
 // featureRows are the model rows of the taxonomy-derived features, resolved
