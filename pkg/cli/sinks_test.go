@@ -137,10 +137,18 @@ watches:
 		t.Fatal(err)
 	}
 	for _, s := range []string{"hook", "chat"} {
-		rec, err := delivery.LookupRecord(ctx, records, delivery.ID(ev.ID, s))
-		if err != nil || rec.Result != delivery.ResultDeadLetter {
-			t.Errorf("%s: record %+v (%v), want dead_letter", s, rec, err)
-		}
+		// The dead letter is published before the record is written (so a
+		// crash between the two loses nothing): wait for the record.
+		testwait.For(t, time.Minute, s+"'s record says dead_letter", func() error {
+			rec, err := delivery.LookupRecord(ctx, records, delivery.ID(ev.ID, s))
+			if err != nil {
+				return err
+			}
+			if rec.Result != delivery.ResultDeadLetter {
+				return fmt.Errorf("record %+v, want dead_letter", rec)
+			}
+			return nil
+		})
 		if v := metric(t, a, `newswatch_notifier_deliveries_total{result="ok",sink="`+s+`"}`); v != 0 {
 			t.Errorf("%s: deliveries ok = %v, want 0", s, v)
 		}
