@@ -175,22 +175,10 @@ func (m multi) publish(t *testing.T, n int) {
 
 func (m multi) deadLetters(t *testing.T, sinkName string) []DeadLetter {
 	t.Helper()
-	s, err := m.ns.JS.Stream(t.Context(), topology.StreamDeadLetter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(t.Context(), jetstream.WithSubjectFilter(topology.DeadLetterSubject(sinkName)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []DeadLetter
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		msg, err := s.GetMsg(t.Context(), seq)
-		if err != nil || msg.Subject != topology.DeadLetterSubject(sinkName) {
-			continue
-		}
+	for _, data := range natstest.Messages(t, m.ns.JS, topology.StreamDeadLetter, topology.DeadLetterSubject(sinkName)) {
 		var dl DeadLetter
-		if err := json.Unmarshal(msg.Data, &dl); err != nil {
+		if err := json.Unmarshal(data, &dl); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, dl)

@@ -91,23 +91,10 @@ func (s *site) twice() int {
 // streamArticles reads every article on ARTICLES.
 func streamArticles(t testing.TB, js jetstream.JetStream) []events.Article {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, topology.StreamArticles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []events.Article
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
+	for _, data := range natstest.Messages(t, js, topology.StreamArticles, "") {
 		var a events.Article
-		if err := json.Unmarshal(m.Data, &a); err != nil {
+		if err := json.Unmarshal(data, &a); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, a)
