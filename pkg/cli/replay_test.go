@@ -17,20 +17,9 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // After a taxonomy change, replay adds the new topic flag to an alerted
 // article, fires a watch on the new topic, and sends no second alert for the
@@ -60,7 +49,7 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 	if _, err := a.JetStream().Publish(ctx, topology.ArticleSubject("test"), data, jetstream.WithMsgID(art.ID+"-r0")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the alert on alerts.mq", time.Minute, func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")) == 1 })
+	testwait.True(t, time.Minute, "the alert on alerts.mq", func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")) == 1 })
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +67,7 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 		t.Fatalf("replay exited %d: %s %s", code, out, errOut)
 	}
 	var replayed events.AnalyzedArticle
-	waitFor(t, "the replayed analysis with topic uav", time.Minute, func() bool {
+	testwait.True(t, time.Minute, "the replayed analysis with topic uav", func() bool {
 		for _, m := range natstest.Messages(t, a.JetStream(), topology.StreamAnalyzed, "news.analyzed.test") {
 			var aa events.AnalyzedArticle
 			if json.Unmarshal(m, &aa) == nil && slices.ContainsFunc(aa.Topics, func(tp events.Topic) bool { return tp.Name == "uav" }) {
@@ -90,7 +79,7 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 	})
 	// The watch on the new topic fires; it is the proof the notifier has
 	// handled the replayed analysis, after which alerts.mq must still hold one.
-	waitFor(t, "the alert on alerts.uav", time.Minute, func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.uav")) == 1 })
+	testwait.True(t, time.Minute, "the alert on alerts.uav", func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.uav")) == 1 })
 	if n := len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")); n != 1 {
 		t.Errorf("alerts.mq holds %d alerts after the replay, want still 1", n)
 	}

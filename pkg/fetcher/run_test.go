@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -123,17 +122,6 @@ func (r *replica) stop(t testing.TB) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a minute.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	testwait.For(t, time.Minute, what, func() error {
-		if cond() {
-			return nil
-		}
-		return errors.New("not yet")
-	})
-}
-
 // hits records the requests a test server receives.
 type hits struct {
 	mu       sync.Mutex
@@ -216,7 +204,7 @@ func TestPerHostLimit(t *testing.T) {
 				return []Option{WithHostLimits(tt.perHost, tt.gap)}
 			})
 			r.start()
-			waitFor(t, "every feed polled", func() bool { return h.paths() == 100 })
+			testwait.True(t, time.Minute, "every feed polled", func() bool { return h.paths() == 100 })
 			r.stop(t)
 			if got := h.maxSeen.Load(); got > int32(tt.perHost) {
 				t.Errorf("%d requests in flight to one host, limit %d", got, tt.perHost)
@@ -284,10 +272,10 @@ func TestLeasesShareFeedsAndTakeOver(t *testing.T) {
 	b.start()
 
 	// Three polls of every feed with both running.
-	waitFor(t, "every feed polled three times", func() bool { return atLeast(pollsBy(h, feeds, "", time.Time{}), 3) })
+	testwait.True(t, time.Minute, "every feed polled three times", func() bool { return atLeast(pollsBy(h, feeds, "", time.Time{}), 3) })
 	// A replica stalled past the grace on a busy machine loses a lease to
 	// the other and counts it until its next claim, so the sum settles.
-	waitFor(t, "200 leases shared by both replicas", func() bool {
+	testwait.True(t, time.Minute, "200 leases shared by both replicas", func() bool {
 		heldA, heldB := testutil.ToFloat64(a.metrics.LeasesHeld), testutil.ToFloat64(b.metrics.LeasesHeld)
 		return heldA+heldB == 200 && heldA > 0 && heldB > 0
 	})
@@ -299,7 +287,7 @@ func TestLeasesShareFeedsAndTakeOver(t *testing.T) {
 	// Its leases expire (a poll under way: the client timeout plus the
 	// grace; a finished one: its next poll plus the grace) and b takes
 	// every feed over, then polls each again an interval later.
-	waitFor(t, "every feed polled twice by b after a died", func() bool { return atLeast(pollsBy(h, feeds, "replica-b", died), 2) })
+	testwait.True(t, time.Minute, "every feed polled twice by b after a died", func() bool { return atLeast(pollsBy(h, feeds, "replica-b", died), 2) })
 
 	for i := range feeds {
 		hs := h.of(fmt.Sprintf("/feed/%d.xml", i))
