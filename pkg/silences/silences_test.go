@@ -2,6 +2,8 @@ package silences_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/silences"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -25,20 +28,16 @@ func (c *countingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEnt
 
 func waitSilenced(t *testing.T, s *silences.Store, watch, story string, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, fmt.Sprintf("Silenced(%s, %s) to be %v", watch, story, want), func() error {
 		_, got, err := s.Silenced(t.Context(), watch, story)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got == want {
-			return
+		if got != want {
+			return fmt.Errorf("still %v", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Silenced(%s, %s) stayed %v", watch, story, got)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // A followed store answers from memory and sees silences added and removed
@@ -66,17 +65,14 @@ func TestFollow(t *testing.T) {
 	waitSilenced(t, followed, "w2", "s9", true)
 	waitSilenced(t, followed, "w2", "s1", false) // another story of w2
 	// Until the watch has delivered the bucket's state the store reads it.
-	deadline := time.Now().Add(10 * time.Second)
-	for before := counted.gets.Load(); ; before = counted.gets.Load() {
+	testwait.For(t, 10*time.Second, "Silenced to answer from memory while following", func() error {
+		before := counted.gets.Load()
 		followed.Silenced(t.Context(), "w2", "s9")
-		if counted.gets.Load() == before {
-			break
+		if counted.gets.Load() != before {
+			return errors.New("still reading the bucket")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("still reading the bucket while following")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	before := counted.gets.Load()
 	for range 100 {
 		if _, ok, err := followed.Silenced(t.Context(), "w2", "s9"); err != nil || !ok {

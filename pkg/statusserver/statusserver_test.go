@@ -10,24 +10,24 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/newswatch/newswatch/pkg/testwait"
 )
 
 // get polls url until the server answers (it starts serving in a goroutine).
-func get(t *testing.T, url string) (int, string) {
+func get(t *testing.T, url string) (code int, body string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.For(t, 10*time.Second, "GET "+url, func() error {
 		resp, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode, string(b)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		code, body = resp.StatusCode, string(b)
+		return nil
+	})
+	return code, body
 }
 
 func TestPprofSwitch(t *testing.T) {
