@@ -62,6 +62,10 @@ var knownMetrics = map[string]bool{
 	"newswatch_jetstream_stream_bytes":               false,
 	"newswatch_jetstream_stream_max_bytes":           false,
 	"newswatch_jetstream_publish_errors_total":       false,
+	"newswatch_consumer_dead_letters_total":          false,
+	"newswatch_watches_invalid":                      false,
+	"newswatch_analyzer_trimmed_total":               false,
+	"newswatch_notifier_invalid_offsets_total":       false,
 } // value: is a histogram
 
 var metricName = regexp.MustCompile(`\bnewswatch_[a-z0-9_]+`)

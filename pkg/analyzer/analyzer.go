@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Metrics struct {
 	Undecodable prometheus.Counter
 	Terms       prometheus.Gauge
 	WatchesRev  prometheus.Gauge
+	Trimmed     prometheus.Counter
 }
 
 // NewMetrics registers the analyzer's metrics with reg.
@@ -65,6 +67,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		WatchesRev: f.NewGauge(prometheus.GaugeOpts{
 			Name: "newswatch_analyzer_watches_revision",
 			Help: "Revision of the newswatch_watches bucket the analyzer evaluates watches at; 0 until it has read the bucket.",
+		}),
+		Trimmed: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_analyzer_trimmed_total",
+			Help: "Analyzed articles whose evidence, mentions, matched terms (and at worst the end of the text) were trimmed to fit the NATS max payload.",
 		}),
 	}
 }
@@ -209,13 +215,24 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 			a.metrics.Undecodable.Inc()
 			return consume.Poison(fmt.Errorf("analyzer: %s carries schema %q id %q; want %s with an id", msg.Subject(), art.Schema, art.ID, events.ArticleSchema))
 		}
+		// The feed id becomes a subject token of news.analyzed.<feed>.
+		if art.Feed == "" || strings.ContainsAny(art.Feed, ".*> \t\r\n") {
+			a.metrics.Undecodable.Inc()
+			return consume.Poison(fmt.Errorf("analyzer: %s carries feed %q, which cannot name a subject", msg.Subject(), art.Feed))
+		}
 		out, err := a.Analyze(ctx, art)
 		if err != nil {
 			return err
 		}
-		data, err := json.Marshal(out)
+		// An analyzed form over the server's max payload is trimmed to
+		// fit, never failed: a publish that can never succeed would
+		// otherwise be redelivered until it is dead-lettered.
+		data, trimmed, err := fit(&out, maxPayload(js))
 		if err != nil {
 			return consume.Poison(err)
+		}
+		if trimmed {
+			a.metrics.Trimmed.Inc()
 		}
 		msgID := art.ID + "-r" + strconv.Itoa(art.Revision)
 		if run := msg.Headers().Get(ReplayHeader); run != "" {
@@ -235,6 +252,16 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 	}
 }
 
+// maxPayload is the largest message js's server takes, less room for the
+// headers a publish adds; 0 when unknown.
+func maxPayload(js jetstream.JetStream) int {
+	nc := js.Conn()
+	if nc == nil || nc.MaxPayload() <= 0 {
+		return 0
+	}
+	return int(nc.MaxPayload()) - 1024
+}
+
 // Workers is how many ARTICLES messages an analyzer handles at once, so that
 // one article's analysis overlaps another's KV and publish round trips.
 // Their story assignments are ordered by the stories bucket, as those of
@@ -242,10 +269,10 @@ func (a *Analyzer) Handler(js jetstream.JetStream) consume.Handler {
 const Workers = 4
 
 // Run consumes ARTICLES through cons until ctx ends, Workers messages at a
-// time.
-func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger) error {
+// time; opts choose the dead-lettering and backoff of failed messages.
+func (a *Analyzer) Run(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer, logger *slog.Logger, opts ...consume.Option) error {
 	h, log := a.Handler(js), logger.With("component", "analyzer")
 	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
-		return consume.Run(ctx, cons, topology.ConsumerAnalyzer, h, log, 5*time.Second)
+		return consume.Run(ctx, cons, topology.ConsumerAnalyzer, h, log, 5*time.Second, opts...)
 	})
 }

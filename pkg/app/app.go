@@ -67,46 +67,42 @@ type App struct {
 	// been compiled, so the analyzer evaluates watches from its first
 	// article on.
 	watchesRead chan struct{}
-	// gazetteer, classifier and watches are built once, before anything
-	// starts, so a bad config file fails before a server runs.
-	gazetteer  *entities.Gazetteer
-	classifier *topics.Classifier
-	watches    *watchset.Set
+	// The gazetteer, classifier, watches, sinks and extractor are built
+	// once, before anything starts, so a bad config fails before a server
+	// runs (prepare).
+	*parts
+	components []string
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	errMu      sync.Mutex
 	err        error
+	// failed closes when a component stops on its own (with an error, or
+	// without one before Stop): the others are cancelled and the process
+	// should exit non-zero so that the orchestrator restarts it.
+	failed    chan struct{}
+	failOnce  sync.Once
+	runningMu sync.Mutex
+	running   map[string]bool
 }
 
 // Start starts the named components. With embedded set and no nats.url in
 // cfg it runs an embedded NATS server first.
 func Start(ctx context.Context, cfg *config.Config, components []string, embed bool, logger *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, logger: logger, watchesRead: make(chan struct{})}
+	a := &App{cfg: cfg, logger: logger, components: components, watchesRead: make(chan struct{}),
+		failed: make(chan struct{}), running: map[string]bool{}}
 	ok := false
 	defer func() {
 		if !ok {
 			a.Stop()
 		}
 	}()
-	if slices.Contains(components, Analyzer) || slices.Contains(components, Notifier) {
-		gz, err := Gazetteer(cfg)
-		if err != nil {
-			return nil, err
-		}
-		a.gazetteer = gz
-		// A bad watch query is a config error: report it before any server starts.
-		if a.watches, err = watchset.Compile(cfg.Watches, 0, gz.Aliases); err != nil {
-			return nil, err
-		}
+	// Everything the config describes is built and checked before any
+	// server starts or any request leaves the process.
+	p, err := prepare(cfg, components)
+	if err != nil {
+		return nil, err
 	}
-	if slices.Contains(components, Analyzer) {
-		// Likewise a bad taxonomy file.
-		cl, err := Classifier(cfg)
-		if err != nil {
-			return nil, err
-		}
-		a.classifier = cl
-	}
+	a.parts = p
 	url := cfg.NATS.URL
 	if url == "" {
 		if !embed {
@@ -153,8 +149,13 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	a.goRun("status", func() error { return status.Serve(runCtx, logger) })
+	a.goRun(runCtx, "status", func() error { return status.Serve(runCtx, logger) })
 	lag := consume.NewLagMetrics(reg)
+	consumeMetrics := consume.NewMetrics(reg)
+	consumeOpts := []consume.Option{
+		consume.WithDeadLetter(js, consumeMetrics),
+		consume.WithBackoff(cfg.Consumers.MaxDeliveries, cfg.Consumers.Backoff),
+	}
 
 	for _, c := range components {
 		switch c {
@@ -164,18 +165,25 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				return nil, err
 			}
 			a.fetcher = f
-			a.goRun(Fetcher, func() error { return f.Run(runCtx) })
+			a.goRun(runCtx, Fetcher, func() error { return f.Run(runCtx) })
+			feeds, err := topo.KV(setupCtx, topology.BucketFeeds, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			status.AddCheck("fetcher", a.fetcherReady(feeds))
+			status.AddDetail("feeds", feedHealth(reg))
 		case Analyzer:
 			an, err := a.buildAnalyzer(setupCtx, topo, reg)
 			if err != nil {
 				return nil, err
 			}
-			cons, err := topo.Consumer(setupCtx, topology.StreamArticles, topology.ConsumerAnalyzer, 30*time.Second, -1)
+			cons, err := topo.Consumer(setupCtx, topology.StreamArticles, topology.ConsumerAnalyzer, 30*time.Second, cfg.Consumers.MaxDeliveries)
 			if err != nil {
 				return nil, err
 			}
 			status.AddCheck("consumer "+topology.ConsumerAnalyzer, consumerExists(cons))
-			a.goRun(Analyzer, func() error {
+			status.AddCheck(Analyzer, a.runningCheck(Analyzer))
+			a.goRun(runCtx, Analyzer, func() error {
 				select {
 				case <-a.watchesRead:
 				case <-time.After(10 * time.Second):
@@ -183,20 +191,21 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 				case <-runCtx.Done():
 					return nil
 				}
-				return an.Run(runCtx, js, cons, logger)
+				return an.Run(runCtx, js, cons, logger, consumeOpts...)
 			})
-			a.goRun("lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
-			a.goRun("usage-stories", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketStories, time.Minute); return nil })
+			a.goRun(runCtx, "lag-"+Analyzer, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun(runCtx, "usage-stories", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketStories, time.Minute); return nil })
 		case Notifier:
 			n, err := a.buildNotifier(setupCtx, topo, reg)
 			if err != nil {
 				return nil, err
 			}
-			cons, err := topo.Consumer(setupCtx, topology.StreamAnalyzed, topology.ConsumerNotifier, 30*time.Second, -1)
+			cons, err := topo.Consumer(setupCtx, topology.StreamAnalyzed, topology.ConsumerNotifier, 30*time.Second, cfg.Consumers.MaxDeliveries)
 			if err != nil {
 				return nil, err
 			}
 			status.AddCheck("consumer "+topology.ConsumerNotifier, consumerExists(cons))
+			status.AddCheck(Notifier, a.runningCheck(Notifier))
 			// Each sink's consumer exists before the notifier publishes an alert.
 			d, err := a.buildDelivery(setupCtx, topo, reg, n.Watch)
 			if err != nil {
@@ -207,18 +216,18 @@ func Start(ctx context.Context, cfg *config.Config, components []string, embed b
 			}
 			for _, dcons := range d.Consumers() {
 				status.AddCheck("consumer "+dcons.CachedInfo().Name, consumerExists(dcons))
-				a.goRun("lag-"+dcons.CachedInfo().Name, func() error { lag.Watch(runCtx, js, dcons, 15*time.Second); return nil })
+				a.goRun(runCtx, "lag-"+dcons.CachedInfo().Name, func() error { lag.Watch(runCtx, js, dcons, 15*time.Second); return nil })
 			}
-			a.goRun(Notifier, func() error { return n.Run(runCtx, cons) })
-			a.goRun("delivery", func() error { return d.Run(runCtx) })
-			a.goRun("lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
-			a.goRun("usage-alerted", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketAlerted, time.Minute); return nil })
-		default:
-			return nil, fmt.Errorf("app: unknown component %q (use fetcher, analyzer or notifier)", c)
+			status.AddCheck("delivery", a.runningCheck("delivery"))
+			a.goRun(runCtx, Notifier, func() error { return n.Run(runCtx, cons, consumeOpts...) })
+			a.goRun(runCtx, "delivery", func() error { return d.Run(runCtx) })
+			a.goRun(runCtx, "lag-"+Notifier, func() error { lag.Watch(runCtx, js, cons, 15*time.Second); return nil })
+			a.goRun(runCtx, "usage-alerted", func() error { lag.WatchStream(runCtx, js, "KV_"+topology.BucketAlerted, time.Minute); return nil })
 		}
 	}
 	if len(a.onWatches) > 0 {
-		a.goRun("watches", func() error { return a.followWatches(runCtx) })
+		status.AddCheck("watches", a.runningCheck("watches"))
+		a.goRun(runCtx, "watches", func() error { return a.followWatches(runCtx, reg) })
 	}
 	status.AddCheck("nats", func() error {
 		if !nc.IsConnected() {
@@ -262,7 +271,33 @@ func Classifier(cfg *config.Config) (*topics.Classifier, error) {
 			return nil, fmt.Errorf("app: analyzer.taxonomy_file %s: %w", f, err)
 		}
 	}
-	return topics.New(tax)
+	m, err := TopicModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return topics.New(tax, topics.WithModel(m))
+}
+
+// TopicModel returns the built-in topic model with the topics of
+// analyzer.topic_model_file merged over it.
+func TopicModel(cfg *config.Config) (*topics.Model, error) {
+	m := topics.DefaultModel()
+	f := cfg.Analyzer.TopicModelFile
+	if f == "" {
+		return m, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file: %w (fix the path, or remove the key to use the built-in model)", err)
+	}
+	user, err := topics.ParseModel(b)
+	if err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file %s: %w", f, err)
+	}
+	if m, err = m.Merge(user); err != nil {
+		return nil, fmt.Errorf("app: analyzer.topic_model_file %s: %w", f, err)
+	}
+	return m, nil
 }
 
 func (a *App) buildAnalyzer(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer) (*analyzer.Analyzer, error) {
@@ -300,12 +335,24 @@ func (a *App) watchBucket(ctx context.Context, topo *topology.Topology) (jetstre
 }
 
 // followWatches compiles every new state of the watches bucket once and
-// hands it to the analyzer and the notifier.
-func (a *App) followWatches(ctx context.Context) error {
+// hands it to the analyzer and the notifier. Entries that are not valid
+// watches (and those naming a sink the config does not have) are left out
+// and counted in newswatch_watches_invalid.
+func (a *App) followWatches(ctx context.Context, reg prometheus.Registerer) error {
 	gz := a.gazetteer
+	m := watchstore.NewMetrics(reg)
+	// Sinks are checked wherever the config lists them (one config for
+	// every worker, as in k8s/), so that analyzer and notifier leave out
+	// the same watches and agree on the compiled set. A worker whose config
+	// lists no sinks, and runs no notifier, cannot tell.
+	var opts []watchstore.Option
+	if len(a.cfg.Sinks) > 0 || slices.Contains(a.components, Notifier) {
+		opts = append(opts, watchstore.WithSinks(a.cfg.HasSink))
+	}
 	var once sync.Once
-	return watchstore.New(a.watchKV).Follow(ctx, a.logger, func(ws []config.Watch, revision uint64) {
-		set := watchset.CompileValid(ws, revision, gz.Aliases, a.logger)
+	return watchstore.New(a.watchKV, opts...).Follow(ctx, a.logger, func(ws []config.Watch, invalid int, revision uint64) {
+		set, badQueries := watchset.CompileValid(ws, revision, gz.Aliases, a.logger)
+		m.Invalid.Set(float64(invalid + badQueries))
 		for _, f := range a.onWatches {
 			f(set)
 		}
@@ -323,13 +370,11 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 	if err != nil {
 		return nil, err
 	}
-	// The config file's watches are applied at start; the bucket may hold
-	// more, added at run time with `newswatch watch add`.
-	store := watchstore.New(kv)
-	for _, w := range a.cfg.Watches {
-		if err := store.Put(ctx, w); err != nil {
-			return nil, err
-		}
+	// The config file's watches seed the bucket; an operator's change to
+	// a seeded watch stays until its config entry changes. The bucket may
+	// hold more, added at run time with `newswatch watch add`.
+	if err := watchstore.New(kv).ApplyConfig(ctx, a.cfg.Watches); err != nil {
+		return nil, err
 	}
 	skv, err := topo.KV(ctx, topology.BucketSilences, 0, 1)
 	if err != nil {
@@ -343,13 +388,12 @@ func (a *App) buildNotifier(ctx context.Context, topo *topology.Topology, reg pr
 // buildDelivery builds the deliverer; watchOf gives the current watches
 // (the notifier's), whose sinks, rate limits and digests delivery applies.
 func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg prometheus.Registerer, watchOf func(string) (config.Watch, bool)) (*delivery.Deliverer, error) {
-	// Each sink has its own client, network policy and timeout; the
-	// fetcher's allow_private_networks does not apply to sinks.
-	sinks, err := Sinks(a.cfg.Sinks)
-	if err != nil {
-		return nil, err
-	}
-	var b delivery.Buckets
+	// Each sink has its own client, network policy and timeout (built in
+	// prepare); the fetcher's allow_private_networks does not apply to sinks.
+	var (
+		b   delivery.Buckets
+		err error
+	)
 	for _, bk := range []struct {
 		name string
 		ttl  time.Duration
@@ -367,24 +411,89 @@ func (a *App) buildDelivery(ctx context.Context, topo *topology.Topology, reg pr
 	if err != nil {
 		return nil, err
 	}
-	return delivery.New(a.js, b, sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger,
+	return delivery.New(a.js, b, a.sinks, watchOf, a.cfg.Notifier.MaxDeliveries, delivery.NewMetrics(reg), a.logger,
 		delivery.WithReplicas(a.cfg.NATS.Replicas), delivery.WithSilences(silences.New(skv))), nil
 }
 
-func (a *App) goRun(name string, f func() error) {
+// goRun runs a long-lived component. One that stops on its own while ctx
+// is live, with an error or without, is fatal: every other component is
+// cancelled and Failed closes, so the process exits non-zero.
+func (a *App) goRun(ctx context.Context, name string, f func() error) {
+	a.setRunning(name, true)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		if err := f(); err != nil {
-			a.logger.Error("component stopped", "component", name, "err", err)
-			a.errMu.Lock()
-			if a.err == nil {
-				a.err = fmt.Errorf("%s: %w", name, err)
+		err := f()
+		a.setRunning(name, false)
+		if ctx.Err() != nil {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				a.logger.Error("component stopped", "component", name, "err", err)
+				a.setErr(fmt.Errorf("%s: %w", name, err))
 			}
-			a.errMu.Unlock()
+			return
 		}
+		if err == nil {
+			err = ErrStopped
+		}
+		a.logger.Error("component failed; stopping the others", "component", name, "err", err)
+		a.setErr(fmt.Errorf("%s: %w", name, err))
+		a.failOnce.Do(func() {
+			close(a.failed)
+			a.cancel()
+		})
 	}()
 }
+
+// ErrStopped is the error of a component that returned without one while
+// it should have kept running.
+var ErrStopped = errors.New("app: component stopped unexpectedly")
+
+func (a *App) setErr(err error) {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	if a.err == nil {
+		a.err = err
+	}
+}
+
+func (a *App) setRunning(name string, v bool) {
+	a.runningMu.Lock()
+	defer a.runningMu.Unlock()
+	a.running[name] = v
+}
+
+// runningCheck is a readiness check: the component has not stopped.
+func (a *App) runningCheck(name string) statusserver.ReadyFunc {
+	return func() error {
+		a.runningMu.Lock()
+		defer a.runningMu.Unlock()
+		if !a.running[name] {
+			return fmt.Errorf("%s is not running", name)
+		}
+		return nil
+	}
+}
+
+// fetcherReady is the fetcher's readiness check: its scheduler runs and
+// the feeds bucket it polls from answers.
+func (a *App) fetcherReady(feeds jetstream.KeyValue) statusserver.ReadyFunc {
+	running := a.runningCheck(Fetcher)
+	return func() error {
+		if err := running(); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := feeds.Status(ctx); err != nil {
+			return fmt.Errorf("feeds bucket %s unreachable: %w", topology.BucketFeeds, err)
+		}
+		return nil
+	}
+}
+
+// Failed closes when a component has failed and the app has stopped the
+// others; Stop returns the component's error.
+func (a *App) Failed() <-chan struct{} { return a.failed }
 
 // consumerExists is a readiness check: the durable consumer (and so its
 // stream) exists on the server.

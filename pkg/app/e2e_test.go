@@ -356,12 +356,18 @@ func TestStatusEndpoints(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
-	// A deleted consumer makes the worker unready.
+	// A deleted consumer stops the analyzer, which stops the app with an
+	// error naming it (the process exits non-zero and is restarted).
 	if err := a.JetStream().DeleteConsumer(ctx, topology.StreamArticles, topology.ConsumerAnalyzer); err != nil {
 		t.Fatal(err)
 	}
-	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "analyzer") {
-		t.Errorf("/readyz after deleting the analyzer consumer = %d %s", code, body)
+	select {
+	case <-a.Failed():
+	case <-ctx.Done():
+		t.Fatal("the app kept running with its analyzer consumer deleted")
+	}
+	if err := a.Stop(); err == nil || !strings.Contains(err.Error(), "analyzer") {
+		t.Errorf("Stop after the analyzer failed = %v", err)
 	}
 }
 

@@ -40,12 +40,7 @@ func (a *App) buildFetcher(ctx context.Context, topo *topology.Topology, reg pro
 	if err := store.ApplyConfig(ctx, a.cfg.Feeds); err != nil {
 		return nil, err
 	}
-	client := FetcherClient(a.cfg)
-	ex, err := Extractor(a.cfg)
-	if err != nil {
-		return nil, err
-	}
-	return fetcher.New(a.js, client, ex, seen, state, a.cfg.Fetcher, a.cfg.Feeds,
+	return fetcher.New(a.js, FetcherClient(a.cfg), a.extractor, seen, state, a.cfg.Fetcher, a.cfg.Feeds,
 		fetcher.NewMetrics(reg), fetcher.WithLogger(a.logger),
 		fetcher.WithFeedStore(store),
 		fetcher.WithLeases(leases, replicaName(), a.cfg.Fetcher.LeaseGrace),

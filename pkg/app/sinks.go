@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,9 +28,11 @@ func register[S delivery.Sink](build func(*yaml.Node) (S, error)) func(*yaml.Nod
 	return func(n *yaml.Node) (delivery.Sink, error) { return build(n) }
 }
 
-// Sinks builds the configured sinks.
+// Sinks builds the configured sinks. Every sink that cannot be built is
+// reported, joined in one error.
 func Sinks(cfgs []config.Sink) (map[string]delivery.Sink, error) {
 	out := make(map[string]delivery.Sink, len(cfgs))
+	var errs []error
 	for i, c := range cfgs {
 		key := fmt.Sprintf("sinks[%d] (%s)", i, c.Name)
 		build, ok := sinkTypes[c.Type]
@@ -39,13 +42,18 @@ func Sinks(cfgs []config.Sink) (map[string]delivery.Sink, error) {
 				types = append(types, t)
 			}
 			slices.Sort(types)
-			return nil, fmt.Errorf("app: config %s: unknown type %q; use one of %s", key, c.Type, strings.Join(types, ", "))
+			errs = append(errs, fmt.Errorf("app: config %s: unknown type %q; use one of %s", key, c.Type, strings.Join(types, ", ")))
+			continue
 		}
 		s, err := build(&c.Spec)
 		if err != nil {
-			return nil, fmt.Errorf("app: config %s: %w", key, err)
+			errs = append(errs, fmt.Errorf("app: config %s: %w", key, err))
+			continue
 		}
 		out[c.Name] = s
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

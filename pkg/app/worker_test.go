@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,4 +94,81 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// -http-listen overrides http.listen, so the three worker binaries run side
+// by side on one machine; an error names the binary, not newswatch.
+func TestWorkerMainHTTPListenAndName(t *testing.T) {
+	ns := natstest.Start(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, component := range []string{app.Fetcher, app.Analyzer, app.Notifier} {
+		var stdout, stderr bytes.Buffer
+		code := app.WorkerMain(component, []string{"-nats-url", ns.URL, "-http-listen", busy.Addr().String()}, &stdout, &stderr)
+		if code != 1 || !strings.HasPrefix(stderr.String(), component+": statusserver: cannot listen on http.listen \""+busy.Addr().String()) ||
+			!strings.Contains(stderr.String(), "-http-listen") {
+			t.Errorf("%s on a busy -http-listen: exit %d, stderr %q", component, code, stderr.String())
+		}
+	}
+}
+
+// The README's three worker commands, each with its own -http-listen, run
+// side by side on one machine and each serves /metrics.
+func TestThreeWorkersSideBySide(t *testing.T) {
+	ns := natstest.Start(t)
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	if err := os.WriteFile(cfgFile, []byte("log:\n  format: json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type worker struct {
+		name, addr string
+		stderr     syncBuffer
+		done       chan int
+	}
+	var workers []*worker
+	for _, name := range []string{app.Fetcher, app.Analyzer, app.Notifier} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port, as 9091-9093 in the README
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &worker{name: name, addr: ln.Addr().String(), done: make(chan int, 1)}
+		ln.Close()
+		workers = append(workers, w)
+		go func() {
+			var stdout bytes.Buffer
+			w.done <- app.WorkerMain(w.name, []string{"-config", cfgFile, "-nats-url", ns.URL, "-http-listen", w.addr}, &stdout, &w.stderr)
+		}()
+	}
+	for _, w := range workers {
+		testwait.For(t, time.Minute, w.name+" to serve /metrics on "+w.addr, func() error {
+			select {
+			case code := <-w.done:
+				t.Fatalf("%s exited %d:\n%s", w.name, code, w.stderr.String())
+			default:
+			}
+			if _, err := testwait.Metric("http://"+w.addr+"/metrics", "go_goroutines"); err != nil {
+				return err
+			}
+			if !strings.Contains(w.stderr.String(), "newswatch started") {
+				return errors.New("not started yet")
+			}
+			return nil
+		})
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workers {
+		select {
+		case code := <-w.done:
+			if code != 0 {
+				t.Errorf("%s exit code %d:\n%s", w.name, code, w.stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not stop on SIGTERM", w.name)
+		}
+	}
 }

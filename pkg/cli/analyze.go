@@ -47,16 +47,14 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 	explain := fs.Bool("explain", false, "print a readable account of every topic's score instead of JSON")
 	taxonomyFile := fs.String("taxonomy", "", "YAML taxonomy file (default: the built-in taxonomy)")
 	gazetteerFile := fs.String("gazetteer", "", "YAML file of extra gazetteer entries (docs/entities.md)")
+	modelFile := fs.String("model", "", "topic model file from `newswatch topics train`, merged over the built-in model (docs/topics.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(io.Stderr, "usage: newswatch analyze [--explain] [--taxonomy FILE] [--gazetteer FILE] < articles.jsonl")
-		fmt.Fprintln(io.Stderr, "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
+		fmt.Fprintln(fs.Output(), "usage: newswatch analyze [--explain] [--taxonomy FILE] [--model FILE] [--gazetteer FILE] < articles.jsonl")
+		fmt.Fprintln(fs.Output(), "\nReads JSON lines with id, title and text; writes {id, topics, entities} lines.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args, io); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: unexpected argument %q; articles are read from stdin\n", fs.Arg(0))
@@ -74,12 +72,18 @@ func runAnalyze(ctx context.Context, args []string, io IO) int {
 			return 2
 		}
 	}
-	clf, err := topics.New(tax)
+	var cfg config.Config
+	cfg.Analyzer.TopicModelFile = *modelFile
+	model, err := app.TopicModel(&cfg)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
 		return 2
 	}
-	var cfg config.Config
+	clf, err := topics.New(tax, topics.WithModel(model))
+	if err != nil {
+		fmt.Fprintf(io.Stderr, "newswatch analyze: %v\n", err)
+		return 2
+	}
 	cfg.Analyzer.GazetteerFile = *gazetteerFile
 	gz, err := app.Gazetteer(&cfg)
 	if err != nil {

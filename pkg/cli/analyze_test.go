@@ -121,7 +121,7 @@ func TestAnalyzeExplain(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			for _, w := range []string{"x: Army holds exercise", "defence-cooperation: score", "terrorism: score", "FLAGGED", "blocked", "in: Suicide bomber kills 12 at market."} {
+			for _, w := range []string{"x: Army holds exercise", "defence-cooperation: probability", "terrorism: probability", "FLAGGED", "learned model", "bias", "tx-blocked:defence-cooperation", "in: Suicide bomber kills 12 at market."} {
 				if !strings.Contains(out, w) {
 					t.Errorf("explanation lacks %q:\n%s", w, out)
 				}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -81,6 +82,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"demo", "-h"}, []string{"-max-alerts"}, nil},
 		{[]string{"extract", "-h"}, []string{"-url", "-file", "-config"}, nil},
 		{[]string{"match", "-h"}, []string{"-query", "canonical form"}, nil},
+		{[]string{"analyze", "-h"}, []string{"usage: newswatch analyze", "-explain"}, nil},
 		{[]string{"backtest", "-h"}, []string{"usage: newswatch backtest", "-query", "-since", "-json"}, nil},
 		{[]string{"replay", "-h"}, []string{"usage: newswatch replay", "-since"}, nil},
 		{[]string{"bench", "-h"}, []string{"pipeline", "soak"}, nil},
@@ -309,5 +311,26 @@ watches:
 	}
 	if code, _, _ := runCLI(t, "silence", "rm", "-nats-url", url, "--watch", "quad"); code != 0 {
 		t.Errorf("silence rm exited %d", code)
+	}
+}
+
+// `newswatch run` with nats.listen taken by another process fails at once
+// with the server's reason and the keys to change.
+func TestRunNATSPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfgFile := filepath.Join(t.TempDir(), "newswatch.yaml")
+	yaml := fmt.Sprintf("nats:\n  listen: %s\n  store_dir: %s\nhttp:\n  listen: 127.0.0.1:0\n", busy.Addr(), t.TempDir())
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "run", "--config", cfgFile)
+	for _, want := range []string{"newswatch: embedded: cannot start NATS server: nats.listen " + busy.Addr().String() + " is in use", "address already in use", "nats.url"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("run with nats.listen in use: exit %d, stderr lacks %q:\n%s", code, want, errOut)
+		}
 	}
 }

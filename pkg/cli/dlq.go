@@ -5,25 +5,46 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/app"
+	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/delivery"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
 const dlqUsage = `usage: newswatch dlq <subcommand> [flags]
 
-  list [--sink S]                     alerts that could not be delivered, with the last error
-  replay [--sink S] [--id DELIVERY]   send them again (same delivery id); delivered ones leave the queue;
-                                      --id of one already replayed, delivered or unknown says so and exits 1
+  list   [--sink S | --stage S] [--id ID]   what was given up on, with the last error: alerts a sink
+                                            could not take, and messages the analyzer or notifier
+                                            could not handle
+  replay [--sink S | --stage S] [--id ID]   try them again: an alert is sent to its sink again (same
+                                            delivery id), a stage's message is published again on
+                                            its subject; what succeeds leaves the queue; --id of one
+                                            already replayed, delivered or unknown says so and exits 1
 
-Every subcommand takes -config FILE (whose sinks: are used to replay) and -nats-url URL.`
+ID is a delivery id, or STREAM:SEQ for a stage's message. Every subcommand takes -config FILE
+(whose sinks: are used to replay) and -nats-url URL.`
 
-// runDLQ is `newswatch dlq`: inspect and re-send dead-lettered deliveries.
+// dlqEntry is one dead letter: a sink's or a stage's.
+type dlqEntry struct {
+	seq   uint64
+	sink  *delivery.DeadLetter
+	stage *consume.DeadLetter
+}
+
+func (e dlqEntry) id() string {
+	if e.sink != nil {
+		return e.sink.DeliveryID
+	}
+	return fmt.Sprintf("%s:%d", e.stage.Stream, e.stage.StreamSeq)
+}
+
+// runDLQ is `newswatch dlq`: inspect and retry what was dead-lettered.
 func runDLQ(ctx context.Context, args []string, io IO) int {
 	sub, rest, code, ok := subcommand(args, dlqUsage, io)
 	if !ok {
@@ -33,13 +54,22 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	fs.SetOutput(io.Stderr)
 	flags := operatorFlags(fs)
 	sinkName := fs.String("sink", "", "only the dead letters of sink `name`")
-	id := fs.String("id", "", "only the dead letter with this delivery `id`")
+	stage := fs.String("stage", "", "only the dead letters of stage `name` (analyzer, notifier)")
+	id := fs.String("id", "", "only the dead letter with this delivery `id` (or STREAM:SEQ for a stage's)")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), "%s\n\nflags:\n", dlqUsage); fs.PrintDefaults() }
 	if code, ok := parseFlags(fs, rest, io); !ok {
 		return code
 	}
 	if sub != "list" && sub != "replay" {
 		fmt.Fprintf(io.Stderr, "newswatch dlq: unknown subcommand %q\n\n%s\n", sub, dlqUsage)
+		return 2
+	}
+	if *sinkName != "" && *stage != "" {
+		fmt.Fprintf(io.Stderr, "newswatch dlq %s: give --sink or --stage, not both\n", sub)
+		return 2
+	}
+	if *stage != "" && *stage != topology.ConsumerAnalyzer && *stage != topology.ConsumerNotifier {
+		fmt.Fprintf(io.Stderr, "newswatch dlq %s: unknown stage %q; use %s or %s\n", sub, *stage, topology.ConsumerAnalyzer, topology.ConsumerNotifier)
 		return 2
 	}
 	op, err := connectOperator(flags)
@@ -57,19 +87,30 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		}
 	}
 	subject := "deadletter.>"
-	if *sinkName != "" {
+	switch {
+	case *sinkName != "":
 		subject = topology.DeadLetterSubject(*sinkName)
+	case *stage != "":
+		subject = consume.StageSubject(*stage)
 	}
-	type entry struct {
-		seq uint64
-		dl  delivery.DeadLetter
-	}
-	var entries []entry
+	var entries []dlqEntry
 	err = readStream(ctx, op.js, topology.StreamDeadLetter, subject, time.Time{}, func(m jetstream.Msg) bool {
-		var dl delivery.DeadLetter
 		meta, merr := m.Metadata()
-		if json.Unmarshal(m.Data(), &dl) == nil && merr == nil && (*id == "" || dl.DeliveryID == *id) {
-			entries = append(entries, entry{meta.Sequence.Stream, dl})
+		if merr != nil {
+			return true
+		}
+		e := dlqEntry{seq: meta.Sequence.Stream}
+		if dl, ok := consume.ParseDeadLetter(m.Subject(), m.Headers(), m.Data()); ok {
+			e.stage = &dl
+		} else {
+			var dl delivery.DeadLetter
+			if json.Unmarshal(m.Data(), &dl) != nil {
+				return true
+			}
+			e.sink = &dl
+		}
+		if *id == "" || e.id() == *id {
+			entries = append(entries, e)
 		}
 		return true
 	})
@@ -79,10 +120,16 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 	}
 	if sub == "list" {
 		tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FAILED\tSINK\tDELIVERY\tWATCH\tATTEMPTS\tREASON\tERROR")
+		fmt.Fprintln(tw, "FAILED\tWHERE\tID\tWATCH/SUBJECT\tATTEMPTS\tREASON\tERROR")
 		for _, e := range entries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.dl.FailedAt.Format(time.RFC3339), e.dl.Sink, e.dl.DeliveryID,
-				e.dl.Watch(), e.dl.Attempts, e.dl.Reason, e.dl.Error)
+			if dl := e.sink; dl != nil {
+				fmt.Fprintf(tw, "%s\tsink %s\t%s\t%s\t%d\t%s\t%s\n", dl.FailedAt.Format(time.RFC3339), dl.Sink, dl.DeliveryID,
+					dl.Watch(), dl.Attempts, dl.Reason, oneLine(dl.Error))
+				continue
+			}
+			dl := e.stage
+			fmt.Fprintf(tw, "%s\tstage %s\t%s\t%s\t%d\t%s\t%s\n", dl.FailedAt.Format(time.RFC3339), dl.Stage, e.id(),
+				dl.Subject, dl.Deliveries, dl.Reason, oneLine(dl.Error))
 		}
 		tw.Flush()
 		return 0
@@ -99,51 +146,67 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %s\n", notDeadLettered(ctx, records, *id, *sinkName))
 		return 1
 	}
-	sinks, err := app.Sinks(op.cfg.Sinks)
-	if err != nil {
-		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
-		return 1
-	}
 	stream, err := op.js.Stream(ctx, topology.StreamDeadLetter)
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
 		return 1
 	}
+	var sinks map[string]delivery.Sink
 	failed := 0
 	for _, e := range entries {
-		s, ok := sinks[e.dl.Sink]
+		if e.stage != nil {
+			if err := consume.Replay(ctx, op.js, *e.stage); err != nil {
+				fmt.Fprintf(io.Stderr, "%s: %v\n", e.id(), err)
+				failed++
+				continue
+			}
+			if err := stream.DeleteMsg(ctx, e.seq); err != nil {
+				fmt.Fprintf(io.Stderr, "%s republished but not removed from %s: %v\n", e.id(), topology.StreamDeadLetter, err)
+			}
+			// The stage handles it again; if it fails again it comes back here.
+			fmt.Fprintf(io.Stdout, "%s republished on %s\n", e.id(), e.stage.Subject)
+			continue
+		}
+		if sinks == nil {
+			if sinks, err = app.Sinks(op.cfg.Sinks); err != nil {
+				fmt.Fprintf(io.Stderr, "newswatch dlq replay: %v\n", err)
+				return 1
+			}
+		}
+		dl := e.sink
+		s, ok := sinks[dl.Sink]
 		if !ok {
-			fmt.Fprintf(io.Stderr, "%s: sink %q is not in the config's sinks:; skipped\n", e.dl.DeliveryID, e.dl.Sink)
+			fmt.Fprintf(io.Stderr, "%s: sink %q is not in the config's sinks:; skipped\n", dl.DeliveryID, dl.Sink)
 			failed++
 			continue
 		}
 		// Each sink bounds the attempt by its own timeout.
 		var err error
-		if len(e.dl.Digest) > 0 {
+		if len(dl.Digest) > 0 {
 			ds, ok := s.(delivery.DigestSink)
 			if !ok {
-				fmt.Fprintf(io.Stderr, "%s: sink %q cannot send digests; skipped\n", e.dl.DeliveryID, e.dl.Sink)
+				fmt.Fprintf(io.Stderr, "%s: sink %q cannot send digests; skipped\n", dl.DeliveryID, dl.Sink)
 				failed++
 				continue
 			}
-			err = ds.SendDigest(ctx, e.dl.DeliveryID, e.dl.Watch(), e.dl.Digest)
+			err = ds.SendDigest(ctx, dl.DeliveryID, dl.Watch(), dl.Digest)
 		} else {
-			err = s.Send(ctx, e.dl.DeliveryID, e.dl.Event)
+			err = s.Send(ctx, dl.DeliveryID, dl.Event)
 		}
 		if err != nil {
-			fmt.Fprintf(io.Stderr, "%s to %s: still failing: %v\n", e.dl.DeliveryID, e.dl.Sink, err)
+			fmt.Fprintf(io.Stderr, "%s to %s: still failing: %v\n", dl.DeliveryID, dl.Sink, err)
 			failed++
 			continue
 		}
 		if records != nil {
-			if err := delivery.RecordReplay(ctx, records, e.dl); err != nil {
-				fmt.Fprintf(io.Stderr, "%s delivered but not recorded in %s: %v\n", e.dl.DeliveryID, topology.BucketDeliveries, err)
+			if err := delivery.RecordReplay(ctx, records, *dl); err != nil {
+				fmt.Fprintf(io.Stderr, "%s delivered but not recorded in %s: %v\n", dl.DeliveryID, topology.BucketDeliveries, err)
 			}
 		}
 		if err := stream.DeleteMsg(ctx, e.seq); err != nil {
-			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", e.dl.DeliveryID, topology.StreamDeadLetter, err)
+			fmt.Fprintf(io.Stderr, "%s delivered but not removed from %s: %v\n", dl.DeliveryID, topology.StreamDeadLetter, err)
 		}
-		fmt.Fprintf(io.Stdout, "%s delivered to %s\n", e.dl.DeliveryID, e.dl.Sink)
+		fmt.Fprintf(io.Stdout, "%s delivered to %s\n", dl.DeliveryID, dl.Sink)
 	}
 	if failed > 0 {
 		return 1
@@ -171,3 +234,5 @@ func notDeadLettered(ctx context.Context, records jetstream.KeyValue, id, sinkNa
 	}
 	return fmt.Sprintf("no dead letter with delivery id %s among %s; list them with newswatch dlq list", id, where)
 }
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -79,11 +79,11 @@ func (o *operator) checkWatch(ctx context.Context, id string) error {
 		return err
 	}
 	ids := make([]string, 0, len(ws))
-	for _, w := range ws {
-		if w.ID == id {
+	for _, e := range ws {
+		if e.Key == id {
 			return nil
 		}
-		ids = append(ids, w.ID)
+		ids = append(ids, e.Key)
 	}
 	return fmt.Errorf("no watch %q; the watches are: %s (newswatch watch list)", id, orNone(ids))
 }

@@ -25,6 +25,9 @@ func runRun(ctx context.Context, args []string, io IO) int {
 		return 0
 	}
 	cfg, err := flags.Load()
+	if flags.Check {
+		return app.CheckMain(cfg, err, app.All, io.Stdout, io.Stderr)
+	}
 	if err != nil {
 		fmt.Fprintf(io.Stderr, "newswatch run: %v\n", err)
 		return 1

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,9 +23,9 @@ const watchUsage = `usage: newswatch watch <subcommand> [flags]
   add    --id ID --query Q [--sinks a,b] [--updates] [--rate-limit N] [--digest 1h]
                                                       create or replace a watch
          [--dry-run [--since 168h]]                   or only show what it would have alerted on
-  list                                                list the watches
+  list                                                list the watches, invalid entries too
   show   ID                                           print one watch as JSON
-  rm     ID                                           delete a watch
+  rm     ID                                           delete a watch (an invalid entry too)
   pause  ID                                           stop evaluating a watch
   resume ID                                           evaluate it again
 
@@ -83,15 +84,14 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "newswatch watch %s: %v\n", sub, err)
 		return 1
 	}
+	knownSink := op.cfg.HasSink
 	switch sub {
 	case "add":
 		w := config.Watch{ID: *id, Query: *q, Updates: *updates, RateLimit: *rateLimit, Digest: *digest}
 		if *sinks != "" {
 			w.Sinks = strings.Split(*sinks, ",")
 		}
-		check := *op.cfg
-		check.Watches = []config.Watch{w}
-		if err := check.Validate(); err != nil {
+		if err := w.Validate(knownSink); err != nil {
 			return fail(err)
 		}
 		gz, err := app.Gazetteer(op.cfg)
@@ -115,18 +115,32 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		}
 		fmt.Fprintf(io.Stdout, "watch %s saved; alerts go to alerts.%s\n", w.ID, w.ID)
 	case "list":
-		ws, err := store.List(ctx)
+		entries, err := store.List(ctx)
 		if err != nil {
 			return fail(err)
 		}
+		// Queries are checked as the analyzer and notifier will, with the
+		// config's gazetteer, when it loads.
+		var aliases func(string) []string
+		if gz, err := app.Gazetteer(op.cfg); err == nil {
+			aliases = gz.Aliases
+		}
 		tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATE\tSINKS\tQUERY")
-		for _, w := range ws {
-			state := "active"
+		fmt.Fprintln(tw, "ID\tSTATE\tORIGIN\tSINKS\tQUERY\tPROBLEM")
+		for _, e := range entries {
+			w, state, problem := e.Watch, "active", ""
 			if w.Paused {
 				state = "paused"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.ID, state, strings.Join(w.Sinks, ","), w.Query)
+			if e.Err == nil && aliases != nil {
+				if _, err := query.Parse(w.Query, query.WithAliases(aliases)); err != nil {
+					e.Err = err
+				}
+			}
+			if e.Err != nil {
+				state, problem = "invalid", strings.ReplaceAll(e.Err.Error(), "\n", "; ")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Key, state, cmp.Or(w.Origin, "-"), strings.Join(w.Sinks, ","), w.Query, problem)
 		}
 		tw.Flush()
 	case "show":

@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/newswatch/newswatch/pkg/watches"
 )
 
 // ErrInvalid is wrapped by every validation error.
@@ -27,10 +30,13 @@ type Config struct {
 	Fetcher  Fetcher  `yaml:"fetcher"`
 	Analyzer Analyzer `yaml:"analyzer"`
 	Notifier Notifier `yaml:"notifier"`
-	Streams  Streams  `yaml:"streams"`
-	Feeds    []Feed   `yaml:"feeds"`
-	Watches  []Watch  `yaml:"watches"`
-	Sinks    []Sink   `yaml:"sinks"`
+	// Consumers bounds the redelivery of the analyzer's and the notifier's
+	// messages.
+	Consumers Consumers `yaml:"consumers"`
+	Streams   Streams   `yaml:"streams"`
+	Feeds     []Feed    `yaml:"feeds"`
+	Watches   []Watch   `yaml:"watches"`
+	Sinks     []Sink    `yaml:"sinks"`
 }
 
 // NATS says where the NATS server is, or how to run the embedded one.
@@ -118,6 +124,7 @@ type SiteRule struct {
 // Analyzer configures the topic classifier, the gazetteer and story clustering.
 type Analyzer struct {
 	TaxonomyFile   string  `yaml:"taxonomy_file"`
+	TopicModelFile string  `yaml:"topic_model_file"`
 	GazetteerFile  string  `yaml:"gazetteer_file"`
 	StoryThreshold float64 `yaml:"story_threshold"`
 	// StoryWindow is how far apart in publication time two copies of one
@@ -129,6 +136,14 @@ type Analyzer struct {
 // Notifier configures alerting.
 type Notifier struct {
 	MaxDeliveries int `yaml:"max_deliveries"`
+}
+
+// Consumers bounds how often the analyzer and notifier consumers retry a
+// message whose handling fails for a passing reason before they move it to
+// deadletter.stage.<consumer>.
+type Consumers struct {
+	MaxDeliveries int             `yaml:"max_deliveries"`
+	Backoff       []time.Duration `yaml:"backoff"`
 }
 
 // Streams holds the limits of each JetStream stream.
@@ -155,20 +170,16 @@ type Feed struct {
 	Interval time.Duration `yaml:"interval"`
 }
 
-// Watch is one analyst's standing query.
-type Watch struct {
-	ID      string   `yaml:"id" json:"id"`
-	Query   string   `yaml:"query" json:"query"`
-	Sinks   []string `yaml:"sinks" json:"sinks,omitempty"`
-	Updates bool     `yaml:"updates" json:"updates,omitempty"`
-	Paused  bool     `yaml:"paused" json:"paused,omitempty"`
-	// RateLimit caps the alerts delivered to the watch's sinks per hour
-	// (0: no cap); the NATS subject still carries every alert.
-	RateLimit int `yaml:"rate_limit" json:"rate_limit,omitempty"`
-	// Digest, when set, sends the sinks one message per period listing the
-	// stories of the period instead of one message per alert.
-	Digest time.Duration `yaml:"digest" json:"digest,omitempty"`
+// SeedHash identifies the feed's config entry: the feeds bucket keeps it
+// on the feed the entry seeded, so that an operator's change to that feed
+// stays until the entry itself changes.
+func (f Feed) SeedHash() string {
+	return hash(fmt.Sprintf("%s\x00%s\x00%d", f.ID, f.URL, f.Interval))[:16]
 }
+
+// Watch is one analyst's standing query; pkg/watches owns the type, its
+// validation and the bucket it is kept in at run time.
+type Watch = watches.Watch
 
 // Sink is one alert destination; its type-specific keys stay in Spec and are
 // decoded by the sink's own package.
@@ -216,6 +227,10 @@ func Default() Config {
 		},
 		Analyzer: Analyzer{StoryThreshold: 0},
 		Notifier: Notifier{MaxDeliveries: 8},
+		Consumers: Consumers{
+			MaxDeliveries: 10,
+			Backoff:       []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute},
+		},
 		Streams: Streams{
 			Articles:   StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
 			Analyzed:   StreamLimits{MaxAge: 7 * 24 * time.Hour, MaxBytes: 1 << 30, DuplicateWindow: 2 * time.Hour},
@@ -226,7 +241,7 @@ func Default() Config {
 }
 
 // Load reads the file at path (an empty path means defaults only), applies
-// environment overrides and validates the result.
+// environment overrides and validates the result, as Parse does.
 func Load(path string) (*Config, error) {
 	var data []byte
 	if path != "" {
@@ -240,7 +255,10 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes data (named name in errors) over the defaults, applies
-// overrides looked up with env, and validates.
+// overrides looked up with env, and validates. When only the validation
+// fails it returns the decoded config with the error (wrapping ErrInvalid),
+// so that a config check can go on and report the rest; callers that get an
+// error must not run on that config.
 func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, error) {
 	cfg := Default()
 	if len(bytes.TrimSpace(data)) > 0 {
@@ -258,7 +276,7 @@ func Parse(data []byte, name string, env func(string) (string, bool)) (*Config, 
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("config: %s: %w", name, err)
+		return &cfg, fmt.Errorf("config: %s: %w", name, err)
 	}
 	return &cfg, nil
 }
@@ -267,78 +285,91 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Validate checks every key and fills derived values such as missing feed ids.
 func (c *Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...)))
 	}
 	if c.NATS.URL == "" && c.NATS.StoreDir == "" {
-		return bad("nats.store_dir", "must be set when nats.url is empty (the embedded server stores JetStream data there)")
+		bad("nats.store_dir", "must be set when nats.url is empty (the embedded server stores JetStream data there)")
 	}
 	if c.NATS.Replicas != 1 && c.NATS.Replicas != 3 && c.NATS.Replicas != 5 {
-		return bad("nats.replicas", "is %d; use 1 on one machine or 3 (or 5) in a NATS cluster", c.NATS.Replicas)
+		bad("nats.replicas", "is %d; use 1 on one machine or 3 (or 5) in a NATS cluster", c.NATS.Replicas)
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
-		return bad("log.format", "is %q; use text or json", c.Log.Format)
+		bad("log.format", "is %q; use text or json", c.Log.Format)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		return bad("log.level", "is %q; use debug, info, warn or error", c.Log.Level)
+		bad("log.level", "is %q; use debug, info, warn or error", c.Log.Level)
 	}
 	if c.Fetcher.Concurrency < 1 {
-		return bad("fetcher.concurrency", "is %d; must be at least 1", c.Fetcher.Concurrency)
+		bad("fetcher.concurrency", "is %d; must be at least 1", c.Fetcher.Concurrency)
 	}
 	if c.Fetcher.MaxBodyBytes < 1024 {
-		return bad("fetcher.max_body_bytes", "is %d; must be at least 1024", c.Fetcher.MaxBodyBytes)
+		bad("fetcher.max_body_bytes", "is %d; must be at least 1024", c.Fetcher.MaxBodyBytes)
 	}
 	if c.Fetcher.Timeout <= 0 {
-		return bad("fetcher.timeout", "must be a positive duration such as 30s")
+		bad("fetcher.timeout", "must be a positive duration such as 30s")
 	}
 	if c.Fetcher.PerHostConcurrency < 1 {
-		return bad("fetcher.per_host_concurrency", "is %d; must be at least 1", c.Fetcher.PerHostConcurrency)
+		bad("fetcher.per_host_concurrency", "is %d; must be at least 1", c.Fetcher.PerHostConcurrency)
 	}
 	if c.Fetcher.PerHostGap < 0 {
-		return bad("fetcher.per_host_gap", "is %s; must be 0 or more", c.Fetcher.PerHostGap)
+		bad("fetcher.per_host_gap", "is %s; must be 0 or more", c.Fetcher.PerHostGap)
 	}
 	if c.Fetcher.LeaseGrace <= c.Fetcher.Timeout {
-		return bad("fetcher.lease_grace", "is %s; must be longer than fetcher.timeout (%s) so a lease outlives a slow poll", c.Fetcher.LeaseGrace, c.Fetcher.Timeout)
+		bad("fetcher.lease_grace", "is %s; must be longer than fetcher.timeout (%s) so a lease outlives a slow poll", c.Fetcher.LeaseGrace, c.Fetcher.Timeout)
 	}
 	if c.Fetcher.MaxItemsPerPoll < 1 {
-		return bad("fetcher.max_items_per_poll", "is %d; must be at least 1", c.Fetcher.MaxItemsPerPoll)
+		bad("fetcher.max_items_per_poll", "is %d; must be at least 1", c.Fetcher.MaxItemsPerPoll)
 	}
 	if c.Fetcher.PollBudget < time.Second {
-		return bad("fetcher.poll_budget", "is %s; must be at least 1s", c.Fetcher.PollBudget)
+		bad("fetcher.poll_budget", "is %s; must be at least 1s", c.Fetcher.PollBudget)
 	}
 	if c.Fetcher.MaxTextBytes < 1024 {
-		return bad("fetcher.max_text_bytes", "is %d; must be at least 1024", c.Fetcher.MaxTextBytes)
+		bad("fetcher.max_text_bytes", "is %d; must be at least 1024", c.Fetcher.MaxTextBytes)
 	}
 	if c.Fetcher.ShutdownGrace < 0 {
-		return bad("fetcher.shutdown_grace", "is %s; must be 0 or more", c.Fetcher.ShutdownGrace)
+		bad("fetcher.shutdown_grace", "is %s; must be 0 or more", c.Fetcher.ShutdownGrace)
 	}
 	if c.Fetcher.DefaultInterval < time.Second {
-		return bad("fetcher.default_interval", "is %s; must be at least 1s", c.Fetcher.DefaultInterval)
+		bad("fetcher.default_interval", "is %s; must be at least 1s", c.Fetcher.DefaultInterval)
 	}
 	if c.Analyzer.StoryThreshold < 0 || c.Analyzer.StoryThreshold > 1 {
-		return bad("analyzer.story_threshold", "is %g; must be between 0 and 1 (0 keeps the built-in default)", c.Analyzer.StoryThreshold)
+		bad("analyzer.story_threshold", "is %g; must be between 0 and 1 (0 keeps the built-in default)", c.Analyzer.StoryThreshold)
 	}
 	if c.Analyzer.StoryWindow < 0 || c.Analyzer.StoryWindow > 0 && c.Analyzer.StoryWindow < time.Minute {
-		return bad("analyzer.story_window", "is %s; must be at least 1m (or 0 for the built-in 72h)", c.Analyzer.StoryWindow)
+		bad("analyzer.story_window", "is %s; must be at least 1m (or 0 for the built-in 72h)", c.Analyzer.StoryWindow)
 	}
 	if c.Notifier.MaxDeliveries < 1 {
-		return bad("notifier.max_deliveries", "is %d; must be at least 1", c.Notifier.MaxDeliveries)
+		bad("notifier.max_deliveries", "is %d; must be at least 1", c.Notifier.MaxDeliveries)
 	}
-	for name, s := range map[string]StreamLimits{"articles": c.Streams.Articles, "analyzed": c.Streams.Analyzed, "alerts": c.Streams.Alerts} {
+	if c.Consumers.MaxDeliveries < 1 {
+		bad("consumers.max_deliveries", "is %d; must be at least 1", c.Consumers.MaxDeliveries)
+	}
+	for i, d := range c.Consumers.Backoff {
+		if d <= 0 {
+			bad(fmt.Sprintf("consumers.backoff[%d]", i), "is %s; must be a positive duration such as 5s", d)
+		}
+	}
+	for _, st := range []struct {
+		name string
+		s    StreamLimits
+	}{{"articles", c.Streams.Articles}, {"analyzed", c.Streams.Analyzed}, {"alerts", c.Streams.Alerts}} {
+		name, s := st.name, st.s
 		if s.MaxAge <= 0 || s.MaxBytes <= 0 || s.DuplicateWindow <= 0 {
-			return bad("streams."+name, "max_age, max_bytes and duplicate_window must all be positive")
+			bad("streams."+name, "max_age, max_bytes and duplicate_window must all be positive")
 		}
 		if s.MaxMsgs < 0 {
-			return bad("streams."+name+".max_msgs", "is %d; use 0 for no limit or a positive count", s.MaxMsgs)
+			bad("streams."+name+".max_msgs", "is %d; use 0 for no limit or a positive count", s.MaxMsgs)
 		}
 		if s.DuplicateWindow > s.MaxAge {
-			return bad("streams."+name+".duplicate_window", "is longer than max_age")
+			bad("streams."+name+".duplicate_window", "is longer than max_age")
 		}
 	}
 	if c.Streams.KVMaxBytes < 1<<20 {
-		return bad("streams.kv_max_bytes", "is %d; must be at least 1048576 (1 MiB)", c.Streams.KVMaxBytes)
+		bad("streams.kv_max_bytes", "is %d; must be at least 1048576 (1 MiB)", c.Streams.KVMaxBytes)
 	}
 	seen := map[string]bool{}
 	for i := range c.Feeds {
@@ -346,67 +377,58 @@ func (c *Config) Validate() error {
 		key := fmt.Sprintf("feeds[%d]", i)
 		u, err := url.Parse(f.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad(key+".url", "%q is not an http(s) URL; give a full URL such as https://example.com/feed.xml", f.URL)
+			bad(key+".url", "%q is not an http(s) URL; give a full URL such as https://example.com/feed.xml", f.URL)
 		}
 		if f.ID == "" {
 			f.ID = FeedID(f.URL)
 		}
 		if !idPattern.MatchString(f.ID) {
-			return bad(key+".id", "%q may hold only letters, digits, '-' and '_' (it becomes a NATS subject token)", f.ID)
+			bad(key+".id", "%q may hold only letters, digits, '-' and '_' (it becomes a NATS subject token)", f.ID)
 		}
 		if seen[f.ID] {
-			return bad(key+".id", "%q is used by another feed", f.ID)
+			bad(key+".id", "%q is used by another feed", f.ID)
 		}
 		seen[f.ID] = true
 		if f.Interval == 0 {
 			f.Interval = c.Fetcher.DefaultInterval
 		}
 		if f.Interval < time.Second {
-			return bad(key+".interval", "is %s; must be at least 1s", f.Interval)
+			bad(key+".interval", "is %s; must be at least 1s", f.Interval)
 		}
 	}
 	sinks := map[string]bool{}
 	for i, s := range c.Sinks {
 		key := fmt.Sprintf("sinks[%d]", i)
 		if !idPattern.MatchString(s.Name) {
-			return bad(key+".name", "%q must be set and hold only letters, digits, '-' and '_'", s.Name)
+			bad(key+".name", "%q must be set and hold only letters, digits, '-' and '_'", s.Name)
 		}
 		if sinks[s.Name] {
-			return bad(key+".name", "%q is used by another sink", s.Name)
+			bad(key+".name", "%q is used by another sink", s.Name)
 		}
 		sinks[s.Name] = true
 		switch s.Type {
 		case "webhook", "slack", "email":
 		default:
-			return bad(key+".type", "is %q; use webhook, slack or email", s.Type)
+			bad(key+".type", "is %q; use webhook, slack or email", s.Type)
 		}
 	}
 	seen = map[string]bool{}
 	for i, w := range c.Watches {
 		key := fmt.Sprintf("watches[%d]", i)
-		if !idPattern.MatchString(w.ID) {
-			return bad(key+".id", "%q must be set and hold only letters, digits, '-' and '_' (alerts go to alerts.<id>)", w.ID)
+		for _, p := range w.Problems(func(s string) bool { return sinks[s] }) {
+			bad(key+"."+p.Field, "%s", p.Message)
 		}
-		if seen[w.ID] {
-			return bad(key+".id", "%q is used by another watch", w.ID)
+		if w.ID != "" && seen[w.ID] {
+			bad(key+".id", "%q is used by another watch", w.ID)
 		}
 		seen[w.ID] = true
-		if w.Query == "" {
-			return bad(key+".query", "is empty")
-		}
-		if w.RateLimit < 0 {
-			return bad(key+".rate_limit", "is %d; must be 0 (no limit) or more", w.RateLimit)
-		}
-		if w.Digest != 0 && (w.Digest < time.Minute || w.Digest > 7*24*time.Hour) {
-			return bad(key+".digest", "is %s; use a period between 1m and 168h, such as 1h", w.Digest)
-		}
-		for _, s := range w.Sinks {
-			if !sinks[s] {
-				return bad(key+".sinks", "names %q, which is not among the sinks: entries; add a sink named %q under sinks: in the file given with --config, or fix the name", s, s)
-			}
-		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// HasSink reports whether the config has a sink of that name.
+func (c *Config) HasSink(name string) bool {
+	return slices.ContainsFunc(c.Sinks, func(s Sink) bool { return s.Name == name })
 }
 
 // Embedded reports whether this configuration runs its own NATS server.

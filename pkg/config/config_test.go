@@ -97,3 +97,24 @@ func TestInvalidNamesTheKey(t *testing.T) {
 		})
 	}
 }
+
+// Validate reports every error of a config, not only the first.
+func TestValidateReportsEveryError(t *testing.T) {
+	_, err := Parse([]byte(`
+log: {level: loud}
+consumers: {max_deliveries: 0, backoff: [1s, -2s]}
+feeds: [{url: "ftp://example.com/feed"}]
+watches:
+  - {id: "bad id", query: ""}
+  - {id: w, query: Quad, sinks: [nowhere], digest: 1s}
+`), "test.yaml", func(string) (string, bool) { return "", false })
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, key := range []string{"log.level", "consumers.max_deliveries", "consumers.backoff[1]", "feeds[0].url",
+		"watches[0].id", "watches[0].query", "watches[1].sinks", "watches[1].digest"} {
+		if !strings.Contains(err.Error(), key+":") {
+			t.Errorf("the error does not name %s:\n%v", key, err)
+		}
+	}
+}

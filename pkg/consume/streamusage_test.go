@@ -2,6 +2,7 @@ package consume_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 )
 
 func TestWatchStreamReportsABucket(t *testing.T) {
@@ -27,13 +29,12 @@ func TestWatchStreamReportsABucket(t *testing.T) {
 	done := make(chan struct{})
 	go func() { m.WatchStream(ctx, ns.JS, "KV_usage", 10*time.Millisecond); close(done) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(10 * time.Second)
-	for testutil.ToFloat64(m.StreamBytes.WithLabelValues("KV_usage")) < 1000 {
-		if time.Now().After(deadline) {
-			t.Fatal("no bytes reported for KV_usage")
+	testwait.For(t, 10*time.Second, "bytes reported for KV_usage", func() error {
+		if got := testutil.ToFloat64(m.StreamBytes.WithLabelValues("KV_usage")); got < 1000 {
+			return fmt.Errorf("%v bytes", got)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if got := testutil.ToFloat64(m.StreamMaxBytes.WithLabelValues("KV_usage")); got != 1<<20 {
 		t.Errorf("max bytes %v", got)
 	}

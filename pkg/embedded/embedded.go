@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -97,13 +98,80 @@ func Start(listen, storeDir string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStart, err)
 	}
+	// The server reports a port in use or a store it cannot write only
+	// through its logger; catch those so Start fails at once with the cause.
+	sl := &startLog{}
+	ns.SetLogger(sl, false, false)
 	go ns.Start()
-	if !ns.ReadyForConnections(15 * time.Second) {
-		ns.Shutdown()
-		return nil, fmt.Errorf("%w: not ready after 15s on %s with store %s (is the port in use or the directory unwritable?)", ErrStart, listen, storeDir)
+	deadline := time.Now().Add(startTimeout)
+	for !ns.ReadyForConnections(50 * time.Millisecond) {
+		if msg := sl.fatal(); msg != "" || time.Now().After(deadline) {
+			ns.Shutdown()
+			return nil, startError(listen, storeDir, msg, sl.lastError())
+		}
 	}
 	return &Server{ns: ns}, nil
 }
+
+// startTimeout bounds the wait for a server that neither becomes ready nor
+// reports why.
+const startTimeout = 15 * time.Second
+
+// startError says why the server did not start and what to change.
+func startError(listen, storeDir, fatal, lastErr string) error {
+	switch {
+	case strings.Contains(fatal, "address already in use"):
+		return fmt.Errorf("%w: nats.listen %s is in use by another process (%s); stop it, give nats.listen a free address, or set nats.url to use the NATS server already there", ErrStart, listen, fatal)
+	case strings.Contains(fatal, "permission denied") && strings.Contains(fatal, "listen"):
+		return fmt.Errorf("%w: may not listen on nats.listen %s (%s); use a port above 1023", ErrStart, listen, fatal)
+	case fatal != "":
+		return fmt.Errorf("%w: %s (nats.listen %s, nats.store_dir %s)", ErrStart, fatal, listen, storeDir)
+	case lastErr != "":
+		return fmt.Errorf("%w: %s (nats.listen %s, nats.store_dir %s: is it writable?)", ErrStart, lastErr, listen, storeDir)
+	}
+	return fmt.Errorf("%w: not ready after %s on nats.listen %s with nats.store_dir %s, and the server gave no reason", ErrStart, startTimeout, listen, storeDir)
+}
+
+// startLog is the embedded server's logger: it keeps the fatal and the last
+// error message for Start and drops the rest.
+type startLog struct {
+	mu         sync.Mutex
+	fatalMsg   string
+	lastErrMsg string
+}
+
+func (l *startLog) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fatalMsg == "" {
+		l.fatalMsg = fmt.Sprintf(format, v...)
+	}
+}
+
+func (l *startLog) Errorf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastErrMsg = fmt.Sprintf(format, v...)
+}
+
+func (l *startLog) Noticef(string, ...any) {}
+func (l *startLog) Warnf(string, ...any)   {}
+func (l *startLog) Debugf(string, ...any)  {}
+func (l *startLog) Tracef(string, ...any)  {}
+
+func (l *startLog) fatal() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fatalMsg
+}
+
+func (l *startLog) lastError() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastErrMsg
+}
+
+var _ server.Logger = (*startLog)(nil)
 
 // ClientURL is the URL in-process clients connect to: the server's own,
 // with a wildcard listen address replaced by loopback.

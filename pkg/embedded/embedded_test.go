@@ -108,3 +108,39 @@ func TestLoopbackNeedsNothing(t *testing.T) {
 	}
 	nc.Close()
 }
+
+// A port in use fails Start with the server's own reason and the fix, not
+// a timeout and a guess.
+func TestPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srv, err := Start(ln.Addr().String(), t.TempDir())
+	if err == nil {
+		srv.Shutdown()
+		t.Fatal("Start on a port in use succeeded")
+	}
+	for _, want := range []string{"address already in use", "nats.listen " + ln.Addr().String() + " is in use", "nats.url"} {
+		if !errors.Is(err, ErrStart) || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// A store directory that cannot be created fails Start with the reason.
+func TestStoreDirUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start("127.0.0.1:0", filepath.Join(file, "store"))
+	if err == nil {
+		srv.Shutdown()
+		t.Fatal("Start with a store under a file succeeded")
+	}
+	if !errors.Is(err, ErrStart) || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("error %q does not give the reason", err)
+	}
+}

@@ -401,3 +401,36 @@ func TestParseOPML(t *testing.T) {
 		})
 	}
 }
+
+// The config seeds a feed; an operator's change to it (pause, another
+// interval) stays across restarts until the config entry itself changes.
+func TestApplyConfigKeepsOperatorChanges(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := t.Context()
+	kv, err := ns.Topo.KV(ctx, topology.BucketFeeds, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewStore(kv)
+	entry := config.Feed{ID: "cfg", URL: "https://example.com/feed.xml", Interval: time.Hour}
+	if err := store.ApplyConfig(ctx, []config.Feed{entry}); err != nil {
+		t.Fatal(err)
+	}
+	// The operator pauses it and polls it less often (as `newswatch feeds add` would).
+	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: entry.URL, Interval: 2 * time.Hour, Paused: true, Origin: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.ApplyConfig(ctx, []config.Feed{entry}); err != nil { // a restart
+		t.Fatal(err)
+	}
+	if got, _ := store.Get(ctx, "cfg"); !got.Paused || got.Interval != 2*time.Hour || got.Origin != "config" {
+		t.Errorf("after a restart with the same config entry: %+v, want the operator's version", got)
+	}
+	entry.URL = "https://example.com/moved.xml"
+	if err := store.ApplyConfig(ctx, []config.Feed{entry}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Get(ctx, "cfg"); got.Paused || got.URL != entry.URL || got.Interval != time.Hour {
+		t.Errorf("after the config entry changed: %+v, want the new entry", got)
+	}
+}

@@ -34,6 +34,10 @@ type FeedSpec struct {
 	// Origin is "config" for feeds from the configuration file, which
 	// come back at the next start if removed, and "operator" otherwise.
 	Origin string `json:"origin,omitempty"`
+	// Seed is the config.Feed.SeedHash of the config entry that last wrote
+	// the feed: while the entry hashes the same, the operator's changes
+	// to the feed are kept across restarts (docs/config.md).
+	Seed string `json:"seed,omitempty"`
 }
 
 // Feed returns the spec as the config.Feed a poll takes.
@@ -47,8 +51,17 @@ type Store struct {
 // NewStore returns a store over kv (the topology.BucketFeeds bucket).
 func NewStore(kv jetstream.KeyValue) *Store { return &Store{kv: kv} }
 
-// Put creates or replaces a feed.
+// Put creates or replaces a feed. A feed that replaces one seeded from the
+// config keeps that origin and seed, so the change stays until the config
+// entry changes.
 func (s *Store) Put(ctx context.Context, f FeedSpec) error {
+	if old, err := s.Get(ctx, f.ID); err == nil && old.Origin == "config" && old.Seed != "" {
+		f.Origin, f.Seed = old.Origin, old.Seed
+	}
+	return s.put(ctx, f)
+}
+
+func (s *Store) put(ctx context.Context, f FeedSpec) error {
 	data, err := json.Marshal(f)
 	if err != nil {
 		return err
@@ -111,23 +124,28 @@ func (s *Store) List(ctx context.Context) ([]FeedSpec, error) {
 	}
 }
 
-// ApplyConfig stores the configuration file's feeds, keeping the paused
-// flag an operator set on a feed already in the bucket; feeds added at run
-// time are left alone.
+// ApplyConfig seeds the bucket with the configuration file's feeds: a feed
+// the bucket does not hold, or one whose seed is not its config entry's
+// SeedHash (the entry changed since), is written from the config; one
+// seeded from the same entry is left as an operator may have changed it
+// (paused, another URL or interval). Feeds added at run time are left alone.
 func (s *Store) ApplyConfig(ctx context.Context, feeds []config.Feed) error {
 	for _, cf := range feeds {
-		spec := FeedSpec{ID: cf.ID, URL: cf.URL, Interval: cf.Interval, Origin: "config"}
+		spec := FeedSpec{ID: cf.ID, URL: cf.URL, Interval: cf.Interval, Origin: "config", Seed: cf.SeedHash()}
 		old, err := s.Get(ctx, cf.ID)
 		switch {
 		case err == nil:
-			spec.Paused = old.Paused
-			if old == spec {
+			if old.Seed == spec.Seed {
 				continue
+			}
+			if old.Seed == "" && old.Origin == "config" {
+				// Written before seeds were kept: keep the pause, as then.
+				spec.Paused = old.Paused
 			}
 		case !errors.Is(err, ErrFeedNotFound):
 			return err
 		}
-		if err := s.Put(ctx, spec); err != nil {
+		if err := s.put(ctx, spec); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ type Metrics struct {
 	Undecodable          prometheus.Counter
 	Silenced             prometheus.Counter
 	Evaluations          *prometheus.CounterVec
+	InvalidOffsets       prometheus.Counter
 }
 
 // NewMetrics registers the notifier's metrics with reg.
@@ -42,6 +43,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "newswatch_notifier_watch_evaluations_total",
 			Help: "Analyzed articles by who evaluated the watches: the analyzer in its one pass, or the notifier because the analyzer held another revision of the watches.",
 		}, []string{"by"}),
+		InvalidOffsets: f.NewCounter(prometheus.CounterOpts{
+			Name: "newswatch_notifier_invalid_offsets_total",
+			Help: "Matched terms from an analyzed article whose field or byte offsets did not fit the article; they were clamped to it before going into an alert.",
+		}),
 		Undecodable: f.NewCounter(prometheus.CounterOpts{
 			Name: "newswatch_notifier_undecodable_messages_total",
 			Help: "Messages on ANALYZED that were not a known analyzed article and were terminated.",

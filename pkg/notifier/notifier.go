@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -121,7 +122,7 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 				continue
 			}
 		}
-		alert, err := n.alertOnce(ctx, w, a, m.Terms, topicNames)
+		alert, err := n.alertOnce(ctx, w, a, n.checkTerms(m.Terms, a.Article), topicNames)
 		if err != nil {
 			return published, err
 		}
@@ -130,6 +131,54 @@ func (n *Notifier) Handle(ctx context.Context, a events.AnalyzedArticle) ([]even
 		}
 	}
 	return published, nil
+}
+
+// checkTerms returns terms with every field and byte offset made to fit
+// the article, as alert receivers slice the title or text with them: an
+// analyzed article comes from the wire, and one from a faulty or hostile
+// publisher may say start -50 or end 99999999. A term out of range is
+// clamped to the field (at rune boundaries), its text taken from there,
+// and counted.
+func (n *Notifier) checkTerms(terms []events.MatchedTerm, a events.Article) []events.MatchedTerm {
+	var out []events.MatchedTerm
+	for i, t := range terms {
+		field := a.Text
+		switch t.Field {
+		case "title":
+			field = a.Title
+		case "text":
+		default:
+			t.Field = "text"
+		}
+		ok := t.Field == terms[i].Field && 0 <= t.Start && t.Start <= t.End && t.End <= len(field) &&
+			(t.Start == len(field) || utf8.RuneStart(field[t.Start])) && (t.End == len(field) || utf8.RuneStart(field[t.End]))
+		if ok {
+			if out != nil {
+				out = append(out, t)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]events.MatchedTerm, 0, len(terms)), terms[:i]...)
+		}
+		n.metrics.InvalidOffsets.Inc()
+		t.Start = runeStart(field, min(max(t.Start, 0), len(field)))
+		t.End = runeStart(field, min(max(t.End, t.Start), len(field)))
+		t.Text = field[t.Start:t.End]
+		out = append(out, t)
+	}
+	if out == nil {
+		return terms
+	}
+	return out
+}
+
+// runeStart moves i back to the start of the rune it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 func (n *Notifier) alertOnce(ctx context.Context, w config.Watch, a events.AnalyzedArticle, terms []events.MatchedTerm, topics []string) (*events.Alert, error) {
@@ -262,8 +311,8 @@ func (n *Notifier) Handler() consume.Handler {
 const Workers = 4
 
 // Run consumes ANALYZED through cons until ctx ends, Workers messages at a
-// time.
-func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
+// time; opts choose the dead-lettering and backoff of failed messages.
+func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer, opts ...consume.Option) error {
 	// Silences kept in memory save two KV reads per alert.
 	if f, ok := n.silences.(interface{ Follow(context.Context) error }); ok {
 		go func() {
@@ -274,6 +323,6 @@ func (n *Notifier) Run(ctx context.Context, cons jetstream.Consumer) error {
 	}
 	h := n.Handler()
 	return consume.Parallel(ctx, Workers, func(ctx context.Context) error {
-		return consume.Run(ctx, cons, topology.ConsumerNotifier, h, n.logger, 2*time.Second)
+		return consume.Run(ctx, cons, topology.ConsumerNotifier, h, n.logger, 2*time.Second, opts...)
 	})
 }

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -221,5 +222,45 @@ func TestSilences(t *testing.T) {
 	got, _ := n.Handle(ctx, analyzed("b1", "old", "PTI", "Deal", text))
 	if len(got) != 1 || got[0].WatchID != "mq-9b" {
 		t.Errorf("expired story silence still mutes, or watch silence ignored: %+v", got)
+	}
+}
+
+// TestOffsetsClamped: matched terms copied from an analyzed article reach
+// the alert only with a field and offsets that fit the article.
+func TestOffsetsClamped(t *testing.T) {
+	n, _, m := newNotifier(t, config.Watch{ID: "mq-9b", Query: `"MQ-9B"`})
+	ws := n.watches.Load()
+	text := "India gets MQ-9B drones — soon."
+	for i, tc := range []struct {
+		name string
+		in   events.MatchedTerm
+		want events.MatchedTerm
+	}{
+		{"valid", events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 11, End: 16, Text: "MQ-9B"},
+			events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 11, End: 16, Text: "MQ-9B"}},
+		{"negative start, huge end", events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: -50, End: 99999999, Text: "x"},
+			events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 0, End: len(text), Text: text}},
+		{"end before start", events.MatchedTerm{Term: "MQ-9B", Field: "title", Start: 3, End: 1},
+			events.MatchedTerm{Term: "MQ-9B", Field: "title", Start: 3, End: 3}},
+		{"inside a rune", events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 24, End: 26},
+			events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 24, End: 24}},
+		{"unknown field", events.MatchedTerm{Term: "MQ-9B", Field: "body", Start: 11, End: 16},
+			events.MatchedTerm{Term: "MQ-9B", Field: "text", Start: 11, End: 16, Text: "MQ-9B"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := analyzed(fmt.Sprintf("a%d", i), fmt.Sprintf("s%d", i), "PTI", "MQ-9B", text)
+			a.Watches = &events.WatchResults{Revision: ws.Revision(), Set: ws.Key(),
+				Matches: []events.WatchMatch{{WatchID: "mq-9b", Terms: []events.MatchedTerm{tc.in}}}}
+			got, err := n.Handle(t.Context(), a)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("%d alerts, %v", len(got), err)
+			}
+			if g := got[0].Matches[0]; g != tc.want {
+				t.Errorf("alert term %+v, want %+v", g, tc.want)
+			}
+		})
+	}
+	if v := testutil.ToFloat64(m.InvalidOffsets); v != 4 {
+		t.Errorf("invalid offsets = %v, want 4", v)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,12 +21,18 @@ import (
 // ReadyFunc reports nil when a component is ready to do its work.
 type ReadyFunc func() error
 
+// DetailFunc returns one line about a component's health for /healthz, or
+// "" when there is nothing to say. It never fails the probe: the process is
+// alive, and a restart would not bring back a feed the network has lost.
+type DetailFunc func() string
+
 // Server is the HTTP status endpoint of a process.
 type Server struct {
-	mu     sync.Mutex
-	checks map[string]ReadyFunc
-	srv    *http.Server
-	ln     net.Listener
+	mu      sync.Mutex
+	checks  map[string]ReadyFunc
+	details map[string]DetailFunc
+	srv     *http.Server
+	ln      net.Listener
 }
 
 // Option configures a Server.
@@ -46,12 +54,12 @@ func New(addr string, gatherer prometheus.Gatherer, opts ...Option) (*Server, er
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("statusserver: cannot listen on http.listen %q: %w (pick a free address)", addr, err)
+		return nil, fmt.Errorf("statusserver: cannot listen on http.listen %q: %w (give each process on a machine its own address: http.listen, NEWSWATCH_HTTP_LISTEN or -http-listen)", addr, err)
 	}
-	s := &Server{checks: map[string]ReadyFunc{}, ln: ln}
+	s := &Server{checks: map[string]ReadyFunc{}, details: map[string]DetailFunc{}, ln: ln}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if o.pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -72,6 +80,33 @@ func (s *Server) AddCheck(name string, f ReadyFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.checks[name] = f
+}
+
+// AddDetail registers a line of /healthz under name.
+func (s *Server) AddDetail(name string, f DetailFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.details[name] = f
+}
+
+// healthz answers 200 "ok" while the process runs, followed by one
+// "name: detail" line per component with something to report, in name
+// order, so that an operator (or `curl`) sees, say, that every feed fails.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.details))
+	for n := range s.details {
+		names = append(names, n)
+	}
+	details := maps.Clone(s.details)
+	s.mu.Unlock()
+	slices.Sort(names)
+	fmt.Fprintln(w, "ok")
+	for _, n := range names {
+		if d := details[n](); d != "" {
+			fmt.Fprintf(w, "%s: %s\n", n, d)
+		}
+	}
 }
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {

@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -57,9 +58,21 @@ func BenchmarkClassify(b *testing.B) {
 
 // BenchmarkClassifyDoc runs ClassifyDoc alone over an article already
 // normalised and scanned: what the analyzer pays per article for topics
-// after its one shared scan.
+// after its one shared scan, with the learned model and with the taxonomy
+// scorer alone.
 func BenchmarkClassifyDoc(b *testing.B) {
-	c, err := New(DefaultTaxonomy())
+	for _, learned := range []bool{true, false} {
+		name := "learned"
+		opts := []Option{}
+		if !learned {
+			name, opts = "taxonomy-only", []Option{WithModel(nil)}
+		}
+		b.Run(name, func(b *testing.B) { benchmarkClassifyDoc(b, opts...) })
+	}
+}
+
+func benchmarkClassifyDoc(b *testing.B, opts ...Option) {
+	c, err := New(DefaultTaxonomy(), opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,6 +104,30 @@ func BenchmarkNew(b *testing.B) {
 	for b.Loop() {
 		if _, err := New(tax); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLongArticle classifies articles of one repeated sentence at 360
+// KB and 1.4 MB: the time per MB must stay flat (analysis linear in the
+// text). "terrorist attack. " repeated is one long sentence of overlapping
+// hits, the case that used to take quadratic time; the exercise article
+// repeated is many sentences with actors and requirements.
+func BenchmarkLongArticle(b *testing.B) {
+	raw, err := os.ReadFile("testdata/exercise-article.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, article, _ := strings.Cut(string(raw), "\n")
+	for _, unit := range []struct{ name, text string }{
+		{"repeated-phrase", "terrorist attack. "},
+		{"repeated-article", article + "\n"},
+	} {
+		for _, size := range []int{360 << 10, 1400 << 10} {
+			text := strings.Repeat(unit.text, size/len(unit.text)+1)[:size]
+			b.Run(fmt.Sprintf("%s/%dKB", unit.name, size>>10), func(b *testing.B) {
+				benchmarkArticle(b, "Long article", text)
+			})
 		}
 	}
 }

@@ -92,7 +92,13 @@ type Classifier struct {
 	ents     []entry
 	kindRefs [][]entry // actor index -> term entries of "@kind" features
 	skip     []string  // normalised line openings of boilerplate lines
-	pool     sync.Pool
+	maxTerm  int32     // bytes of the longest normalised term
+	// maxActors is the most distinct actors any requirement asks for.
+	maxActors int
+	keys      featureKeys
+	rows      featureRows // the model's rows of the keys' features
+	model     *learned    // nil: every topic is scored by its taxonomy weights
+	pool      sync.Pool
 }
 
 // splitTerm parses a taxonomy term: a trailing '*' marks a prefix term.
@@ -111,12 +117,41 @@ func normalizeTerm(term string) (norm string, prefix bool, err error) {
 	return norm, st.Prefix, err
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	model    *Model
+	modelSet bool
+}
+
+// WithModel scores the topics m names with its learned weights instead of
+// the built-in model; nil scores every topic by its taxonomy weights
+// alone.
+func WithModel(m *Model) Option {
+	return func(o *options) { o.model, o.modelSet = m, true }
+}
+
 // New compiles a taxonomy: validates it, fills defaults and builds the
 // dictionary of every term and actor name (Terms) and the machine that
-// matches it.
-func New(t Taxonomy) (*Classifier, error) {
+// matches it. Topics the model (the built-in one unless WithModel says
+// otherwise) has weights for are scored by it; the others by their
+// taxonomy weights and threshold.
+func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !o.modelSet {
+		o.model = DefaultModel()
+	}
+	if o.model != nil {
+		if err := o.model.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if t.Actors == nil || t.SkipLines == nil {
 		def, err := ParseTaxonomy(defaultYAML)
@@ -182,6 +217,7 @@ func New(t Taxonomy) (*Classifier, error) {
 			ft := feature{name: f.Name, weight: f.Weight}
 			for _, r := range f.Requires {
 				rq := requirement{feature: -1, actors: r.Actors, scope: r.Scope}
+				c.maxActors = max(c.maxActors, r.Actors)
 				if rq.scope == "" {
 					rq.scope = ScopeSentence
 				}
@@ -231,6 +267,7 @@ func New(t Taxonomy) (*Classifier, error) {
 	for i, key := range order {
 		p := pats[key]
 		c.terms[i] = p.term
+		c.maxTerm = max(c.maxTerm, int32(len(strings.TrimSuffix(key, "*"))))
 		c.entIdx[i] = int32(len(c.ents))
 		c.ents = append(c.ents, p.ents...)
 	}
@@ -245,6 +282,11 @@ func New(t Taxonomy) (*Classifier, error) {
 			c.skip = append(c.skip, norm)
 		}
 	}
+	c.buildFeatureKeys()
+	if o.model != nil {
+		c.model = compileModel(o.model, c)
+	}
+	c.rows = c.buildFeatureRows()
 	c.pool.New = func() any { return new(scratch) }
 	return c, nil
 }
@@ -264,11 +306,19 @@ func withDefaults(t TopicDef) TopicDef {
 	return t
 }
 
-// Topics returns the names of the topics in taxonomy order.
+// Topics returns the names of the topics in taxonomy order, then those
+// of the model that the taxonomy does not name.
 func (c *Classifier) Topics() []string {
 	names := make([]string, len(c.topics))
 	for i, t := range c.topics {
 		names[i] = t.def.Name
+	}
+	if c.model != nil {
+		for _, lt := range c.model.topics {
+			if lt.tax < 0 {
+				names = append(names, lt.name)
+			}
+		}
 	}
 	return names
 }
@@ -300,14 +350,32 @@ type scratch struct {
 	textIdx   []int32    // per sentence: index among counted text sentences, -1 for title/skipped
 	ehits     []ehit
 	masks     []uint64 // topic*sentences + sentence -> features present
+	docMask   []uint64 // topic -> features present anywhere
 	done      []uint64 // topic*sentences + sentence -> features evaluated
 	terms     []spanTerm
 	termSpan  int32
 	actorFrom []int32 // per sentence: first index into actorHits
 	actorHits []int32 // home actor index of each actor occurrence, by sentence
 	seen      []int32
+	actorRaw  []int32 // actor index of each actor occurrence (actorHits has its home)
+	fvPart    part    // the part sc.fv holds
+	fv        []fval  // the learned model's features of the article
+	contribs  []contribution
+	rowPos    []int32  // dedupeRows: per model row, its index in the output
+	rowGen    []uint32 // and the generation that set it
+	table     []slot   // dedupe's hash table
+	gen       uint32
+	rgen      uint32
+	prob      []float64 // per learned topic: its probability
+	leadProb  []float64 // of the title and lead
+	winProb   []float64 // of the passage being scored
+	best      []float64 // per learned topic: the two best passages' probabilities
+	bestPart  []part
+	decided   []part             // per learned topic: the part its probability comes from
+	actorMemo map[[2]int32]int32 // distinctActors per sentence range
+	actorList map[[2]int32]string
+	stamp     []int32 // per sentence: the feature that last counted it
 	reps      []int32
-	spans     []int32
 	firings   []firing
 	order     []int32
 	scores    []float64
@@ -349,6 +417,8 @@ func (sc *scratch) release() { sc.doc.Title, sc.doc.Text = "", "" }
 func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) {
 	sents := d.Sentences
 	ns := len(sents)
+	clear(sc.actorMemo)
+	clear(sc.actorList)
 
 	// Boilerplate lines and lead sentences.
 	sc.skip = grow(sc.skip, ns)
@@ -398,7 +468,7 @@ func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 	sc.masks = grow(sc.masks, nt*ns)
 	sc.done = grow(sc.done, nt*ns)
 	sc.actorFrom = grow(sc.actorFrom, ns+1)
-	sc.actorHits = sc.actorHits[:0]
+	sc.actorHits, sc.actorRaw = sc.actorHits[:0], sc.actorRaw[:0]
 	span := int32(0)
 	for i := range sc.ehits {
 		e := &sc.ehits[i]
@@ -414,6 +484,7 @@ func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 				sc.actorFrom[span] = int32(len(sc.actorHits))
 			}
 			sc.actorHits = append(sc.actorHits, c.actors[e.ent.actor].home)
+			sc.actorRaw = append(sc.actorRaw, e.ent.actor)
 			for k := range c.kindRefs[e.ent.actor] {
 				r := &c.kindRefs[e.ent.actor][k]
 				sc.masks[int(r.topic)*ns+int(e.span)] |= 1 << uint(r.feature)
@@ -423,6 +494,12 @@ func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 	for span < int32(ns) {
 		span++
 		sc.actorFrom[span] = int32(len(sc.actorHits))
+	}
+	sc.docMask = grow(sc.docMask, nt)
+	for t := range nt {
+		for _, m := range sc.masks[t*ns : (t+1)*ns] {
+			sc.docMask[t] |= m
+		}
 	}
 
 	// Evaluate each feature once per distinct term and sentence.
@@ -463,38 +540,37 @@ func (c *Classifier) isBoilerplate(s []byte) bool {
 // also counted as a "bombing" nor "fight terror" as hostile "fight"; concepts
 // used by requirements stay present.
 func (c *Classifier) suppress(eh []ehit) {
-	for i := 0; i < len(eh); {
-		j := i
-		for j < len(eh) && eh[j].span == eh[i].span {
-			j++
+	// Hits come in the order of their ends, so an occurrence containing ea
+	// ends at or after ea's end and no later than ea's start plus the
+	// longest term: a window of bounded size, which keeps this linear in
+	// the number of occurrences however long one sentence is.
+	lo := 0 // the first occurrence ending where ea ends
+	for i := range eh {
+		ea := &eh[i]
+		if eh[lo].end != ea.end {
+			lo = i
 		}
-		group := eh[i:j]
-		for a := range group {
-			ea := &group[a]
-			for b := range group {
-				if a == b {
-					continue
-				}
-				eb := &group[b]
-				if eb.start > ea.start || eb.end < ea.end || eb.end-eb.start <= ea.end-ea.start {
-					continue
-				}
-				switch {
-				case ea.ent.kind == entTerm && eb.ent.kind == entTerm && ea.ent.topic == eb.ent.topic:
-					ra := c.topics[ea.ent.topic].features[ea.ent.feature].role
-					rb := c.topics[eb.ent.topic].features[eb.ent.feature].role
-					if rb == roleMask || rb == rolePositive && ra != roleConcept {
-						ea.dead = true
-					}
-				case ea.ent.kind == entActor && eb.ent.kind != entTerm:
+		if ea.ent.kind == entVeto {
+			ea.dead = true
+			continue
+		}
+		limit := ea.start + c.maxTerm
+		for j := lo; j < len(eh) && eh[j].end <= limit; j++ {
+			eb := &eh[j]
+			if j == i || eb.span != ea.span || eb.start > ea.start || eb.end-eb.start <= ea.end-ea.start {
+				continue
+			}
+			switch {
+			case ea.ent.kind == entTerm && eb.ent.kind == entTerm && ea.ent.topic == eb.ent.topic:
+				ra := c.topics[ea.ent.topic].features[ea.ent.feature].role
+				rb := c.topics[eb.ent.topic].features[eb.ent.feature].role
+				if rb == roleMask || rb == rolePositive && ra != roleConcept {
 					ea.dead = true
 				}
-			}
-			if ea.ent.kind == entVeto {
+			case ea.ent.kind == entActor && eb.ent.kind != entTerm:
 				ea.dead = true
 			}
 		}
-		i = j
 	}
 }
 
@@ -550,8 +626,13 @@ func (c *Classifier) holds(sc *scratch, r requirement, t, s, ns int) bool {
 	if r.feature >= 0 {
 		bit := uint64(1) << uint(r.feature)
 		found := false
-		for x := lo; x <= hi && !found; x++ {
-			found = sc.masks[t*ns+x]&bit != 0
+		if r.scope == ScopeDocument {
+			// One mask for the whole document keeps a long one linear.
+			found = sc.docMask[t]&bit != 0
+		} else {
+			for x := lo; x <= hi && !found; x++ {
+				found = sc.masks[t*ns+x]&bit != 0
+			}
 		}
 		if !found {
 			return false
@@ -564,17 +645,27 @@ func (c *Classifier) holds(sc *scratch, r requirement, t, s, ns int) bool {
 }
 
 // distinctActors counts distinct actors in sentences lo..hi, stopping at
-// enough.
+// enough. Counts are memoised per range (to the largest number any
+// requirement asks for), so that many firings in one long sentence or
+// document cost one walk over its actors, not one each.
 func (c *Classifier) distinctActors(sc *scratch, lo, hi, enough int) int {
+	key := [2]int32{int32(lo), int32(hi)}
+	if n, ok := sc.actorMemo[key]; ok {
+		return int(n)
+	}
 	sc.seen = sc.seen[:0]
 	for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {
 		if !slices.Contains(sc.seen, a) {
 			sc.seen = append(sc.seen, a)
-			if len(sc.seen) >= enough {
+			if len(sc.seen) >= c.maxActors {
 				break
 			}
 		}
 	}
+	if sc.actorMemo == nil {
+		sc.actorMemo = map[[2]int32]int32{}
+	}
+	sc.actorMemo[key] = int32(len(sc.seen))
 	return len(sc.seen)
 }
 
@@ -672,19 +763,20 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 	// it); a term's repeats decay by repeatDecay on top.
 	// A second term of a feature in a sentence already counted for it adds
 	// only repeatDecay of its weight: one sentence is one piece of evidence.
-	sc.seen = sc.seen[:0]     // pattern ids met in this feature, in order
-	reps := sc.reps[:0]       // firings per seen term so far
-	spansSeen := sc.spans[:0] // sentences already counted for this feature
+	sc.seen = sc.seen[:0] // pattern ids met in this feature, in order
+	reps := sc.reps[:0]   // firings per seen term so far
+	// sc.stamp[s] is 1 + the key of the last feature counted in sentence s.
+	sc.stamp = grow(sc.stamp, ns)
 	for k, idx := range sc.order {
 		fr := &fs[idx]
 		if k == 0 || fs[sc.order[k-1]].topic != fr.topic || fs[sc.order[k-1]].feature != fr.feature {
-			sc.seen, reps, spansSeen = sc.seen[:0], reps[:0], spansSeen[:0]
+			sc.seen, reps = sc.seen[:0], reps[:0]
 		}
 		def := &c.topics[fr.topic].def
-		if slices.Contains(spansSeen, fr.span) {
+		if key := int32(fr.topic)*maxFeatures + int32(fr.feature) + 1; sc.stamp[fr.span] == key {
 			fr.contrib *= def.RepeatDecay
 		} else {
-			spansSeen = append(spansSeen, fr.span)
+			sc.stamp[fr.span] = key
 			term := sc.ehits[fr.hit].pattern
 			ti := slices.Index(sc.seen, term)
 			if ti < 0 {
@@ -701,7 +793,7 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 			sc.scores[fr.topic] += fr.contrib
 		}
 	}
-	sc.reps, sc.spans = reps, spansSeen
+	sc.reps = reps
 	// Evidence beyond the lead saturates at body_cap: a long article
 	// reaches the threshold through its title, its lead or the density of
 	// its evidence, never through the sheer number of passing mentions.
@@ -764,8 +856,13 @@ func (c *Classifier) ClassifyDoc(d *scan.Doc, hits []scan.Hit, list int32) []eve
 
 func (c *Classifier) classify(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) []events.Topic {
 	c.evaluate(d, hits, list, sc)
+	c.predict(d, sc)
 	var out []events.Topic
 	for t := range c.topics {
+		if li := c.learnedFor(t); li >= 0 {
+			out = c.appendLearned(out, d, sc, li)
+			continue
+		}
 		tp := &c.topics[t]
 		if sc.scores[t] < tp.def.Threshold {
 			continue
@@ -801,6 +898,13 @@ func (c *Classifier) classify(d *scan.Doc, hits []scan.Hit, list int32, sc *scra
 			})
 		}
 		out = append(out, events.Topic{Name: tp.def.Name, Score: round3(sc.scores[t]), Threshold: tp.def.Threshold, Evidence: ev})
+	}
+	if c.model != nil {
+		for li, lt := range c.model.topics {
+			if lt.tax < 0 {
+				out = c.appendLearned(out, d, sc, li)
+			}
+		}
 	}
 	return out
 }
@@ -848,21 +952,45 @@ func (c *Classifier) termOf(d *scan.Doc, sc *scratch, f *firing) string {
 			continue
 		}
 		lo, hi := scopeOf(r.scope, int(f.span), len(d.Sentences))
-		b = append(b, " ["...)
-		sc.seen = sc.seen[:0]
-		for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {
-			if slices.Contains(sc.seen, a) {
-				continue
-			}
-			if len(sc.seen) > 0 {
-				b = append(b, ", "...)
-			}
-			sc.seen = append(sc.seen, a)
-			b = append(b, c.actors[a].id...)
-		}
-		b = append(b, ']')
+		b = append(b, c.actorsIn(sc, lo, hi)...)
 		break
 	}
 	sc.termBuf = b
 	return string(b)
+}
+
+// maxListed bounds the actors named in one piece of evidence.
+const maxListed = 8
+
+// actorsIn names the distinct actors of sentences lo..hi as " [a, b]",
+// memoised per range so that explaining every firing of a long document
+// walks each range once.
+func (c *Classifier) actorsIn(sc *scratch, lo, hi int) string {
+	key := [2]int32{int32(lo), int32(hi)}
+	if s, ok := sc.actorList[key]; ok {
+		return s
+	}
+	b := []byte(" [")
+	sc.seen = sc.seen[:0]
+	for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {
+		if slices.Contains(sc.seen, a) {
+			continue
+		}
+		if len(sc.seen) == maxListed {
+			b = append(b, ", …"...)
+			break
+		}
+		if len(sc.seen) > 0 {
+			b = append(b, ", "...)
+		}
+		sc.seen = append(sc.seen, a)
+		b = append(b, c.actors[a].id...)
+	}
+	b = append(b, ']')
+	if sc.actorList == nil {
+		sc.actorList = map[[2]int32]string{}
+	}
+	s := string(b)
+	sc.actorList[key] = s
+	return s
 }

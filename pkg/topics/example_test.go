@@ -6,6 +6,9 @@ import (
 	"github.com/newswatch/newswatch/pkg/topics"
 )
 
+// A topic of the learned model (defence-cooperation) scores a probability
+// against its cross-validated threshold; a lighter topic of the taxonomy
+// (military-procurement) a sum of taxonomy weights.
 func ExampleClassifier_Classify() {
 	c, err := topics.New(topics.DefaultTaxonomy())
 	if err != nil {
@@ -20,8 +23,8 @@ func ExampleClassifier_Classify() {
 		fmt.Printf("  %s (%s): %s\n", best.Term, best.Field, best.Sentence)
 	}
 	// Output:
-	// defence-cooperation 1.82 >= 1.00
-	//   foreign military sale [united-states, poland] (text): The State Department cleared the possible foreign military sale of Patriot batteries.
+	// defence-cooperation 0.84 >= 0.21
+	//   tx:defence-cooperation/defence-subject "air defence" (title): US approves sale of air defence systems to Poland
 	// military-procurement 2.53 >= 1.00
 	//   approves (title): US approves sale of air defence systems to Poland
 }

@@ -17,13 +17,30 @@ type Explanation struct {
 
 // TopicExplanation is one topic's score against its threshold.
 type TopicExplanation struct {
-	Name      string               `json:"name"`
-	Score     float64              `json:"score"`
-	Threshold float64              `json:"threshold"`
-	Flagged   bool                 `json:"flagged"`
-	Density   float64              `json:"density"` // part of Score from evidence density
+	Name      string  `json:"name"`
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+	Flagged   bool    `json:"flagged"`
+	// Scorer is "learned" for a topic of the learned model (Score is a
+	// probability: sigmoid of Bias plus the contributions) and "taxonomy"
+	// for one scored by its taxonomy weights.
+	Scorer string  `json:"scorer"`
+	Bias   float64 `json:"bias,omitempty"`
+	// Part is what a learned topic's probability was computed on: the
+	// title and lead, or a passage of the body; LeadScore is the title and
+	// lead's probability and BodyScore the second-best passage's.
+	Part      string               `json:"part,omitempty"`
+	LeadScore float64              `json:"lead_score,omitempty"`
+	BodyScore float64              `json:"body_score,omitempty"`
+	Density   float64              `json:"density,omitempty"` // taxonomy: part of Score from evidence density
 	Features  []FeatureExplanation `json:"features"`
 }
+
+// Scorers of a topic.
+const (
+	ScorerLearned  = "learned"
+	ScorerTaxonomy = "taxonomy"
+)
 
 // Statuses of a feature occurrence.
 const (
@@ -33,9 +50,15 @@ const (
 
 // FeatureExplanation is one feature in one sentence.
 type FeatureExplanation struct {
-	Feature      string  `json:"feature"`
-	Weight       float64 `json:"weight"`       // the feature's weight in the taxonomy
-	Contribution float64 `json:"contribution"` // after placement, sentence cap and saturation
+	Feature string `json:"feature"`
+	// Value is a learned feature's value in this article.
+	Value float64 `json:"value,omitempty"`
+	// Weight is the learned weight, or the feature's weight in the taxonomy.
+	Weight float64 `json:"weight"`
+	// Contribution is Value*Weight to the log-odds for a learned topic; for
+	// a taxonomy topic the weight after placement, sentence cap and
+	// saturation.
+	Contribution float64 `json:"contribution"`
 	Status       string  `json:"status"`
 	Reason       string  `json:"reason,omitempty"` // the requirement not met
 	Term         string  `json:"term"`
@@ -62,14 +85,20 @@ func (c *Classifier) ExplainDoc(d *scan.Doc, hits []scan.Hit, list int32) Explan
 
 func (c *Classifier) explain(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) Explanation {
 	c.evaluate(d, hits, list, sc)
+	c.predict(d, sc)
 	var ex Explanation
 	for t := range c.topics {
+		if li := c.learnedFor(t); li >= 0 {
+			ex.Topics = append(ex.Topics, c.explainLearned(d, sc, li))
+			continue
+		}
 		tp := &c.topics[t]
 		te := TopicExplanation{
 			Name:      tp.def.Name,
 			Score:     round3(sc.scores[t]),
 			Threshold: tp.def.Threshold,
 			Flagged:   sc.scores[t] >= tp.def.Threshold,
+			Scorer:    ScorerTaxonomy,
 			Density:   round3(sc.density[t]),
 		}
 		for i := range sc.firings {
@@ -96,7 +125,48 @@ func (c *Classifier) explain(d *scan.Doc, hits []scan.Hit, list int32, sc *scrat
 		}
 		ex.Topics = append(ex.Topics, te)
 	}
+	if c.model != nil {
+		for li, lt := range c.model.topics {
+			if lt.tax < 0 {
+				ex.Topics = append(ex.Topics, c.explainLearned(d, sc, li))
+			}
+		}
+	}
 	return ex
+}
+
+// explainLearned lists every contribution to learned topic li, largest
+// first.
+func (c *Classifier) explainLearned(d *scan.Doc, sc *scratch, li int) TopicExplanation {
+	lt := &c.model.topics[li]
+	te := TopicExplanation{
+		Name:      lt.name,
+		Score:     round3(sc.prob[li]),
+		Threshold: lt.threshold,
+		Flagged:   sc.prob[li] >= lt.threshold,
+		Scorer:    ScorerLearned,
+		Bias:      round3(lt.bias),
+	}
+	te.Part = describePart(d, sc.decided[li])
+	te.LeadScore = round3(sc.leadProb[li])
+	te.BodyScore = round3(sc.best[2*li+1])
+	cs := c.contributions(d, sc, li, sc.decided[li], false, nil)
+	sortContributions(cs)
+	for _, ct := range cs {
+		f := &ct.fv
+		sn := &d.Sentences[f.span]
+		te.Features = append(te.Features, FeatureExplanation{
+			Feature:      c.model.names[ct.row],
+			Value:        round3(f.val),
+			Weight:       round3(ct.weight),
+			Contribution: round3(ct.contri),
+			Status:       StatusFired,
+			Term:         c.fvTerm(d, sc, f, c.model.names[ct.row]),
+			Field:        fieldName(sn.Field),
+			Sentence:     sentenceOf(d, sn),
+		})
+	}
+	return te
 }
 
 func describe(r requirement, tp *topic) string {
@@ -118,6 +188,16 @@ func (e Explanation) WriteText(w io.Writer) error {
 		verdict := "not flagged"
 		if t.Flagged {
 			verdict = "FLAGGED"
+		}
+		if t.Scorer == ScorerLearned {
+			fmt.Fprintf(&b, "  %s: probability %.3f / threshold %.3f  %s (learned model)\n", t.Name, t.Score, t.Threshold, verdict)
+			fmt.Fprintf(&b, "      decided on the %s (title and lead %.3f, second-best body passage %.3f)\n", t.Part, t.LeadScore, t.BodyScore)
+			fmt.Fprintf(&b, "      %+.3f  bias (log-odds before any feature)\n", t.Bias)
+			for _, f := range t.Features {
+				fmt.Fprintf(&b, "      %+.3f  %s (value %g x weight %g, %s)\n", f.Contribution, f.Term, f.Value, f.Weight, f.Field)
+				fmt.Fprintf(&b, "               in: %s\n", f.Sentence)
+			}
+			continue
 		}
 		fmt.Fprintf(&b, "  %s: score %.3f / threshold %.3f  %s\n", t.Name, t.Score, t.Threshold, verdict)
 		if t.Density != 0 {

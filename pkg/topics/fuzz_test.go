@@ -1,6 +1,8 @@
 package topics
 
 import (
+	"errors"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -53,5 +55,31 @@ func FuzzParseTaxonomy(f *testing.F) {
 			return
 		}
 		_ = c.Classify("US and India sign defence pact after terror attack", "Joint exercise follows.")
+	})
+}
+
+// FuzzParseModel feeds model files: a model is either refused with
+// ErrModel or usable by New.
+func FuzzParseModel(f *testing.F) {
+	f.Add(`{"version":1,"features":{"lead_sentences":3,"bigrams":true},"topics":[{"name":"x","bias":-2,"threshold":0.5,"weights":{"w:orbit":1.5}}]}`)
+	f.Add(`{"version":1,"topics":[{"name":"x","threshold":0.5}]}`)
+	f.Add(`{"version":1,"features":{"lead_sentences":-1},"topics":[]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseModel([]byte(s))
+		if err != nil {
+			if !errors.Is(err, ErrModel) {
+				t.Fatalf("error %v does not wrap ErrModel", err)
+			}
+			return
+		}
+		c, err := New(DefaultTaxonomy(), WithModel(m))
+		if err != nil {
+			t.Fatalf("New with a parsed model: %v", err)
+		}
+		for _, tp := range c.Classify("Orbit reached", "The probe reached orbit. A second paragraph follows.\nAnd a third.") {
+			if tp.Score < 0 || math.IsNaN(tp.Score) {
+				t.Errorf("%s: score %v", tp.Name, tp.Score)
+			}
+		}
 	})
 }

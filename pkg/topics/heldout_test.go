@@ -11,19 +11,23 @@ import (
 	"golang.org/x/net/html"
 )
 
-// heldOutFloors are F1 floors a little below the figures measured on the
-// composed held-out sets (testdata/heldout/README.md). They guard against a
-// change that fixes one item and quietly breaks a kind of item elsewhere.
+// heldOutFloors are F1 floors 0.05 below what the learned model scores on
+// the composed held-out sets (testdata/heldout/README.md), rounded down.
+// The model was chosen by cross-validation on the training items only;
+// these sets were scored once with it and used for no choice. The floors
+// of the taxonomy scorer they replace were higher because it had been
+// tuned on four of these sets; composed headlines are cleaner than real
+// ones, so real-news quality is measured elsewhere (docs/topics.md).
 var heldOutFloors = []struct {
 	file  string
 	floor map[string]float64
 }{
-	{"testdata/heldout/items.jsonl", map[string]float64{dc: 0.95, ter: 0.97}},
-	{"testdata/heldout/fresh.jsonl", map[string]float64{dc: 0.92, ter: 0.94}},
-	{"testdata/heldout/blind.jsonl", map[string]float64{dc: 0.87, ter: 0.90}},
-	{"testdata/heldout/fourth.jsonl", map[string]float64{dc: 0.80, ter: 0.90}},
-	{"testdata/heldout/fifth.jsonl", map[string]float64{dc: 0.95, ter: 0.95}},
-	{"testdata/heldout/sixth.jsonl", map[string]float64{dc: 0.82, ter: 0.87}},
+	{"testdata/heldout/items.jsonl", map[string]float64{dc: 0.84, ter: 0.88}},
+	{"testdata/heldout/fresh.jsonl", map[string]float64{dc: 0.80, ter: 0.87}},
+	{"testdata/heldout/blind.jsonl", map[string]float64{dc: 0.73, ter: 0.76}},
+	{"testdata/heldout/fourth.jsonl", map[string]float64{dc: 0.79, ter: 0.78}},
+	{"testdata/heldout/fifth.jsonl", map[string]float64{dc: 0.80, ter: 0.76}},
+	{"testdata/heldout/sixth.jsonl", map[string]float64{dc: 0.86, ter: 0.84}},
 }
 
 type labelled struct {

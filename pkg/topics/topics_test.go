@@ -35,6 +35,18 @@ func defaultClassifier(t testing.TB) *Classifier {
 	return c
 }
 
+// taxonomyClassifier scores every topic by its taxonomy weights alone
+// (no learned model): the mechanics the learned model's taxonomy features
+// are built from, and what a topic without learned weights uses.
+func taxonomyClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatalf("New(DefaultTaxonomy(), WithModel(nil)): %v", err)
+	}
+	return c
+}
+
 func names(ts []events.Topic) []string {
 	var out []string
 	for _, t := range ts {
@@ -56,7 +68,9 @@ func mainNames(ts []events.Topic) []string {
 }
 
 // headlines are written for these tests, following topics-GUIDE.md: what
-// each topic means and what it does not.
+// each topic means and what it does not. They pin the taxonomy scorer
+// (taxonomyClassifier); the learned model is judged by cross-validation
+// and on real items (docs/topics.md), not on these.
 var headlines = []struct {
 	name        string
 	title, text string
@@ -242,7 +256,7 @@ var headlines = []struct {
 }
 
 func TestClassifyHeadlines(t *testing.T) {
-	c := defaultClassifier(t)
+	c := taxonomyClassifier(t)
 	for _, tc := range headlines {
 		t.Run(tc.name, func(t *testing.T) {
 			got := c.Classify(tc.title, tc.text)
@@ -329,7 +343,7 @@ func TestSeedArticleHasBothTopics(t *testing.T) {
 // A passing mention deep in a long unrelated article must not flag a topic,
 // while the same words in a headline do.
 func TestPlacementAndDensity(t *testing.T) {
-	c := defaultClassifier(t)
+	c := taxonomyClassifier(t)
 	filler := strings.Repeat("The city council approved the new budget for parks and libraries after a long debate. ", 30)
 	mention := "Officials noted that a suicide bomber had struck a market in another country years ago. "
 	long := filler + mention + filler
@@ -351,7 +365,7 @@ func TestPlacementAndDensity(t *testing.T) {
 }
 
 func TestLighterTopics(t *testing.T) {
-	c := defaultClassifier(t)
+	c := taxonomyClassifier(t)
 	tests := []struct {
 		name, title, text, topic string
 		want                     bool
@@ -377,7 +391,7 @@ func TestLighterTopics(t *testing.T) {
 }
 
 func TestCooccurrenceRequirement(t *testing.T) {
-	c := defaultClassifier(t)
+	c := taxonomyClassifier(t)
 	ex := c.Explain("Army holds exercise with new drones", "The army tested the drones at a range near the capital.")
 	for _, tp := range ex.Topics {
 		if tp.Name != dc {
@@ -413,7 +427,7 @@ func TestExplainListsEveryTopic(t *testing.T) {
 	if err := ex.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"terrorism: score", "FLAGGED", "terror-core", "in: Suicide bomber kills 12 at market"} {
+	for _, want := range []string{"terrorism: probability", "FLAGGED", "bias", "tx:terrorism/", "in: Suicide bomber kills 12 at market", "military-procurement: score"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("explanation lacks %q:\n%s", want, b.String())
 		}
@@ -453,17 +467,24 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestConcurrentClassify checks that concurrent calls give the results of
+// sequential ones.
 func TestConcurrentClassify(t *testing.T) {
 	c := defaultClassifier(t)
+	want := make([][]string, len(headlines))
+	for i, tc := range headlines {
+		want[i] = names(c.Classify(tc.title, tc.text))
+	}
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				tc := headlines[(g+i)%len(headlines)]
-				if got := mainNames(c.Classify(tc.title, tc.text)); !slices.Equal(got, tc.want) {
-					t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+				k := (g + i) % len(headlines)
+				tc := headlines[k]
+				if got := names(c.Classify(tc.title, tc.text)); !slices.Equal(got, want[k]) {
+					t.Errorf("%s: got %v concurrently, %v alone", tc.name, got, want[k])
 					return
 				}
 			}
@@ -590,7 +611,7 @@ func strconvQuote(s string) string {
 
 func TestSentences(t *testing.T) {
 	text := "Mr. Smith met U.S. Navy officers on Friday. They agreed! \"Next,\" he said. Also Read: skip this. And this.\nNew paragraph without end"
-	c := defaultClassifier(t)
+	c := taxonomyClassifier(t)
 	sc := new(scratch)
 	d := c.own("", text, sc)
 	c.evaluate(d, sc.hits, 0, sc)
@@ -704,10 +725,15 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 	sc := new(scratch)
 	d := c.own(title, text, sc)
 	c.evaluate(d, sc.hits, 0, sc)
-	if len(sc.firings) == 0 {
+	c.predict(d, sc)
+	if len(sc.firings) == 0 || len(sc.fv) == 0 {
 		t.Fatal("no evidence in the article")
 	}
-	if n := testing.AllocsPerRun(20, func() { c.evaluate(d, sc.hits, 0, sc) }); n != 0 {
-		t.Errorf("evaluate allocated %v times per article", n)
+	run := func() {
+		c.evaluate(d, sc.hits, 0, sc)
+		c.predict(d, sc)
+	}
+	if n := testing.AllocsPerRun(20, run); n != 0 {
+		t.Errorf("evaluate and predict allocated %v times per article", n)
 	}
 }

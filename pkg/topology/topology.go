@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/watches"
 )
 
 // Streams.
@@ -35,7 +36,7 @@ const (
 	BucketFeedState  = "newswatch_feed_state"
 	BucketSeen       = "newswatch_seen"
 	BucketLeases     = "newswatch_leases"
-	BucketWatches    = "newswatch_watches"
+	BucketWatches    = watches.Bucket
 	BucketAlerted    = "newswatch_alerted"
 	BucketStories    = "newswatch_stories"
 	BucketSilences   = "newswatch_silences"

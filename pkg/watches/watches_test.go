@@ -1,7 +1,9 @@
-package watches
+package watches_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/topology"
+	"github.com/newswatch/newswatch/pkg/watches"
 )
 
 type state struct {
@@ -17,11 +20,11 @@ type state struct {
 	rev uint64
 }
 
-func follow(t *testing.T, ctx context.Context, s *Store) <-chan state {
+func follow(t *testing.T, ctx context.Context, s *watches.Store) <-chan state {
 	t.Helper()
 	ch := make(chan state, 16)
 	go func() {
-		_ = s.Follow(ctx, slog.New(slog.DiscardHandler), func(ws []config.Watch, rev uint64) {
+		_ = s.Follow(ctx, slog.New(slog.DiscardHandler), func(ws []config.Watch, _ int, rev uint64) {
 			var ids []string
 			for _, w := range ws {
 				ids = append(ids, w.ID)
@@ -55,7 +58,7 @@ func TestFollowRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(kv)
+	s := watches.New(kv)
 	for _, id := range []string{"quad", "mq-9b", "let"} {
 		if err := s.Put(ctx, config.Watch{ID: id, Query: id}); err != nil {
 			t.Fatal(err)
@@ -100,6 +103,105 @@ func TestFollowRevision(t *testing.T) {
 	select {
 	case extra := <-early:
 		t.Errorf("a state %+v after the burst was handed over", extra)
-	case <-time.After(2 * settle):
+	case <-time.After(2 * watches.Settle):
+	}
+}
+
+// Entries that are not valid watches are listed with their problem, left
+// out of what Follow hands over (and counted), and removable.
+func TestInvalidEntries(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	kv, err := ns.Topo.KV(ctx, topology.BucketWatches, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func(s string) bool { return s == "hook" }
+	s := watches.New(kv, watches.WithSinks(known))
+	if err := s.Put(ctx, config.Watch{ID: "good", Query: "Quad", Sinks: []string{"hook"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, config.Watch{ID: "bad id", Query: "Quad"}); err == nil {
+		t.Error("Put took an invalid id")
+	}
+	bad := map[string]string{
+		"junk":   `not json`,
+		"badid":  `{"id":"bad id","query":"MQ-9B"}`,
+		"other":  `{"id":"good","query":"MQ-9B"}`,
+		"nosink": `{"id":"nosink","query":"MQ-9B","sinks":["nowhere"]}`,
+		"neg":    `{"id":"neg","query":"MQ-9B","digest":-5}`,
+		"empty":  `{"id":"empty"}`,
+	}
+	for k, v := range bad {
+		if _, err := kv.PutString(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		_, isBad := bad[e.Key]
+		if isBad != (e.Err != nil) || (e.Err != nil && !errors.Is(e.Err, watches.ErrInvalid)) {
+			t.Errorf("entry %s: err %v", e.Key, e.Err)
+		}
+	}
+	if len(entries) != len(bad)+1 {
+		t.Errorf("listed %d entries, want %d", len(entries), len(bad)+1)
+	}
+	got := make(chan string, 4)
+	go func() {
+		_ = s.Follow(ctx, slog.New(slog.DiscardHandler), func(ws []config.Watch, invalid int, _ uint64) {
+			var ids []string
+			for _, w := range ws {
+				ids = append(ids, w.ID)
+			}
+			got <- fmt.Sprintf("%s/%d", strings.Join(ids, ","), invalid)
+		})
+	}()
+	if st := <-got; st != "good/6" {
+		t.Errorf("Follow handed over %s, want good/6", st)
+	}
+	if err := s.Delete(ctx, "junk"); err != nil {
+		t.Errorf("deleting a non-JSON entry: %v", err)
+	}
+	if st := <-got; st != "good/5" {
+		t.Errorf("after deleting junk Follow handed over %s, want good/5", st)
+	}
+}
+
+// The config seeds a watch; an operator's change (pause, another query)
+// stays until the config entry itself changes.
+func TestApplyConfigKeepsOperatorChanges(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := t.Context()
+	kv, err := ns.Topo.KV(ctx, topology.BucketWatches, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := watches.New(kv)
+	entry := config.Watch{ID: "mq-9b", Query: `"MQ-9B"`}
+	if err := s.ApplyConfig(ctx, []config.Watch{entry}); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := s.Get(ctx, "mq-9b")
+	w.Paused, w.Query = true, `"MQ-9B" OR SeaGuardian`
+	if err := s.Put(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyConfig(ctx, []config.Watch{entry}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, "mq-9b"); !got.Paused || got.Query != w.Query || got.Origin != watches.OriginConfig {
+		t.Errorf("after a restart: %+v, want the operator's version", got)
+	}
+	entry.RateLimit = 5
+	if err := s.ApplyConfig(ctx, []config.Watch{entry}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, "mq-9b"); got.Paused || got.Query != entry.Query || got.RateLimit != 5 {
+		t.Errorf("after the config entry changed: %+v, want the entry", got)
 	}
 }

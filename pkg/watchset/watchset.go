@@ -60,8 +60,9 @@ func Compile(ws []config.Watch, revision uint64, aliases func(string) []string) 
 }
 
 // CompileValid compiles the watches whose queries parse and logs the
-// others, so that one bad watch in the bucket does not stop the rest.
-func CompileValid(ws []config.Watch, revision uint64, aliases func(string) []string, logger *slog.Logger) *Set {
+// others, so that one bad watch in the bucket does not stop the rest. It
+// returns how many it left out.
+func CompileValid(ws []config.Watch, revision uint64, aliases func(string) []string, logger *slog.Logger) (*Set, int) {
 	var ok []config.Watch
 	var qs []*query.Query
 	for _, w := range ws {
@@ -73,7 +74,7 @@ func CompileValid(ws []config.Watch, revision uint64, aliases func(string) []str
 		ok = append(ok, w)
 		qs = append(qs, q)
 	}
-	return build(ok, qs, revision)
+	return build(ok, qs, revision), len(ws) - len(ok)
 }
 
 func build(ws []config.Watch, qs []*query.Query, revision uint64) *Set {

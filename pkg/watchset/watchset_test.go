@@ -15,8 +15,8 @@ func TestCompileNamesTheWatch(t *testing.T) {
 	if !errors.Is(err, ErrQuery) || !strings.Contains(err.Error(), `watches[1].query of watch "broken"`) || !strings.Contains(err.Error(), "column") {
 		t.Errorf("err = %v", err)
 	}
-	valid := CompileValid([]config.Watch{{ID: "broken", Query: `(`}, {ID: "ok", Query: "Quad"}}, 3, nil, slog.New(slog.DiscardHandler))
-	if ws := valid.Watches(); len(ws) != 1 || ws[0].ID != "ok" || valid.Revision() != 3 {
+	valid, skipped := CompileValid([]config.Watch{{ID: "broken", Query: `(`}, {ID: "ok", Query: "Quad"}}, 3, nil, slog.New(slog.DiscardHandler))
+	if ws := valid.Watches(); len(ws) != 1 || ws[0].ID != "ok" || valid.Revision() != 3 || skipped != 1 {
 		t.Errorf("CompileValid kept %+v at revision %d", ws, valid.Revision())
 	}
 }

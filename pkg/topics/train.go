@@ -1,0 +1,540 @@
+package topics
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/newswatch/newswatch/pkg/logreg"
+	"github.com/newswatch/newswatch/pkg/scan"
+)
+
+// ErrTrain is wrapped by errors about training data.
+var ErrTrain = errors.New("topics: training")
+
+// Item is one labelled article: the topics it belongs to.
+type Item struct {
+	ID     string   `json:"id"`
+	Title  string   `json:"title"`
+	Text   string   `json:"text"`
+	Topics []string `json:"topics"`
+}
+
+// ReadItems reads JSON lines of labelled items; name says where they came
+// from in errors.
+func ReadItems(r io.Reader, name string) ([]Item, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var out []Item
+	for line := 1; sc.Scan(); line++ {
+		raw := strings.TrimSpace(sc.Text())
+		if raw == "" {
+			continue
+		}
+		var it Item
+		if err := json.Unmarshal([]byte(raw), &it); err != nil {
+			return nil, fmt.Errorf("%w: %s line %d: %v (want {\"id\",\"title\",\"text\",\"topics\":[...]})", ErrTrain, name, line, err)
+		}
+		if it.Title == "" && it.Text == "" {
+			return nil, fmt.Errorf("%w: %s line %d: no title or text", ErrTrain, name, line)
+		}
+		out = append(out, it)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %v", ErrTrain, name, err)
+	}
+	return out, nil
+}
+
+// TrainOptions controls Train. Zero values take the defaults.
+type TrainOptions struct {
+	// Topics to learn; default every topic some item is labelled with.
+	Topics []string
+	// FeatureGrid lists the feature options to compare; the one with the
+	// best macro-averaged cross-validated F1 is kept (default
+	// DefaultFeatureGrid).
+	FeatureGrid []FeatureOptions
+	// Lambdas are the L2 penalties to compare per topic (default
+	// 3e-5, 1e-4, 3e-4, 1e-3, 3e-3).
+	Lambdas []float64
+	// MinDF drops features seen in fewer training items (default 2).
+	MinDF int
+	// MinWeight drops learned weights smaller in magnitude (default 0.01),
+	// in the cross-validation folds as in the final model, so the figures
+	// measure the model that ships: a smaller model is faster to look up
+	// and its dropped weights move no decision measurably.
+	MinWeight float64
+	// Folds is the number of cross-validation folds (default 5).
+	Folds int
+	// Seed fixes the assignment of story groups to folds (default 1).
+	Seed uint64
+	// Log, when set, receives progress lines.
+	Log io.Writer
+}
+
+// DefaultFeatures are the feature options `newswatch topics train
+// --grid=false` uses.
+var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, TitleWords: true, Taxonomy: true, Actors: true}
+
+// DefaultFeatureGrid is the set of feature options Train compares by
+// default: words alone, then families of explainable features added.
+func DefaultFeatureGrid() []FeatureOptions {
+	words := FeatureOptions{LeadSentences: 3, Bigrams: true}
+	tax := words
+	tax.Taxonomy = true
+	actors := tax
+	actors.Actors = true
+	norm := DefaultFeatures
+	norm.WordNorm = true
+	stemmed := DefaultFeatures
+	stemmed.Stem = true
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed}
+}
+
+func (o TrainOptions) withDefaults(items []Item) TrainOptions {
+	if len(o.Topics) == 0 {
+		seen := map[string]bool{}
+		for _, it := range items {
+			for _, t := range it.Topics {
+				if !seen[t] {
+					seen[t] = true
+					o.Topics = append(o.Topics, t)
+				}
+			}
+		}
+		sort.Strings(o.Topics)
+	}
+	if len(o.FeatureGrid) == 0 {
+		o.FeatureGrid = DefaultFeatureGrid()
+	}
+	if len(o.Lambdas) == 0 {
+		o.Lambdas = []float64{3e-5, 1e-4, 3e-4, 1e-3, 3e-3}
+	}
+	if o.MinDF == 0 {
+		o.MinDF = 2
+	}
+	if o.MinWeight == 0 {
+		o.MinWeight = 0.01
+	}
+	if o.Folds == 0 {
+		o.Folds = 5
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o
+}
+
+// Report is what Train measured.
+type Report struct {
+	Items, Groups int
+	Folds         int
+	Grid          []GridResult
+	Chosen        FeatureOptions
+	Topics        []TopicReport
+}
+
+// GridResult is the cross-validated quality of one feature option set.
+type GridResult struct {
+	Features FeatureOptions
+	MacroF1  float64
+	Topics   []TopicReport
+}
+
+// TopicReport is one topic's cross-validated figures at its chosen
+// penalty and threshold.
+type TopicReport struct {
+	Name        string
+	Positives   int
+	Lambda      float64
+	Threshold   float64
+	CV          Quality
+	Calibration []CalibrationBin
+}
+
+// CalibrationBin compares predicted probabilities with observed rates on
+// out-of-fold predictions.
+type CalibrationBin struct {
+	Lo, Hi    float64
+	N         int
+	Predicted float64 // mean predicted probability
+	Observed  float64 // fraction of positives
+}
+
+// trainSet is the items as sparse rows over one vocabulary.
+type trainSet struct {
+	rows  [][]fval // per item, sorted by key
+	names map[uint64]string
+}
+
+// featurize extracts every item's features with options o.
+func (c *Classifier) featurize(items []Item, o FeatureOptions) *trainSet {
+	ts := &trainSet{names: map[uint64]string{}}
+	for k, v := range c.keys.names {
+		ts.names[k] = v
+	}
+	sc := new(scratch)
+	for _, it := range items {
+		d := c.own(it.Title, it.Text, sc)
+		c.evaluate(d, sc.hits, 0, sc)
+		c.extract(d, sc, &o, 0, leadEnd(d, sc, o.LeadSentences), ts.names)
+		ts.rows = append(ts.rows, slices.Clone(sc.fv))
+	}
+	return ts
+}
+
+// matrix maps the features of the rows in use (df >= minDF over them) to
+// column indices and returns the rows as logreg rows over all items.
+func (ts *trainSet) matrix(use []int, minDF int) (rows []logreg.Row, keys []uint64) {
+	df := map[uint64]int{}
+	for _, i := range use {
+		for _, f := range ts.rows[i] {
+			df[f.key]++
+		}
+	}
+	for k, n := range df {
+		if n >= minDF {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	col := make(map[uint64]int32, len(keys))
+	for i, k := range keys {
+		col[k] = int32(i)
+	}
+	rows = make([]logreg.Row, len(ts.rows))
+	for i, fs := range ts.rows {
+		var r logreg.Row
+		for _, f := range fs {
+			if j, ok := col[f.key]; ok {
+				r.Idx = append(r.Idx, j)
+				r.Val = append(r.Val, f.val)
+			}
+		}
+		rows[i] = r
+	}
+	return rows, keys
+}
+
+// Train learns a model for the labelled items over classifier c's
+// taxonomy: for each feature option set of the grid and each topic and
+// penalty it measures cross-validated F1 with folds grouped by story (copies
+// and near-copies of one story never sit on both sides), keeps the best,
+// picks each topic's threshold by cross-validated F1, and fits the final
+// weights on every item. It is deterministic.
+func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, error) {
+	if len(items) == 0 {
+		return nil, nil, fmt.Errorf("%w: no items", ErrTrain)
+	}
+	opts = opts.withDefaults(items)
+	labels := make(map[string][]bool, len(opts.Topics))
+	for _, t := range opts.Topics {
+		y := make([]bool, len(items))
+		pos := 0
+		for i, it := range items {
+			y[i] = slices.Contains(it.Topics, t)
+			if y[i] {
+				pos++
+			}
+		}
+		if pos < opts.Folds {
+			return nil, nil, fmt.Errorf("%w: topic %q has %d positive items; label at least %d", ErrTrain, t, pos, opts.Folds)
+		}
+		labels[t] = y
+	}
+	groups := storyGroups(items)
+	fold := assignFolds(groups, opts.Folds, opts.Seed)
+	rep := &Report{Items: len(items), Folds: opts.Folds}
+	rep.Groups = countDistinct(groups)
+	fmt.Fprintf(opts.Log, "%d items in %d story groups, %d folds\n", len(items), rep.Groups, opts.Folds)
+
+	best := -1.0
+	var bestSet *trainSet
+	for _, fo := range opts.FeatureGrid {
+		ts := c.featurize(items, fo)
+		gr := GridResult{Features: fo}
+		for _, t := range opts.Topics {
+			tr := crossValidate(ts, labels[t], fold, opts)
+			tr.Name = t
+			gr.Topics = append(gr.Topics, tr)
+			gr.MacroF1 += tr.CV.F1 / float64(len(opts.Topics))
+		}
+		fmt.Fprintf(opts.Log, "features %+v: macro CV F1 %.3f\n", fo, gr.MacroF1)
+		rep.Grid = append(rep.Grid, gr)
+		if gr.MacroF1 > best {
+			best, bestSet, rep.Chosen, rep.Topics = gr.MacroF1, ts, fo, gr.Topics
+		}
+	}
+
+	m := &Model{Version: ModelVersion, Features: rep.Chosen}
+	all := make([]int, len(items))
+	for i := range all {
+		all[i] = i
+	}
+	rows, keys := bestSet.matrix(all, opts.MinDF)
+	for _, tr := range rep.Topics {
+		fit, err := logreg.Fit(rows, labels[tr.Name], len(keys), logreg.Options{Lambda: tr.Lambda})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: topic %q: %v", ErrTrain, tr.Name, err)
+		}
+		prune(fit, opts.MinWeight)
+		cv := tr.CV
+		tm := TopicModel{Name: tr.Name, Bias: round6(fit.Bias), Threshold: tr.Threshold, Lambda: tr.Lambda, CV: &cv,
+			Positives: tr.Positives, Items: len(items), Weights: map[string]float64{}}
+		for j, w := range fit.W {
+			if w = round6(w); w != 0 {
+				tm.Weights[bestSet.names[keys[j]]] = w
+			}
+		}
+		m.Topics = append(m.Topics, tm)
+	}
+	return m, rep, nil
+}
+
+// prune zeroes the weights smaller in magnitude than min.
+func prune(m *logreg.Model, min float64) {
+	for j, w := range m.W {
+		if math.Abs(w) < min {
+			m.W[j] = 0
+		}
+	}
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// crossValidate chooses the penalty (by Brier score) and threshold (by F1)
+// of one topic by grouped cross-validation and returns the out-of-fold
+// figures.
+func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicReport {
+	var best TopicReport
+	bestF1 := -1.0
+	pos := 0
+	for _, v := range y {
+		if v {
+			pos++
+		}
+	}
+	for _, lambda := range opts.Lambdas {
+		oof := make([]float64, len(y))
+		for k := range opts.Folds {
+			var train, test []int
+			for i := range y {
+				if fold[i] == k {
+					test = append(test, i)
+				} else {
+					train = append(train, i)
+				}
+			}
+			rows, keys := ts.matrix(train, opts.MinDF)
+			trRows := make([]logreg.Row, len(train))
+			trY := make([]bool, len(train))
+			for j, i := range train {
+				trRows[j], trY[j] = rows[i], y[i]
+			}
+			fit, err := logreg.Fit(trRows, trY, len(keys), logreg.Options{Lambda: lambda})
+			if err != nil {
+				continue
+			}
+			prune(fit, opts.MinWeight)
+			for _, i := range test {
+				oof[i] = fit.Prob(rows[i])
+			}
+		}
+		th, q := bestThreshold(oof, y)
+		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier)
+		// The penalty is chosen by the Brier score (a proper scoring
+		// rule: calibration and sharpness), the threshold by F1; F1 is
+		// flat across penalties within its noise, and choosing by it
+		// picked overconfident models.
+		if bestF1 < 0 || q.Brier < best.CV.Brier {
+			bestF1 = q.F1
+			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, CV: q, Calibration: calibration(oof, y)}
+		}
+	}
+	return best
+}
+
+// bestThreshold returns the threshold (rounded to 0.001) that maximises F1
+// of the probabilities p against y, and the quality there.
+func bestThreshold(p []float64, y []bool) (float64, Quality) {
+	best, bestTh := Quality{F1: -1}, 0.5
+	for th := 0.05; th < 0.951; th += 0.005 {
+		th := math.Round(th*1000) / 1000
+		q := quality(p, y, th)
+		if q.F1 > best.F1 {
+			best, bestTh = q, th
+		}
+	}
+	return bestTh, best
+}
+
+func quality(p []float64, y []bool, th float64) Quality {
+	tp, fp, fn := 0, 0, 0
+	brier := 0.0
+	for i := range p {
+		flag := p[i] >= th
+		switch {
+		case flag && y[i]:
+			tp++
+		case flag:
+			fp++
+		case y[i]:
+			fn++
+		}
+		t := 0.0
+		if y[i] {
+			t = 1
+		}
+		brier += (p[i] - t) * (p[i] - t)
+	}
+	var q Quality
+	if tp+fp > 0 {
+		q.Precision = float64(tp) / float64(tp+fp)
+	}
+	if tp+fn > 0 {
+		q.Recall = float64(tp) / float64(tp+fn)
+	}
+	if q.Precision+q.Recall > 0 {
+		q.F1 = 2 * q.Precision * q.Recall / (q.Precision + q.Recall)
+	}
+	q.Brier = brier / float64(len(p))
+	round := func(x float64) float64 { return math.Round(x*10000) / 10000 }
+	q.Precision, q.Recall, q.F1, q.Brier = round(q.Precision), round(q.Recall), round(q.F1), round(q.Brier)
+	return q
+}
+
+// calibration bins out-of-fold probabilities by tenths.
+func calibration(p []float64, y []bool) []CalibrationBin {
+	bins := make([]CalibrationBin, 10)
+	for i := range bins {
+		bins[i].Lo, bins[i].Hi = float64(i)/10, float64(i+1)/10
+	}
+	for i, v := range p {
+		b := &bins[min(int(v*10), 9)]
+		b.N++
+		b.Predicted += v
+		if y[i] {
+			b.Observed++
+		}
+	}
+	for i := range bins {
+		if n := float64(bins[i].N); n > 0 {
+			bins[i].Predicted /= n
+			bins[i].Observed /= n
+		}
+	}
+	return bins
+}
+
+// storyGroups gives each item the index of its story group: items with the
+// same normalised title, or sharing at least half of their word 5-shingles
+// (copies and rewrites of one report), are one group.
+func storyGroups(items []Item) []int {
+	parent := make([]int, len(items))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	union := func(a, b int) {
+		if ra, rb := find(a), find(b); ra != rb {
+			parent[max(ra, rb)] = min(ra, rb)
+		}
+	}
+	byTitle := map[string]int{}
+	shingles := make([][]uint64, len(items))
+	posting := map[uint64][]int{}
+	var d scan.Doc
+	for i, it := range items {
+		d.Normalize(it.Title, it.Text)
+		var title []byte
+		var words []uint64
+		for _, t := range d.Tokens {
+			w := d.Buf[t.NStart:t.NEnd]
+			if t.Field == scan.FieldTitle {
+				title = append(append(title, w...), ' ')
+			}
+			words = append(words, fnvBytes(fnvOffset, w))
+		}
+		if len(title) > 0 {
+			if j, ok := byTitle[string(title)]; ok {
+				union(i, j)
+			} else {
+				byTitle[string(title)] = i
+			}
+		}
+		seen := map[uint64]bool{}
+		for k := 0; k+5 <= len(words); k++ {
+			h := uint64(fnvOffset)
+			for _, w := range words[k : k+5] {
+				h = (h ^ w) * fnvPrime
+			}
+			if !seen[h] {
+				seen[h] = true
+				shingles[i] = append(shingles[i], h)
+				posting[h] = append(posting[h], i)
+			}
+		}
+	}
+	for i := range items {
+		shared := map[int]int{}
+		for _, h := range shingles[i] {
+			p := posting[h]
+			if len(p) > 50 { // a stock phrase, not a copy
+				continue
+			}
+			for _, j := range p {
+				if j < i {
+					shared[j]++
+				}
+			}
+		}
+		for j, n := range shared {
+			if 2*n >= min(len(shingles[i]), len(shingles[j])) {
+				union(i, j)
+			}
+		}
+	}
+	out := make([]int, len(items))
+	for i := range out {
+		out[i] = find(i)
+	}
+	return out
+}
+
+func countDistinct(xs []int) int {
+	seen := map[int]bool{}
+	for _, x := range xs {
+		seen[x] = true
+	}
+	return len(seen)
+}
+
+// assignFolds puts each story group into one of k folds by a seeded hash
+// of the group's first item index.
+func assignFolds(groups []int, k int, seed uint64) []int {
+	out := make([]int, len(groups))
+	for i, g := range groups {
+		h := (uint64(g) + seed*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
+		h ^= h >> 31
+		h *= 0x94D049BB133111EB
+		h ^= h >> 29
+		out[i] = int(h % uint64(k))
+	}
+	return out
+}
