@@ -16,6 +16,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/consume"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 	"github.com/newswatch/newswatch/pkg/watchset"
 )
@@ -120,16 +121,14 @@ func TestOversizedAnalyzedIsPublished(t *testing.T) {
 	}
 	stream, _ := ns.JS.Stream(ctx, topology.StreamAnalyzed)
 	var msg []byte
-	for msg == nil {
-		if ctx.Err() != nil {
-			t.Fatal("no analyzed article published")
+	testwait.For(t, time.Minute, "the analyzed article on "+topology.AnalyzedSubject("wire"), func() error {
+		m, err := stream.GetLastMsgForSubject(ctx, topology.AnalyzedSubject("wire"))
+		if err != nil {
+			return err
 		}
-		if m, err := stream.GetLastMsgForSubject(ctx, topology.AnalyzedSubject("wire")); err == nil {
-			msg = m.Data
-		} else {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+		msg = m.Data
+		return nil
+	})
 	var out events.AnalyzedArticle
 	if err := json.Unmarshal(msg, &out); err != nil {
 		t.Fatal(err)

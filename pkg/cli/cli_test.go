@@ -220,14 +220,7 @@ func TestAlertsSilenceAndDeadLetters(t *testing.T) {
 	defer hook.Close()
 	site := httptest.NewServer(demosite.Handler())
 	defer site.Close()
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "newswatch.yaml")
-	yaml := fmt.Sprintf(`
-nats:
-  listen: 127.0.0.1:0
-  store_dir: %s
-http:
-  listen: 127.0.0.1:0
+	a, cfgFile := startWith(t, ctx, fmt.Sprintf(`
 fetcher:
   allow_private_networks: true
 feeds:
@@ -237,19 +230,7 @@ sinks:
 watches:
   - {id: mq-9b, query: '"MQ-9B"', sinks: [hook]}
   - {id: quad, query: Quad}
-`, filepath.Join(dir, "data"), site.URL, hook.URL)
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.Start(ctx, cfg, app.All, true, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Stop()
+`, site.URL, hook.URL))
 	url := a.Conn().ConnectedUrl()
 
 	var out string

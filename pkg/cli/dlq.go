@@ -131,6 +131,20 @@ func runDLQ(ctx context.Context, args []string, io IO) int {
 			fmt.Fprintf(tw, "%s\tstage %s\t%s\t%s\t%d\t%s\t%s\n", dl.FailedAt.Format(time.RFC3339), dl.Stage, e.id(),
 				dl.Subject, dl.Deliveries, dl.Reason, oneLine(dl.Error))
 		}
+		if *sinkName == "" && *stage == "" && *id == "" {
+			// Entries of the watches bucket that are not valid watches are
+			// skipped by every analyzer and notifier: nothing of theirs is
+			// ever dead-lettered, so list them here, where an operator looks
+			// for what was given up on.
+			invalid, err := op.invalidWatches(ctx)
+			if err != nil {
+				fmt.Fprintf(io.Stderr, "newswatch dlq list: %v\n", err)
+				return 1
+			}
+			for _, e := range invalid {
+				fmt.Fprintf(tw, "-\twatches\t%s\t%s\t-\tinvalid_watch\t%s\n", e.Key, topology.BucketWatches, oneLine(e.Err.Error()))
+			}
+		}
 		tw.Flush()
 		return 0
 	}

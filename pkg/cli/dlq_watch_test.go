@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,17 @@ func TestDLQStagesAndInvalidWatches(t *testing.T) {
 	if !lineHas(out, "mq-9b", "active", "config") {
 		t.Errorf("watch list: mq-9b not an active config watch:\n%s", out)
 	}
+	// dlq list shows them too, beside the dead letters; a filtered list
+	// (--stage, --sink, --id) does not.
+	_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url)
+	for _, key := range []string{"junk", "badid", "badq"} {
+		if !dlqLineHas(out, "watches", key, "invalid_watch") {
+			t.Errorf("dlq list does not show watch entry %s as invalid_watch:\n%s", key, out)
+		}
+	}
+	if _, out, _ := runCLI(t, "dlq", "list", "-nats-url", url, "--stage", "analyzer"); strings.Contains(out, "invalid_watch") {
+		t.Errorf("dlq list --stage analyzer shows invalid watches:\n%s", out)
+	}
 	if code, _, errOut := runCLI(t, "watch", "rm", "-nats-url", url, "junk"); code != 0 {
 		t.Errorf("watch rm junk: %d %s", code, errOut)
 	}
@@ -158,4 +170,23 @@ watches:
 	if code, out, errOut := runCLI(t, "run", "--check", "--config", good); code != 0 || !strings.Contains(out, "config ok") {
 		t.Errorf("run --check on a good config: %d %q %q", code, out, errOut)
 	}
+}
+
+// dlqLineHas reports whether a line of `dlq list` output holds every word
+// as a whole field.
+func dlqLineHas(out string, words ...string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		fields := strings.Fields(l)
+		ok := true
+		for _, w := range words {
+			if !slices.Contains(fields, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

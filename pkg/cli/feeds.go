@@ -216,33 +216,14 @@ func runFeeds(ctx context.Context, args []string, io IO) int {
 // feedStates reads the newswatch_feed_state bucket in one pass; a bucket
 // not created yet means no feed was polled.
 func feedStates(ctx context.Context, js jetstream.JetStream) (map[string]fetcher.FeedState, error) {
-	out := map[string]fetcher.FeedState{}
 	kv, err := js.KeyValue(ctx, topology.BucketFeedState)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return out, nil
+		return map[string]fetcher.FeedState{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, err
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case e := <-w.Updates():
-			if e == nil {
-				return out, nil
-			}
-			var st fetcher.FeedState
-			if json.Unmarshal(e.Value(), &st) == nil {
-				out[e.Key()] = st
-			}
-		}
-	}
+	return fetcher.FeedStates(ctx, kv)
 }
 
 // titleID makes a feed id from an OPML outline's title: lower-case ASCII

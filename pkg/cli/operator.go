@@ -16,6 +16,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/natsconn"
+	"github.com/newswatch/newswatch/pkg/query"
 	"github.com/newswatch/newswatch/pkg/topology"
 	"github.com/newswatch/newswatch/pkg/watches"
 )
@@ -86,6 +87,54 @@ func (o *operator) checkWatch(ctx context.Context, id string) error {
 		ids = append(ids, e.Key)
 	}
 	return fmt.Errorf("no watch %q; the watches are: %s (newswatch watch list)", id, orNone(ids))
+}
+
+// checkedWatches lists the watches bucket with every entry checked as the
+// analyzer and notifier check it: one that is not a valid watch, or whose
+// query does not parse with the config's gazetteer (when it loads), has Err
+// set.
+func (o *operator) checkedWatches(ctx context.Context, store *watches.Store) ([]watches.Entry, error) {
+	entries, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := app.Gazetteer(o.cfg)
+	if err != nil {
+		return entries, nil
+	}
+	for i, e := range entries {
+		if e.Err != nil {
+			continue
+		}
+		if _, err := query.Parse(e.Watch.Query, query.WithAliases(gz.Aliases)); err != nil {
+			entries[i].Err = err
+		}
+	}
+	return entries, nil
+}
+
+// invalidWatches returns the entries of the watches bucket that are not
+// valid watches (every analyzer and notifier skips them); none when the
+// bucket does not exist yet.
+func (o *operator) invalidWatches(ctx context.Context) ([]watches.Entry, error) {
+	kv, err := o.js.KeyValue(ctx, topology.BucketWatches)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", topology.BucketWatches, err)
+	}
+	es, err := o.checkedWatches(ctx, watches.New(kv))
+	if err != nil {
+		return nil, err
+	}
+	var bad []watches.Entry
+	for _, e := range es {
+		if e.Err != nil {
+			bad = append(bad, e)
+		}
+	}
+	return bad, nil
 }
 
 // orNone joins names for an error message.

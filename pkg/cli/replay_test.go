@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,55 +16,10 @@ import (
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	testwait.For(t, d, what, func() error {
-		if !cond() {
-			return errors.New("not yet")
-		}
-		return nil
-	})
-}
-
-// streamMsgs returns the messages of stream on subject.
-func streamMsgs(t *testing.T, js jetstream.JetStream, stream, subject string) [][]byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n uint64
-	for _, c := range info.State.Subjects {
-		n += c
-	}
-	if n == 0 {
-		return nil
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch, err := cons.FetchNoWait(int(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for m := range batch.Messages() {
-		out = append(out, m.Data())
-	}
-	return out
-}
 
 // After a taxonomy change, replay adds the new topic flag to an alerted
 // article, fires a watch on the new topic, and sends no second alert for the
@@ -95,7 +49,7 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 	if _, err := a.JetStream().Publish(ctx, topology.ArticleSubject("test"), data, jetstream.WithMsgID(art.ID+"-r0")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the alert on alerts.mq", time.Minute, func() bool { return len(streamMsgs(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")) == 1 })
+	testwait.True(t, time.Minute, "the alert on alerts.mq", func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")) == 1 })
 	if err := a.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +67,8 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 		t.Fatalf("replay exited %d: %s %s", code, out, errOut)
 	}
 	var replayed events.AnalyzedArticle
-	waitFor(t, "the replayed analysis with topic uav", time.Minute, func() bool {
-		for _, m := range streamMsgs(t, a.JetStream(), topology.StreamAnalyzed, "news.analyzed.test") {
+	testwait.True(t, time.Minute, "the replayed analysis with topic uav", func() bool {
+		for _, m := range natstest.Messages(t, a.JetStream(), topology.StreamAnalyzed, "news.analyzed.test") {
 			var aa events.AnalyzedArticle
 			if json.Unmarshal(m, &aa) == nil && slices.ContainsFunc(aa.Topics, func(tp events.Topic) bool { return tp.Name == "uav" }) {
 				replayed = aa
@@ -125,12 +79,12 @@ func TestReplayAfterTaxonomyChange(t *testing.T) {
 	})
 	// The watch on the new topic fires; it is the proof the notifier has
 	// handled the replayed analysis, after which alerts.mq must still hold one.
-	waitFor(t, "the alert on alerts.uav", time.Minute, func() bool { return len(streamMsgs(t, a.JetStream(), topology.StreamAlerts, "alerts.uav")) == 1 })
-	if n := len(streamMsgs(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")); n != 1 {
+	testwait.True(t, time.Minute, "the alert on alerts.uav", func() bool { return len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.uav")) == 1 })
+	if n := len(natstest.Messages(t, a.JetStream(), topology.StreamAlerts, "alerts.mq")); n != 1 {
 		t.Errorf("alerts.mq holds %d alerts after the replay, want still 1", n)
 	}
 	var first events.AnalyzedArticle
-	if err := json.Unmarshal(streamMsgs(t, a.JetStream(), topology.StreamAnalyzed, "news.analyzed.test")[0], &first); err != nil {
+	if err := json.Unmarshal(natstest.Messages(t, a.JetStream(), topology.StreamAnalyzed, "news.analyzed.test")[0], &first); err != nil {
 		t.Fatal(err)
 	}
 	if replayed.StoryID != first.StoryID {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -69,16 +68,6 @@ func metric(t *testing.T, a *app.App, series string) float64 {
 	return v
 }
 
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testwait.For(t, time.Minute, what, func() error {
-		if cond() {
-			return nil
-		}
-		return errors.New("not yet")
-	})
-}
-
 // A webhook and a Slack sink whose receiver answers 302 do not follow it:
 // the redirect target sees no request, nothing is recorded as delivered, and
 // both alerts are in `dlq list` with reason status_3xx and the Location.
@@ -111,7 +100,7 @@ watches:
 	ev := publishAlert(t, ctx, a, "mq-9b")
 
 	var out string
-	poll(t, "both dead letters in dlq list", func() bool {
+	testwait.True(t, time.Minute, "both dead letters in dlq list", func() bool {
 		_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url)
 		n := 0
 		for _, line := range strings.Split(out, "\n") {
@@ -137,10 +126,18 @@ watches:
 		t.Fatal(err)
 	}
 	for _, s := range []string{"hook", "chat"} {
-		rec, err := delivery.LookupRecord(ctx, records, delivery.ID(ev.ID, s))
-		if err != nil || rec.Result != delivery.ResultDeadLetter {
-			t.Errorf("%s: record %+v (%v), want dead_letter", s, rec, err)
-		}
+		// The dead letter is published before the record is written (so a
+		// crash between the two loses nothing): wait for the record.
+		testwait.For(t, time.Minute, s+"'s record says dead_letter", func() error {
+			rec, err := delivery.LookupRecord(ctx, records, delivery.ID(ev.ID, s))
+			if err != nil {
+				return err
+			}
+			if rec.Result != delivery.ResultDeadLetter {
+				return fmt.Errorf("record %+v, want dead_letter", rec)
+			}
+			return nil
+		})
 		if v := metric(t, a, `newswatch_notifier_deliveries_total{result="ok",sink="`+s+`"}`); v != 0 {
 			t.Errorf("%s: deliveries ok = %v, want 0", s, v)
 		}
@@ -188,8 +185,8 @@ watches:
   - {id: mq-9b, query: '"MQ-9B"', sinks: [hook]}
 `, feed.URL, hook.URL))
 	publishAlert(t, ctx, a, "mq-9b")
-	poll(t, "the loopback receiver to get the alert", func() bool { return hookHits.Load() == 1 })
-	poll(t, "the fetcher to poll the loopback feed", func() bool {
+	testwait.True(t, time.Minute, "the loopback receiver to get the alert", func() bool { return hookHits.Load() == 1 })
+	testwait.True(t, time.Minute, "the fetcher to poll the loopback feed", func() bool {
 		return metric(t, a, `newswatch_fetcher_polls_total{result="error"}`) >= 1
 	})
 	if n := feedHits.Load(); n != 0 {
@@ -233,9 +230,9 @@ watches:
 	for _, w := range []string{"w1", "w2", "w3"} {
 		publishAlert(t, ctx, a, w)
 	}
-	poll(t, "the healthy sink to get all three alerts", func() bool { return healthyHits.Load() == 3 })
+	testwait.True(t, time.Minute, "the healthy sink to get all three alerts", func() bool { return healthyHits.Load() == 3 })
 	var out string
-	poll(t, "the hung sink's three alerts in dlq list", func() bool {
+	testwait.True(t, time.Minute, "the hung sink's three alerts in dlq list", func() bool {
 		_, out, _ = runCLI(t, "dlq", "list", "-nats-url", url, "--sink", "hung")
 		return strings.Count(out, "  timeout  ") == 3
 	})

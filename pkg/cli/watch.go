@@ -115,15 +115,9 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 		}
 		fmt.Fprintf(io.Stdout, "watch %s saved; alerts go to alerts.%s\n", w.ID, w.ID)
 	case "list":
-		entries, err := store.List(ctx)
+		entries, err := op.checkedWatches(ctx, store)
 		if err != nil {
 			return fail(err)
-		}
-		// Queries are checked as the analyzer and notifier will, with the
-		// config's gazetteer, when it loads.
-		var aliases func(string) []string
-		if gz, err := app.Gazetteer(op.cfg); err == nil {
-			aliases = gz.Aliases
 		}
 		tw := tabwriter.NewWriter(io.Stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATE\tORIGIN\tSINKS\tQUERY\tPROBLEM")
@@ -131,11 +125,6 @@ func runWatch(ctx context.Context, args []string, io IO) int {
 			w, state, problem := e.Watch, "active", ""
 			if w.Paused {
 				state = "paused"
-			}
-			if e.Err == nil && aliases != nil {
-				if _, err := query.Parse(w.Query, query.WithAliases(aliases)); err != nil {
-					e.Err = err
-				}
 			}
 			if e.Err != nil {
 				state, problem = "invalid", strings.ReplaceAll(e.Err.Error(), "\n", "; ")

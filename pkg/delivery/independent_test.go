@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,18 +24,6 @@ import (
 	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
-
-// waitFor polls cond until it holds, failing the test after a deadline
-// generous enough for a loaded machine.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testwait.For(t, 60*time.Second, what, func() error {
-		if cond() {
-			return nil
-		}
-		return errors.New("not yet")
-	})
-}
 
 // counter is a receiver that answers every request with status and counts
 // the alert ids it was sent.
@@ -175,22 +162,10 @@ func (m multi) publish(t *testing.T, n int) {
 
 func (m multi) deadLetters(t *testing.T, sinkName string) []DeadLetter {
 	t.Helper()
-	s, err := m.ns.JS.Stream(t.Context(), topology.StreamDeadLetter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(t.Context(), jetstream.WithSubjectFilter(topology.DeadLetterSubject(sinkName)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []DeadLetter
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		msg, err := s.GetMsg(t.Context(), seq)
-		if err != nil || msg.Subject != topology.DeadLetterSubject(sinkName) {
-			continue
-		}
+	for _, data := range natstest.Messages(t, m.ns.JS, topology.StreamDeadLetter, topology.DeadLetterSubject(sinkName)) {
 		var dl DeadLetter
-		if err := json.Unmarshal(msg.Data, &dl); err != nil {
+		if err := json.Unmarshal(data, &dl); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, dl)
@@ -210,7 +185,7 @@ func TestHungSinkDoesNotDelayHealthySink(t *testing.T) {
 	defer close(hung.release) // before the servers close: let the held request go
 	const n = 10
 	m.publish(t, n)
-	waitFor(t, "the healthy sink to get every alert", func() bool { return healthy.distinct() == n })
+	testwait.True(t, time.Minute, "the healthy sink to get every alert", func() bool { return healthy.distinct() == n })
 	if waiting, total := hung.counts(); waiting != 1 || total != 1 {
 		t.Errorf("hung receiver holds %d requests of %d, want its first one still held", waiting, total)
 	}
@@ -231,8 +206,8 @@ func TestTimingOutSinkDeadLettersAndOthersFlow(t *testing.T) {
 	m.run(t)
 	const n = 3
 	m.publish(t, n)
-	waitFor(t, "the healthy sink to get every alert", func() bool { return healthy.distinct() == n })
-	waitFor(t, "every alert to the hung sink to be dead-lettered", func() bool { return len(m.deadLetters(t, "hung")) == n })
+	testwait.True(t, time.Minute, "the healthy sink to get every alert", func() bool { return healthy.distinct() == n })
+	testwait.True(t, time.Minute, "every alert to the hung sink to be dead-lettered", func() bool { return len(m.deadLetters(t, "hung")) == n })
 	for _, dl := range m.deadLetters(t, "hung") {
 		if dl.Reason != sink.ReasonTimeout || dl.Attempts != 4 || dl.Event.ID == "" {
 			t.Errorf("dead letter reason=%q attempts=%d event=%q, want timeout after 4 attempts", dl.Reason, dl.Attempts, dl.Event.ID)
@@ -349,7 +324,7 @@ func TestSetupMigratesAndStartsNewSinksAtTheEnd(t *testing.T) {
 		}
 	}
 	m.run(t)
-	waitFor(t, "the unacked alert to be delivered", func() bool { return healthy.distinct() == 1 })
+	testwait.True(t, time.Minute, "the unacked alert to be delivered", func() bool { return healthy.distinct() == 1 })
 	healthy.mu.Lock()
 	if healthy.ids["alert-2"] != 1 {
 		t.Errorf("delivered %v, want only alert-2 (the old consumer had acked the others)", healthy.ids)

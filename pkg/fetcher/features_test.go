@@ -15,6 +15,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -309,17 +310,17 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	ticks := func(what string) {
 		t.Helper()
 		n := len(h.of("/tick.xml"))
-		waitFor(t, what, func() bool { return len(h.of("/tick.xml")) >= n+3 })
+		testwait.True(t, time.Minute, what, func() bool { return len(h.of("/tick.xml")) >= n+3 })
 	}
 	r.start()
 	defer r.stop(t)
-	waitFor(t, "the config feed polled", func() bool { return len(h.of("/cfg.xml")) == 1 })
+	testwait.True(t, time.Minute, "the config feed polled", func() bool { return len(h.of("/cfg.xml")) == 1 })
 
 	// Added at run time: polled without a restart.
 	if err := store.Put(ctx, FeedSpec{ID: "new", URL: srv.URL + "/new.xml", Interval: time.Second, Origin: "operator"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the added feed polled twice", func() bool { return len(h.of("/new.xml")) >= 2 })
+	testwait.True(t, time.Minute, "the added feed polled twice", func() bool { return len(h.of("/new.xml")) >= 2 })
 
 	// Paused: no more polls; the gauge counts active feeds only.
 	spec, _ := store.Get(ctx, "new")
@@ -327,7 +328,7 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
+	testwait.True(t, time.Minute, "the pause applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n := len(h.of("/new.xml"))
 	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {
@@ -338,22 +339,22 @@ func TestFeedsFollowTheBucket(t *testing.T) {
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour, Paused: true}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
+	testwait.True(t, time.Minute, "cfg paused", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 1 })
 	if err := store.Put(ctx, FeedSpec{ID: "cfg", URL: srv.URL + "/cfg.xml", Interval: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the resumed feed polled", func() bool { return len(h.of("/cfg.xml")) == 2 })
+	testwait.True(t, time.Minute, "the resumed feed polled", func() bool { return len(h.of("/cfg.xml")) == 2 })
 
 	// Removed: gone from the schedule.
 	spec.Paused = false
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 3 })
+	testwait.True(t, time.Minute, "new resumed", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 3 })
 	if err := store.Delete(ctx, "new"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
+	testwait.True(t, time.Minute, "the removal applied", func() bool { return testutil.ToFloat64(r.metrics.Feeds) == 2 })
 	n = len(h.of("/new.xml"))
 	ticks("more than two intervals")
 	if m := len(h.of("/new.xml")); m > n+1 {

@@ -2,7 +2,6 @@ package fetcher
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,24 +83,7 @@ func newFixture(t *testing.T, h func(base string) http.Handler, opts ...Option) 
 
 func (fx *fixture) articles(t *testing.T) []events.Article {
 	t.Helper()
-	s, err := fx.ns.JS.Stream(t.Context(), topology.StreamArticles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := s.Info(t.Context())
-	var out []events.Article
-	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(t.Context(), seq)
-		if err != nil {
-			continue
-		}
-		var a events.Article
-		if err := json.Unmarshal(m.Data, &a); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
+	return streamArticles(t, fx.ns.JS)
 }
 
 func sitePages(base string, items func() string) http.Handler {

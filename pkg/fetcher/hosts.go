@@ -16,6 +16,9 @@ type hostLimiter struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlot
+	// marked, when set (by tests), is called under mu with each request's
+	// start mark, the time the gap is kept from.
+	marked func(host string, at time.Time)
 }
 
 type hostSlot struct {
@@ -66,6 +69,9 @@ func (l *hostLimiter) start(ctx context.Context, host string) error {
 		if s == nil || l.gap <= 0 || !now.Before(s.last.Add(l.gap)) {
 			if s != nil {
 				s.last = now
+				if l.marked != nil {
+					l.marked(host, now)
+				}
 			}
 			l.mu.Unlock()
 			return nil

@@ -30,7 +30,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return &Metrics{
 		Polls: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_fetcher_polls_total",
-			Help: "Feed polls by result (ok, not_modified, error, rate_limited).",
+			Help: "Feed polls by result (ok, not_modified, error, rate_limited, canceled).",
 		}, []string{"result"}),
 		PollDuration: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "newswatch_fetcher_poll_duration_seconds",

@@ -3,13 +3,10 @@ package fetcher
 import (
 	"container/heap"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/topology"
@@ -329,21 +326,10 @@ func (f *Fetcher) initialNext(id string, now time.Time) time.Time {
 // preloadStates reads the whole feed state bucket in one stream instead of
 // one request per feed, so a replica with 50,000 feeds starts in seconds.
 func (f *Fetcher) preloadStates(ctx context.Context) {
-	w, err := f.state.WatchAll(ctx, jetstream.IgnoreDeletes())
+	loaded, err := FeedStates(ctx, f.state)
 	if err != nil {
 		f.logger.Warn("feed states not preloaded; each is read at its first poll", "err", err)
 		return
-	}
-	defer w.Stop()
-	loaded := map[string]FeedState{}
-	for e := range w.Updates() {
-		if e == nil {
-			break
-		}
-		var st FeedState
-		if json.Unmarshal(e.Value(), &st) == nil {
-			loaded[e.Key()] = st
-		}
 	}
 	f.stMu.Lock()
 	for k, v := range loaded {

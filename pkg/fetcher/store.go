@@ -101,24 +101,44 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 
 // List returns every feed, sorted by id, read in one pass over the bucket.
 func (s *Store) List(ctx context.Context) ([]FeedSpec, error) {
-	w, err := s.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	var out []FeedSpec
+	err := readBucket(ctx, s.kv, func(_ string, f FeedSpec) { out = append(out, f) })
 	if err != nil {
 		return nil, fmt.Errorf("fetcher: listing %s: %w", topology.BucketFeeds, err)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// FeedStates reads the whole newswatch_feed_state bucket (kv) in one pass,
+// one stream instead of one request per feed: each feed's state by its id.
+func FeedStates(ctx context.Context, kv jetstream.KeyValue) (map[string]FeedState, error) {
+	out := map[string]FeedState{}
+	if err := readBucket(ctx, kv, func(id string, st FeedState) { out[id] = st }); err != nil {
+		return nil, fmt.Errorf("fetcher: reading %s: %w", topology.BucketFeedState, err)
+	}
+	return out, nil
+}
+
+// readBucket passes each entry of kv that decodes as a T to each, in one
+// pass over the bucket; entries that do not decode are skipped.
+func readBucket[T any](ctx context.Context, kv jetstream.KeyValue, each func(key string, v T)) error {
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return err
+	}
 	defer w.Stop()
-	var out []FeedSpec
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case e := <-w.Updates():
 			if e == nil {
-				sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-				return out, nil
+				return nil
 			}
-			var f FeedSpec
-			if json.Unmarshal(e.Value(), &f) == nil {
-				out = append(out, f)
+			var v T
+			if json.Unmarshal(e.Value(), &v) == nil {
+				each(e.Key(), v)
 			}
 		}
 	}

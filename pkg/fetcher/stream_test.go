@@ -21,6 +21,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -91,23 +92,10 @@ func (s *site) twice() int {
 // streamArticles reads every article on ARTICLES.
 func streamArticles(t testing.TB, js jetstream.JetStream) []events.Article {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, topology.StreamArticles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []events.Article
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
+	for _, data := range natstest.Messages(t, js, topology.StreamArticles, "") {
 		var a events.Article
-		if err := json.Unmarshal(m.Data, &a); err != nil {
+		if err := json.Unmarshal(data, &a); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, a)
@@ -278,8 +266,8 @@ func TestRestartMidPollResumes(t *testing.T) {
 	b := newReplica(t, ns, "replica-b", feeds, 1, opts("b"))
 	b.start()
 	defer b.stop(t)
-	waitFor(t, "all 60 articles published", func() bool { return streamCount(ns.JS) >= 60 })
-	waitFor(t, "the poll saved", func() bool { return testutil.ToFloat64(b.metrics.Polls.WithLabelValues("ok")) >= 1 })
+	testwait.True(t, time.Minute, "all 60 articles published", func() bool { return streamCount(ns.JS) >= 60 })
+	testwait.True(t, time.Minute, "the poll saved", func() bool { return testutil.ToFloat64(b.metrics.Polls.WithLabelValues("ok")) >= 1 })
 	checkOnce(t, streamArticles(t, ns.JS), 60)
 	if n := s.twice(); n > 6 {
 		t.Errorf("%d of 60 pages downloaded twice, want at most 10%%", n)
@@ -342,7 +330,7 @@ func TestStopMidPollHandsOver(t *testing.T) {
 			b := newReplica(t, ns, "replica-b", feeds, 2, opts("b"))
 			b.start()
 			defer b.stop(t)
-			waitFor(t, "all 5 articles published", func() bool { return streamCount(ns.JS) >= 5 })
+			testwait.True(t, time.Minute, "all 5 articles published", func() bool { return streamCount(ns.JS) >= 5 })
 			checkOnce(t, streamArticles(t, ns.JS), 5)
 		})
 	}
@@ -396,8 +384,8 @@ func TestHugeBacklogSharesWorkers(t *testing.T) {
 	r.f.slice = 300 * time.Millisecond
 	r.start()
 	defer r.stop(t)
-	waitFor(t, "the small feed polled 5 times", func() bool { return len(h.of("/small.xml")) >= 5 })
-	waitFor(t, "both backlogs progressing", func() bool {
+	testwait.True(t, time.Minute, "the small feed polled 5 times", func() bool { return len(h.of("/small.xml")) >= 5 })
+	testwait.True(t, time.Minute, "both backlogs progressing", func() bool {
 		s, err := ns.JS.Stream(context.Background(), topology.StreamArticles)
 		if err != nil {
 			return false
@@ -607,17 +595,17 @@ func TestBackoffGaugeFollowsRemoval(t *testing.T) {
 	}
 	r.start()
 	defer r.stop(t)
-	waitFor(t, "both feeds in backoff", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 2 })
+	testwait.True(t, time.Minute, "both feeds in backoff", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 2 })
 	if err := store.Delete(ctx, "bad1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removed feed out of the gauge", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 1 })
+	testwait.True(t, time.Minute, "the removed feed out of the gauge", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 1 })
 	spec, _ := store.Get(ctx, "bad2")
 	spec.Paused = true
 	if err := store.Put(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the paused feed out of the gauge", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 0 })
+	testwait.True(t, time.Minute, "the paused feed out of the gauge", func() bool { return testutil.ToFloat64(r.metrics.FeedsInBackoff) == 0 })
 }
 
 func TestTruncateText(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -68,4 +69,30 @@ func ConsumerIdle(ctx context.Context, js jetstream.JetStream, stream, consumer 
 		return fmt.Errorf("consumer %s on %s: %d pending, %d awaiting an ack", consumer, stream, info.NumPending, info.NumAckPending)
 	}
 	return nil
+}
+
+// Messages returns the data of every message stored in stream, oldest
+// first; with subject set, only of the messages on that subject. It reads
+// them one by one, for the small streams of a test.
+func Messages(tb testing.TB, js jetstream.JetStream, stream, subject string) [][]byte {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		tb.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		tb.Fatalf("stream %s: %v", stream, err)
+	}
+	var out [][]byte
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil || subject != "" && m.Subject != subject {
+			continue // deleted, or another subject's
+		}
+		out = append(out, m.Data)
+	}
+	return out
 }

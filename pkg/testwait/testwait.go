@@ -5,6 +5,7 @@ package testwait
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -21,6 +22,20 @@ func For(tb testing.TB, total time.Duration, what string, cond func() error) {
 		tb.Fatalf("gave up after %s waiting for %s: %v", total, what, err)
 	}
 }
+
+// True is For with a condition that holds or not: it fails tb after total
+// with what and "not yet".
+func True(tb testing.TB, total time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	For(tb, total, what, func() error {
+		if cond() {
+			return nil
+		}
+		return errNotYet
+	})
+}
+
+var errNotYet = errors.New("not yet")
 
 // Until calls cond until it returns nil or total has passed, and returns
 // cond's last error: nil when the condition came true.

@@ -48,3 +48,11 @@ func TestMetric(t *testing.T) {
 		t.Error("Metric of a missing series: no error")
 	}
 }
+
+func TestTrue(t *testing.T) {
+	var calls atomic.Int32
+	True(t, 10*time.Second, "the third call", func() bool { return calls.Add(1) >= 3 })
+	if calls.Load() != 3 {
+		t.Errorf("True returned after %d calls, want 3", calls.Load())
+	}
+}

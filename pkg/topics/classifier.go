@@ -98,7 +98,10 @@ type Classifier struct {
 	keys      featureKeys
 	rows      featureRows // the model's rows of the keys' features
 	model     *learned    // nil: every topic is scored by its taxonomy weights
-	pool      sync.Pool
+	// byModel[t] says taxonomy topic t is scored by the model: score
+	// skips its taxonomy contributions, which nothing reads.
+	byModel []bool
+	pool    sync.Pool
 }
 
 // splitTerm parses a taxonomy term: a trailing '*' marks a prefix term.
@@ -287,6 +290,10 @@ func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 		c.model = compileModel(o.model, c)
 	}
 	c.rows = c.buildFeatureRows()
+	c.byModel = make([]bool, len(c.topics))
+	for t := range c.topics {
+		c.byModel[t] = c.learnedFor(t) >= 0
+	}
 	c.pool.New = func() any { return new(scratch) }
 	return c, nil
 }
@@ -361,11 +368,10 @@ type scratch struct {
 	fvPart    part    // the part sc.fv holds
 	fv        []fval  // the learned model's features of the article
 	contribs  []contribution
-	rowPos    []int32  // dedupeRows: per model row, its index in the output
-	rowGen    []uint32 // and the generation that set it
-	table     []slot   // dedupe's hash table
+	table     []slot         // dedupe's and dedupeRows' hash table
+	rowCache  []rowCacheSlot // findCached's cache of cacheFor's keys
+	cacheFor  *keyIndex
 	gen       uint32
-	rgen      uint32
 	prob      []float64 // per learned topic: its probability
 	leadProb  []float64 // of the title and lead
 	winProb   []float64 // of the passage being scored
@@ -680,7 +686,8 @@ func (c *Classifier) placement(d *scan.Doc, sc *scratch, t *topic, s int) float6
 	return t.def.BodyWeight
 }
 
-// score turns firings into contributions and per-topic scores.
+// score turns firings into contributions and per-topic scores, for the
+// topics the taxonomy scores (byModel ones keep a score of 0).
 func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 	nt := len(c.topics)
 	sc.scores = grow(sc.scores, nt)
@@ -696,6 +703,9 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 			j++
 		}
 		for t := range c.topics {
+			if c.byModel[t] {
+				continue
+			}
 			tp := &c.topics[t]
 			pos := 0.0
 			for k := i; k < j; k++ {
@@ -734,7 +744,7 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 	// contribution and decay the later ones.
 	sc.order = sc.order[:0]
 	for i := range fs {
-		if fs[i].failed < 0 {
+		if fs[i].failed < 0 && !c.byModel[fs[i].topic] {
 			sc.order = append(sc.order, int32(i))
 		}
 	}
@@ -807,14 +817,14 @@ func (c *Classifier) score(d *scan.Doc, sc *scratch, ns int) {
 		sc.scores[t] += b * sc.bodyScale[t]
 	}
 	for i := range fs {
-		if fs[i].failed < 0 && sc.textIdx[fs[i].span] >= int32(c.topics[fs[i].topic].def.LeadSentences) {
+		if fs[i].failed < 0 && !c.byModel[fs[i].topic] && sc.textIdx[fs[i].span] >= int32(c.topics[fs[i].topic].def.LeadSentences) {
 			fs[i].contrib *= sc.bodyScale[fs[i].topic]
 		}
 	}
 	// Density of evidence over the text's sentences.
 	for t := range c.topics {
 		tp := &c.topics[t]
-		if tp.def.Density.Weight == 0 {
+		if tp.def.Density.Weight == 0 || c.byModel[t] {
 			continue
 		}
 		total, with := 0, sc.dense[t]

@@ -161,7 +161,7 @@ func (c *Classifier) explainLearned(d *scan.Doc, sc *scratch, li int) TopicExpla
 			Weight:       round3(ct.weight),
 			Contribution: round3(ct.contri),
 			Status:       StatusFired,
-			Term:         c.fvTerm(d, sc, f, c.model.names[ct.row]),
+			Term:         c.fvTerm(d, sc, f, ct.row),
 			Field:        fieldName(sn.Field),
 			Sentence:     sentenceOf(d, sn),
 		})

@@ -162,13 +162,12 @@ type slot struct {
 	idx int32
 }
 
-// dedupe keeps one value per key, in first-seen order: the largest, from
-// the first sentence that has it. It runs in linear time with a hash
-// table reused across calls (cleared by generation, not by zeroing). It
-// returns the result, reusing fv's array, and the number of word features.
-func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
+// resetTable readies scratch's open-addressing table for n entries and
+// returns its mask: the table is reused across calls and cleared by
+// generation, not by zeroing, and kept at most half full.
+func (sc *scratch) resetTable(n int) uint64 {
 	size := 64
-	for size < 2*len(fv) {
+	for size < 2*n {
 		size *= 2
 	}
 	if len(sc.table) < size {
@@ -180,7 +179,15 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 		clear(sc.table)
 		sc.gen = 1
 	}
-	mask := uint64(len(sc.table) - 1)
+	return uint64(len(sc.table) - 1)
+}
+
+// dedupe keeps one value per key, in first-seen order: the largest, from
+// the first sentence that has it. It runs in linear time with a hash
+// table reused across calls (cleared by generation, not by zeroing). It
+// returns the result, reusing fv's array, and the number of word features.
+func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
+	mask := sc.resetTable(len(fv))
 	out := fv[:0]
 	words := 0
 	for i := range fv {
@@ -207,34 +214,32 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 }
 
 // dedupeRows is dedupe at inference, where extract kept only features
-// the model has a weight for, each with its row: duplicates are found
-// through a per-row stamp, with no hashing.
-func (c *Classifier) dedupeRows(sc *scratch, fv []fval) ([]fval, int) {
-	m := c.model
-	if len(sc.rowPos) < len(m.names) {
-		sc.rowPos = make([]int32, len(m.names))
-		sc.rowGen = make([]uint32, len(m.names))
-		sc.rgen = 0
-	}
-	sc.rgen++
-	if sc.rgen == 0 {
-		clear(sc.rowGen)
-		sc.rgen = 1
-	}
+// the model has a weight for, each with its row: duplicates are the
+// features of one row. The table is sized by the part's features, not by
+// the model's rows, so it stays in the CPU's first-level cache.
+func (sc *scratch) dedupeRows(fv []fval) ([]fval, int) {
+	mask := sc.resetTable(len(fv))
 	out := fv[:0]
 	words := 0
 	for i := range fv {
 		f := fv[i] // extract kept only features with a row
-		if sc.rowGen[f.row] == sc.rgen {
-			if o := &out[sc.rowPos[f.row]]; f.val > o.val {
-				o.val, o.span, o.hit = f.val, f.span, f.hit
+		key := uint64(uint32(f.row))
+		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
+			s := &sc.table[h&mask]
+			if s.gen != sc.gen {
+				s.gen, s.key, s.idx = sc.gen, key, int32(len(out))
+				out = append(out, f)
+				if f.kind == fvWord {
+					words++
+				}
+				break
 			}
-			continue
-		}
-		sc.rowGen[f.row], sc.rowPos[f.row] = sc.rgen, int32(len(out))
-		out = append(out, f)
-		if f.kind == fvWord {
-			words++
+			if s.key == key {
+				if o := &out[s.idx]; f.val > o.val {
+					o.val, o.span, o.hit = f.val, f.span, f.hit
+				}
+				break
+			}
 		}
 	}
 	return out, words
@@ -263,14 +268,47 @@ func leadEnd(d *scan.Doc, sc *scratch, n int) int {
 // so a passage is read like a headline with its teaser. When names is not
 // nil it also records the name of every key (training).
 func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, names map[uint64]string) {
-	fv := sc.fv[:0]
-	// At inference a word the model has no weight for adds nothing: skip
-	// it here (unless word features are length-normalised, when every
-	// word counts in the norm).
-	var known *keyIndex
-	if names == nil && c.model != nil && !o.WordNorm {
-		known = &c.model.index
+	known := c.knownIndex(o, names)
+	fv := c.collect(d, sc, o, lo, hi, names, known)
+	// One value per key: the largest, from its first sentence.
+	var out []fval
+	var words int
+	if known != nil {
+		out, words = sc.dedupeRows(fv)
+	} else {
+		out, words = sc.dedupe(fv)
 	}
+	if o.WordNorm && words > 0 {
+		w := 1 / math.Sqrt(float64(words))
+		for i := range out {
+			if out[i].kind == fvWord {
+				out[i].val = w
+			}
+		}
+	}
+	sc.fv, sc.fvPart = out, part{int32(lo), int32(hi)}
+}
+
+// knownIndex is the index extract keeps features of: at inference a word
+// the model has no weight for adds nothing, so it is skipped (unless word
+// features are length-normalised, when every word counts in the norm).
+// Nil means every feature is kept.
+func (c *Classifier) knownIndex(o *FeatureOptions, names map[uint64]string) *keyIndex {
+	if names == nil && c.model != nil && !o.WordNorm {
+		return &c.model.index
+	}
+	return nil
+}
+
+// collect appends the features of sentences lo..hi-1 to sc.fv[:0] and
+// returns them, duplicates included, in the order extract's result keeps.
+func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, names map[uint64]string, known *keyIndex) []fval {
+	fv := sc.fv[:0]
+	var pairs []uint8
+	if known != nil {
+		pairs = c.model.pair
+	}
+	sc.useCache(known)
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
@@ -281,17 +319,13 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		sn := &d.Sentences[s]
 		prev := uint64(0)
 		prevKnown := false
+		prevRow := int32(-1)
 		var prevTok []byte
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			tok := d.Buf[t.NStart:t.NEnd]
-			if allDigits(tok) {
-				tok = zero
-			} else if o.Stem {
-				tok = stem(tok)
-			}
-			h := fnvBytes(base, tok)
-			row, isKnown := known.find(h)
+			tok, h := wordKey(base, tok, o.Stem)
+			row, isKnown := sc.findCached(known, h)
 			if isKnown {
 				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 			}
@@ -300,26 +334,27 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 			}
 			if o.TitleWords && sn.Field == scan.FieldTitle {
 				ht := fnvBytes(tbase, tok)
-				if row, ok := known.find(ht); ok {
+				if row, ok := sc.findCached(known, ht); ok {
 					fv = append(fv, fval{key: ht, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
 				if names != nil {
 					names[ht] = prefixTitle + string(tok)
 				}
 			}
-			// A pair is in the model only if both its words are
-			// (compileModel makes sure), so most pairs of a rare word
-			// cost no lookup.
-			if o.Bigrams && prev != 0 && prevKnown && isKnown {
+			// A pair is in the model only if its first word is the first
+			// word of one of the model's pairs and its second word the
+			// second of one (compileModel indexes both), so most pairs
+			// cost no hashing and no lookup.
+			if o.Bigrams && prev != 0 && prevKnown && isKnown && (pairs == nil || pairs[prevRow]&pairFirst != 0 && pairs[row]&pairSecond != 0) {
 				hb := fnvBytes(fnvBytes(prev, space), tok)
-				if row, ok := known.find(hb); ok {
+				if row, ok := sc.findCached(known, hb); ok {
 					fv = append(fv, fval{key: hb, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
 				if names != nil {
 					names[hb] = prefixWord + string(prevTok) + " " + string(tok)
 				}
 			}
-			prev, prevTok, prevKnown = h, tok, isKnown
+			prev, prevTok, prevKnown, prevRow = h, tok, isKnown, row
 		}
 	}
 	if o.Taxonomy {
@@ -339,23 +374,8 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	if o.Actors {
 		fv = c.actorFeatures(d, sc, lo, hi, known != nil, fv)
 	}
-	// One value per key: the largest, from its first sentence.
-	var out []fval
-	var words int
-	if known != nil {
-		out, words = c.dedupeRows(sc, fv)
-	} else {
-		out, words = sc.dedupe(fv)
-	}
-	if o.WordNorm && words > 0 {
-		w := 1 / math.Sqrt(float64(words))
-		for i := range out {
-			if out[i].kind == fvWord {
-				out[i].val = w
-			}
-		}
-	}
-	sc.fv, sc.fvPart = out, part{int32(lo), int32(hi)}
+	sc.fv = fv
+	return fv
 }
 
 var (
@@ -363,13 +383,26 @@ var (
 	space = []byte(" ")
 )
 
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
+// wordKey folds a token as word features read it, a number as "0" and
+// other words stemmed when stem is set, and returns it with its key: the
+// FNV-1a hash continued from base. A stemmed word lost letters, so it was
+// not a number; otherwise one pass hashes it and checks for digits.
+func wordKey(base uint64, tok []byte, stem bool) ([]byte, uint64) {
+	if stem {
+		if st := stemWord(tok); len(st) < len(tok) {
+			return st, fnvBytes(base, st)
 		}
 	}
-	return len(b) > 0
+	h, digits := base, len(tok) > 0
+	for _, c := range tok {
+		digits = digits && c >= '0' && c <= '9'
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	if digits {
+		return zero, fnvBytes(base, zero)
+	}
+	return tok, h
 }
 
 // actorFeatures appends the actor-count and co-occurrence features of
@@ -476,21 +509,21 @@ func (c *Classifier) actorFeatures(d *scan.Doc, sc *scratch, lo, hi int, known b
 // features are computed.
 const maxTopicsCounted = 16
 
-// featureLabel is what an explanation shows for a feature: the words for
-// a word feature, the feature name otherwise.
-func featureLabel(name string) string {
+// appendFeatureLabel appends what an explanation shows for a feature to
+// b: the words for a word feature, the feature name otherwise.
+func appendFeatureLabel(b []byte, name string) []byte {
 	if w, ok := strings.CutPrefix(name, prefixWord); ok {
-		return strconv.Quote(w)
+		return strconv.AppendQuote(b, w)
 	}
 	if w, ok := strings.CutPrefix(name, prefixTitle); ok {
-		return strconv.Quote(w) + " in the title"
+		return append(strconv.AppendQuote(b, w), " in the title"...)
 	}
-	return name
+	return append(b, name...)
 }
 
-// stem strips a plural or -ing ending: a light, deterministic fold, not a
+// stemWord strips a plural or -ing ending: a light, deterministic fold, not a
 // linguistic stemmer.
-func stem(w []byte) []byte {
+func stemWord(w []byte) []byte {
 	n := len(w)
 	switch {
 	case n > 5 && string(w[n-3:]) == "ing":

@@ -65,8 +65,7 @@ func (c *Classifier) predict(d *scan.Doc, sc *scratch) {
 			if n == 0 {
 				continue // boilerplate only
 			}
-			c.extract(d, sc, &m.opts, lo, s, nil)
-			c.probabilities(sc, sc.winProb)
+			c.passageProbabilities(d, sc, lo, s, sc.winProb)
 			for ti, p := range sc.winProb {
 				pt := part{int32(lo), int32(s)}
 				switch {
@@ -101,6 +100,55 @@ func (c *Classifier) probabilities(sc *scratch, out []float64) {
 		w := m.w[int(row)*nt : int(row)*nt+nt]
 		for ti := range nt {
 			out[ti] += w[ti] * sc.fv[i].val
+		}
+	}
+	for ti := range nt {
+		out[ti] = logreg.Sigmoid(out[ti])
+	}
+}
+
+// passageProbabilities is extract then probabilities for sentences
+// lo..hi-1, fused at inference: each feature's weights are added when its
+// row is first seen, the order probabilities adds them in, and the
+// deduplicated list is not built. Every value is 1 there (words are not
+// length-normalised), so the sums are the same. It leaves sc.fv marked as
+// holding no part.
+func (c *Classifier) passageProbabilities(d *scan.Doc, sc *scratch, lo, hi int, out []float64) {
+	m := c.model
+	known := c.knownIndex(&m.opts, nil)
+	if known == nil {
+		c.extract(d, sc, &m.opts, lo, hi, nil)
+		c.probabilities(sc, out)
+		return
+	}
+	fv := c.collect(d, sc, &m.opts, lo, hi, nil, known)
+	sc.fvPart = part{-1, -1}
+	nt := len(m.topics)
+	for ti := range nt {
+		out[ti] = m.topics[ti].bias
+	}
+	mask := sc.resetTable(len(fv))
+	for i := range fv {
+		row := fv[i].row
+		key := uint64(uint32(row))
+		seen := false
+		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
+			s := &sc.table[h&mask]
+			if s.gen != sc.gen {
+				s.gen, s.key = sc.gen, key
+				break
+			}
+			if s.key == key {
+				seen = true
+				break
+			}
+		}
+		if seen {
+			continue
+		}
+		w := m.w[int(row)*nt : int(row)*nt+nt]
+		for ti := range nt {
+			out[ti] += w[ti] * fv[i].val
 		}
 	}
 	for ti := range nt {
@@ -164,7 +212,7 @@ func (c *Classifier) appendLearned(out []events.Topic, d *scan.Doc, sc *scratch,
 	for _, ct := range cs {
 		sn := &d.Sentences[ct.fv.span]
 		ev = append(ev, events.Evidence{
-			Term:     c.fvTerm(d, sc, &ct.fv, c.model.names[ct.row]),
+			Term:     c.fvTerm(d, sc, &ct.fv, ct.row),
 			Weight:   round3(ct.contri),
 			Field:    fieldName(sn.Field),
 			Sentence: sentenceOf(d, sn),
@@ -173,13 +221,15 @@ func (c *Classifier) appendLearned(out []events.Topic, d *scan.Doc, sc *scratch,
 	return append(out, events.Topic{Name: lt.name, Score: round3(sc.prob[li]), Threshold: lt.threshold, Evidence: ev})
 }
 
-// fvTerm names a feature for a reader: the words of a word feature; the
-// feature name and the words it matched for a taxonomy feature; the name
-// otherwise.
-func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, name string) string {
+// fvTerm names the feature of row for a reader: the words of a word
+// feature; the feature name and the words it matched for a taxonomy
+// feature; the name otherwise. Word labels were built with the model, and
+// the others in sc's buffer, so a term costs at most one allocation.
+func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, row int32) string {
 	if f.kind == fvWord {
-		return featureLabel(name)
+		return c.model.label(row)
 	}
+	name := c.model.names[row]
 	if f.hit < 0 {
 		return name
 	}
@@ -188,7 +238,10 @@ func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, name string) stri
 	for end < len(d.Buf) && d.Buf[end] != ' ' && d.Buf[end] != scan.Sep {
 		end++ // the whole word a prefix term matched
 	}
-	return name + " " + strconv.Quote(string(d.Buf[h.start:end]))
+	b := append(append(sc.termBuf[:0], name...), ' ')
+	b = strconv.AppendQuote(b, string(d.Buf[h.start:end]))
+	sc.termBuf = b
+	return string(b)
 }
 
 // topContributions moves the k largest contributions, in order, to the
