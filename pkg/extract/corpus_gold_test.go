@@ -14,7 +14,7 @@ import (
 )
 
 // TestCorpusGold scores extraction on the Dragnet corpus the way
-// ../shared/eval/score-extraction-gold does (4-token shingles, per-page
+// the shared eval score-extraction-gold scorer does (4-token shingles, per-page
 // precision and recall averaged), in one process. It runs only when
 // NEWSWATCH_EXTRACTION_DRAGNET names the extraction-dragnet directory.
 // NEWSWATCH_EXTRACTION_HALF=a or b scores one fixed half of the pages, so

@@ -19,7 +19,7 @@ import (
 )
 
 // TestCorpus scores extraction on the trafilatura evaluation corpus the way
-// ../shared/eval/score-extraction does, in one process. It runs only when
+// the shared eval score-extraction scorer does, in one process. It runs only when
 // NEWSWATCH_EXTRACTION_DEV names the corpus directory (it holds 990 pages);
 // NEWSWATCH_EXTRACTION_HALF=a or b scores one fixed half (see TestCorpusGold).
 func TestCorpus(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// seedPath is the seed report, copied from ../shared/seeds so tests are hermetic.
+// seedPath is the seed report, copied from the shared seeds folder so tests are hermetic.
 const seedPath = "testdata/livemint-2023-11-11-india-us-2plus2.txt"
 
 const (
