@@ -326,10 +326,7 @@ func TestEndToEnd(t *testing.T) {
 func TestStatusEndpoints(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = t.TempDir()
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := natstest.AppConfig(t)
 	a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

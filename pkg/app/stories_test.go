@@ -15,6 +15,7 @@ import (
 	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/events"
+	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -24,10 +25,7 @@ import (
 func TestTwoAnalyzersSimultaneousCopies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = t.TempDir()
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := natstest.AppConfig(t)
 	cfg.Watches = []config.Watch{{ID: "pairs", Query: "zqpair"}}
 	quiet := slog.New(slog.DiscardHandler)
 	first, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, quiet)

@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/app"
-	"github.com/newswatch/newswatch/pkg/config"
 	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
@@ -122,10 +121,7 @@ func TestHelp(t *testing.T) {
 func TestWatchAddedAtRunTimeFires(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = t.TempDir()
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := natstest.AppConfig(t)
 	a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

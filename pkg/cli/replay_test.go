@@ -27,10 +27,7 @@ import (
 func TestReplayAfterTaxonomyChange(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = t.TempDir()
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := natstest.AppConfig(t)
 	cfg.Watches = []config.Watch{{ID: "mq", Query: `"MQ-9B"`}, {ID: "uav", Query: `topic:uav`}}
 	start := func() *app.App {
 		a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, slog.New(slog.DiscardHandler))

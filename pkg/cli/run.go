@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
@@ -39,11 +38,4 @@ func runRun(ctx context.Context, args []string, io IO) int {
 func runVersion(_ context.Context, _ []string, io IO) int {
 	fmt.Fprintln(io.Stdout, version.String("newswatch"))
 	return 0
-}
-
-func exitForFlagError(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }

@@ -96,3 +96,14 @@ func Messages(tb testing.TB, js jetstream.JetStream, stream, subject string) [][
 	}
 	return out
 }
+
+// AppConfig is the default config for an app.Start in a test: its embedded
+// NATS server and its status server on free loopback ports, its store in
+// t.TempDir().
+func AppConfig(t testing.TB) config.Config {
+	cfg := config.Default()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = t.TempDir()
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	return cfg
+}

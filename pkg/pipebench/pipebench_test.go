@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/newswatch/newswatch/pkg/app"
-	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/pipebench"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
@@ -17,10 +17,7 @@ import (
 func TestBenchAgainstARunningNewswatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := config.Default()
-	cfg.NATS.Listen = "127.0.0.1:0"
-	cfg.NATS.StoreDir = t.TempDir()
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := natstest.AppConfig(t)
 	a, err := app.Start(ctx, &cfg, []string{app.Analyzer, app.Notifier}, true, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
