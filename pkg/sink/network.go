@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -68,8 +69,13 @@ func (n Network) Policy(sinkName string) (httpguard.NetworkPolicy, error) {
 // NewHTTPClient returns the guarded HTTP client of one sink: it reaches only
 // what the sink's network policy allows, never follows a redirect (a 3xx is
 // a failure with reason status_3xx), sends UserAgent, and is bounded by the
-// sink's own timeout rather than any shared cap.
-func NewHTTPClient(sinkName string, n Network, timeout time.Duration) (*http.Client, error) {
+// sink's own timeout (its timeout key, or def when that is 0) rather than
+// any shared cap. A negative timeout is an error.
+func NewHTTPClient(sinkName string, n Network, timeout, def time.Duration) (*http.Client, error) {
+	if timeout < 0 {
+		return nil, fmt.Errorf("sink %q: timeout must not be negative", sinkName)
+	}
+	timeout = cmp.Or(timeout, def)
 	p, err := n.Policy(sinkName)
 	if err != nil {
 		return nil, err

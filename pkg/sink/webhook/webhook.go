@@ -5,7 +5,6 @@ package webhook
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -179,10 +178,7 @@ func Build(spec *yaml.Node) (*Webhook, error) {
 	if err := sink.DecodeConfig(spec, &cfg); err != nil {
 		return nil, err
 	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: sink %q: timeout must not be negative", ErrConfig, cfg.Name)
-	}
-	client, err := sink.NewHTTPClient(cfg.Name, cfg.Network, cmp.Or(cfg.Timeout, DefaultTimeout))
+	client, err := sink.NewHTTPClient(cfg.Name, cfg.Network, cfg.Timeout, DefaultTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
