@@ -83,6 +83,7 @@ type matchBuf struct {
 	doc  scan.Doc
 	hits []scan.Hit
 	res  []Result
+	low  [2]lowerField
 }
 
 var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
@@ -91,6 +92,7 @@ var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
 // first use.
 func (q *Query) compiled() (*Set, *scan.Machine) {
 	q.once.Do(func() {
+		q.need = need{clauses: needOf(q.root)}
 		q.set = NewSet([]*Query{q})
 		m, err := scan.Compile(q.set.Terms())
 		if err == nil {
@@ -114,6 +116,11 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 	if p := d.prepared(); p != nil {
 		sd, snips = &p.sd, &p.snippets
 	} else {
+		// A prepared Doc is normalised already; this one need not be when
+		// it cannot match.
+		if !q.noNeed && !q.need.mayMatch(d, &b.low) {
+			return nil, false
+		}
 		b.doc.Normalize(d.Title, d.Text)
 	}
 	b.hits = b.hits[:0]

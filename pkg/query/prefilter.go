@@ -1,0 +1,194 @@
+package query
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+)
+
+// need is a condition every document the query matches satisfies, checked
+// on the title and text as written, before normalising them: a conjunction
+// of clauses, each true when one of its atoms may hold. Most articles a
+// watch is tried on do not name its words, and proving that costs a pass
+// over lower-cased bytes instead of normalising and scanning the article.
+//
+// An atom that is a term may hold in a field when the field is not all
+// ASCII (there normalisation folds case beyond ASCII, NFKC-maps and drops
+// ignorables, so bytes prove nothing), or when every word of the term
+// occurs in the lower-cased field: in ASCII text every token is a run of
+// letters and digits lower-cased, and every word of a term is all of one
+// token, two tokens of one run (the "u s" of "US") or part of one (the
+// "mq" of "MQ9B"), so a term that occurs has each word in the field's
+// bytes, whatever its case rule. Filters (topic:, source:, lang:, score)
+// are evaluated exactly.
+type need struct {
+	clauses [][]needAtom
+}
+
+// needAtom is a term or a node that reads no text (a filter, a score, or
+// NOT of one of them).
+type needAtom struct {
+	t     *term
+	words [][]byte // t's words, folded, longest first
+	n     node
+}
+
+func termAtom(t *term) needAtom {
+	a := needAtom{t: t}
+	for _, w := range t.words {
+		a.words = append(a.words, []byte(w.fold))
+	}
+	slices.SortStableFunc(a.words, func(x, y []byte) int { return len(y) - len(x) })
+	return a
+}
+
+// needOf returns the clauses n cannot be true without; none for a node
+// that may be true whatever the text (NOT foo).
+func needOf(n node) [][]needAtom {
+	switch v := n.(type) {
+	case *termNode:
+		return [][]needAtom{{termAtom(v.t)}}
+	case *entityNode:
+		c := make([]needAtom, 0, len(v.terms))
+		for _, t := range v.terms {
+			c = append(c, termAtom(t))
+		}
+		return [][]needAtom{c}
+	case *filterNode, *scoreNode:
+		return [][]needAtom{{{n: n}}}
+	case *notNode:
+		switch v.kid.(type) {
+		case *filterNode, *scoreNode:
+			return [][]needAtom{{{n: n}}}
+		}
+		return nil
+	case *andNode:
+		var out [][]needAtom
+		for _, k := range v.kids {
+			out = append(out, needOf(k)...)
+		}
+		return out
+	case *proxNode:
+		return append(needOf(v.a), needOf(v.b)...)
+	case *orNode:
+		// One clause from each alternative, the shortest, joined: whichever
+		// alternative holds, one of its atoms does.
+		var c []needAtom
+		for _, k := range v.kids {
+			kc := needOf(k)
+			if len(kc) == 0 {
+				return nil
+			}
+			best := kc[0]
+			for _, x := range kc[1:] {
+				if len(x) < len(best) {
+					best = x
+				}
+			}
+			c = append(c, best...)
+		}
+		return [][]needAtom{c}
+	}
+	return nil
+}
+
+// lowerField is a field lower-cased (ASCII only) for the need check.
+type lowerField struct {
+	buf   []byte
+	ascii bool
+	done  bool
+}
+
+// mayMatch reports false only when d cannot match the query. low are
+// scratch buffers for the title and the text.
+func (nd *need) mayMatch(d *Doc, low *[2]lowerField) bool {
+	if len(nd.clauses) == 0 {
+		return true
+	}
+	low[0].done, low[1].done = false, false
+	ec := evalCtx{meta: d}
+	for _, c := range nd.clauses {
+		ok := false
+		for _, a := range c {
+			if a.t == nil {
+				ok = a.n.eval(&ec, false)
+			} else {
+				ok = a.mayOccur(d, low)
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// mayOccur reports whether the term may occur in a field of d it is
+// scoped to.
+func (a *needAtom) mayOccur(d *Doc, low *[2]lowerField) bool {
+	t := a.t
+	if t.never {
+		return false
+	}
+	for f, s := range [2]string{d.Title, d.Text} {
+		if f == 0 && t.scope.field == onlyText || f == 1 && t.scope.field == onlyTitle {
+			continue
+		}
+		lf := &low[f]
+		if !lf.done {
+			lf.buf, lf.ascii = lowerASCII(lf.buf[:0], s)
+			lf.done = true
+		}
+		if !lf.ascii {
+			return true
+		}
+		found := true
+		for _, w := range a.words {
+			if !bytes.Contains(lf.buf, w) {
+				found = false
+				break
+			}
+		}
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// lowerASCII appends s lower-cased to dst and reports whether s is all
+// ASCII; it stops at the first byte that is not.
+func lowerASCII(dst []byte, s string) ([]byte, bool) {
+	n := len(dst)
+	dst = append(dst, s...)
+	b := dst[n:]
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&swarHigh != 0 {
+			return dst, false
+		}
+		// Bytes from 'A' to 'Z' get their high bit set in upper: no byte
+		// below 0x80 carries into the next when 0x3f or 0x25 is added.
+		upper := ((x + swarOnes*(0x80-'A')) ^ (x + swarOnes*(0x80-'Z'-1))) & swarHigh
+		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= 0x80:
+			return dst, false
+		case 'A' <= c && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return dst, true
+}
