@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"strings"
 )
 
 // need is a condition every document the query matches satisfies, checked
@@ -15,12 +16,13 @@ import (
 // An atom that is a term may hold in a field when the field is not all
 // ASCII (there normalisation folds case beyond ASCII, NFKC-maps and drops
 // ignorables, so bytes prove nothing), or when every word of the term
-// occurs in the lower-cased field: in ASCII text every token is a run of
-// letters and digits lower-cased, and every word of a term is all of one
-// token, two tokens of one run (the "u s" of "US") or part of one (the
-// "mq" of "MQ9B"), so a term that occurs has each word in the field's
-// bytes, whatever its case rule. Filters (topic:, source:, lang:, score)
-// are evaluated exactly.
+// occurs in the field. In ASCII text every token is a run of letters and
+// digits, lower-cased, and every word of a term is all of one token, two
+// tokens of one run (the "u s" of "US") or part of one (the "mq" of
+// "MQ9B"), so a term that occurs has each word in the lower-cased field,
+// and each word the case rule compares as written (Quad, case:quad) in
+// the field as written. Filters (topic:, source:, lang:, score) are
+// evaluated exactly.
 type need struct {
 	clauses [][]needAtom
 }
@@ -29,16 +31,23 @@ type need struct {
 // NOT of one of them).
 type needAtom struct {
 	t     *term
-	words [][]byte // t's words, folded, longest first
+	words []needWord // longest first
 	n     node
+}
+
+// needWord is a word of a term as it must appear in an ASCII field.
+type needWord struct {
+	fold  []byte // in the lower-cased field
+	orig  string // in the field as written, when exact
+	exact bool
 }
 
 func termAtom(t *term) needAtom {
 	a := needAtom{t: t}
 	for _, w := range t.words {
-		a.words = append(a.words, []byte(w.fold))
+		a.words = append(a.words, needWord{fold: []byte(w.fold), orig: w.orig, exact: w.caseSens})
 	}
-	slices.SortStableFunc(a.words, func(x, y []byte) int { return len(y) - len(x) })
+	slices.SortStableFunc(a.words, func(x, y needWord) int { return len(y.fold) - len(x.fold) })
 	return a
 }
 
@@ -92,12 +101,17 @@ func needOf(n node) [][]needAtom {
 	return nil
 }
 
-// lowerField is a field lower-cased (ASCII only) for the need check.
+// lowerField is what the need check knows of a field of the Doc.
 type lowerField struct {
+	state uint8 // 0 not looked at yet, or one of the below
 	buf   []byte
-	ascii bool
-	done  bool
 }
+
+const (
+	fieldNotASCII uint8 = 1 + iota
+	fieldASCII          // buf not filled yet
+	fieldLowered        // buf holds the field lower-cased
+)
 
 // mayMatch reports false only when d cannot match the query. low are
 // scratch buffers for the title and the text.
@@ -105,7 +119,7 @@ func (nd *need) mayMatch(d *Doc, low *[2]lowerField) bool {
 	if len(nd.clauses) == 0 {
 		return true
 	}
-	low[0].done, low[1].done = false, false
+	low[0].state, low[1].state = 0, 0
 	ec := evalCtx{meta: d}
 	for _, c := range nd.clauses {
 		ok := false
@@ -138,17 +152,27 @@ func (a *needAtom) mayOccur(d *Doc, low *[2]lowerField) bool {
 			continue
 		}
 		lf := &low[f]
-		if !lf.done {
-			lf.buf, lf.ascii = lowerASCII(lf.buf[:0], s)
-			lf.done = true
+		if lf.state == 0 {
+			lf.state = fieldNotASCII
+			if isASCII(s) {
+				lf.state = fieldASCII
+			}
 		}
-		if !lf.ascii {
+		if lf.state == fieldNotASCII {
 			return true
 		}
 		found := true
 		for _, w := range a.words {
-			if !bytes.Contains(lf.buf, w) {
-				found = false
+			if w.exact {
+				found = strings.Contains(s, w.orig)
+			} else {
+				if lf.state != fieldLowered {
+					lf.buf = lowerASCII(lf.buf[:0], s)
+					lf.state = fieldLowered
+				}
+				found = bytes.Contains(lf.buf, w.fold)
+			}
+			if !found {
 				break
 			}
 		}
@@ -164,31 +188,41 @@ const (
 	swarHigh = 0x8080808080808080
 )
 
-// lowerASCII appends s lower-cased to dst and reports whether s is all
-// ASCII; it stops at the first byte that is not.
-func lowerASCII(dst []byte, s string) ([]byte, bool) {
+// isASCII reports whether s has no byte from 0x80 up.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&swarHigh != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII appends s, all ASCII, lower-cased to dst.
+func lowerASCII(dst []byte, s string) []byte {
 	n := len(dst)
 	dst = append(dst, s...)
 	b := dst[n:]
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if x&swarHigh != 0 {
-			return dst, false
-		}
 		// Bytes from 'A' to 'Z' get their high bit set in upper: no byte
 		// below 0x80 carries into the next when 0x3f or 0x25 is added.
 		upper := ((x + swarOnes*(0x80-'A')) ^ (x + swarOnes*(0x80-'Z'-1))) & swarHigh
 		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
 	}
 	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= 0x80:
-			return dst, false
-		case 'A' <= c && c <= 'Z':
+		if c := b[i]; 'A' <= c && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-	return dst, true
+	return dst
 }
