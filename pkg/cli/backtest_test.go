@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newswatch/newswatch/pkg/benchtest"
+	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/query"
@@ -185,6 +186,103 @@ func BenchmarkBacktest(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "articles/s")
 			if cpu := benchtest.CPUTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "articles/cpu-s")
+			}
+		})
+	}
+}
+
+// Backtest, with its fast decoding and the query's check before
+// normalising, finds exactly what encoding/json and matching every
+// normalised article find, and what `newswatch match` finds: on non-ASCII
+// text, escapes, case and punctuation variants, NOT queries and filters.
+func TestBacktestAgreesWithReference(t *testing.T) {
+	ns := natstest.Start(t)
+	mq := "India and the US agreed on 31 MQ-9B drones."
+	arts := []events.AnalyzedArticle{
+		analyzed("ascii", 0, "s1", "PTI", "Quad ministers meet", mq),
+		analyzed("lower", 0, "s2", "Mint", "quad bikes banned", "The quad-bike ban; mq9b, u.s. & us <b>"),
+		analyzed("upper", 0, "s3", "Reuters", "QUAD SUMMIT", "THE MQ 9B AND THE U.S. NAVY"),
+		analyzed("dashes", 0, "s4", "Hindu", "MQ–9B and MQ—9B", "The MQ9B; the Quad's plan.\n\n\"Quoted\" \\ <tag> & more\t\u2028end"),
+		analyzed("fullwidth", 0, "s5", "PTI", "ＱＵＡＤ", "ＭＱ－９Ｂ drones in Zürich, Qu\u00adad and Sea\u200bGuardian"),
+		analyzed("emoji", 0, "s6", "PTI", "Quad 🚁", "MQ-9B 🚁 drones", events.Topic{Name: "defence-cooperation", Score: 0.9}),
+		analyzed("topic", 0, "s1", "Mint", "Navy leases two more", "The Navy will lease two more Sea Guardians.",
+			events.Topic{Name: "defence-cooperation", Score: 0.6}),
+		analyzed("ascii", 1, "s1", "PTI", "Quad ministers meet (updated)", mq+" Quad."),
+		analyzed("nostory", 0, "", "PTI", "Quad", mq),
+	}
+	lines := publishAnalyzed(t, ns.JS, arts)
+	// Messages written by hand: ASCII letters as \u escapes, a surrogate
+	// pair, invalid UTF-8, and not JSON at all.
+	for _, raw := range []string{
+		`{"article":{"id":"escaped","title":"\u0051uad","text":"\u004dQ-9B \u0026 India","source":"PTI"},"story_id":"s7"}`,
+		`{"article":{"id":"surrogate","title":"Quad \ud83d\ude81","text":"MQ-9B"},"story_id":"s8"}`,
+		"{\"article\":{\"id\":\"badutf8\",\"title\":\"Quad \xff\",\"text\":\"MQ-9B\"},\"story_id\":\"s9\"}",
+		`not json`,
+	} {
+		if _, err := ns.JS.Publish(context.Background(), topology.AnalyzedSubject("f"), []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, raw)
+	}
+	gaz, err := entities.New(entities.DefaultEntries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		`"MQ-9B"`, `Quad`, `nocase:quad`, `case:quad`, `QUAD`, `NOT Quad`, `Quad AND NOT source:Mint`, `U.S.`, `US`, `us`,
+		`topic:defence-cooperation AND "MQ-9B"`, `NOT topic:defence-cooperation`, `Zürich OR SeaGuardian`,
+		`entity:"MQ-9B"`, `title:Quad`, `text:Quad`, `NEAR/2(MQ-9B, drones)`, `"Quad's"`, `Quoted OR tag`, `score>=0.7`,
+	} {
+		t.Run(src, func(t *testing.T) {
+			q, err := query.Parse(src, query.WithAliases(gaz.Aliases))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The reference: encoding/json, and every article normalised
+			// (a prepared Doc is matched without the check).
+			var want []string
+			skipped := 0
+			for _, l := range lines {
+				in, err := decodeMatchInputSlow([]byte(l))
+				if err != nil || in.StoryID == "" {
+					skipped++
+					continue
+				}
+				d := in.doc()
+				d.Prepare()
+				if _, ok := q.Match(&d); ok && !slices.Contains(want, in.ID) {
+					want = append(want, in.ID)
+				}
+			}
+			rep, err := backtest(context.Background(), ns.JS, q, time.Now().Add(-time.Hour), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, st := range rep.Stories {
+				got = append(got, st.Alert.ArticleID)
+				for _, c := range st.Suppressed {
+					got = append(got, c.ArticleID)
+				}
+			}
+			var mout, merr bytes.Buffer
+			Main([]string{"match", "--json", "--query", src}, strings.NewReader(strings.Join(lines, "\n")), &mout, &merr)
+			var fromMatch []string
+			for _, l := range strings.Split(strings.TrimSpace(mout.String()), "\n") {
+				var m matchOutput
+				if l != "" && json.Unmarshal([]byte(l), &m) == nil && m.ID != "nostory" && !slices.Contains(fromMatch, m.ID) {
+					fromMatch = append(fromMatch, m.ID)
+				}
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			slices.Sort(fromMatch)
+			if !slices.Equal(got, want) || !slices.Equal(fromMatch, want) || rep.Scanned != len(lines) || rep.Skipped != skipped {
+				t.Errorf("reference %v (%d skipped); backtest %v (%d of %d scanned skipped); match %v",
+					want, skipped, got, rep.Skipped, rep.Scanned, fromMatch)
+			}
+			if len(want) == 0 {
+				t.Errorf("the reference matches nothing: the case tests nothing")
 			}
 		})
 	}
