@@ -97,6 +97,7 @@ func (q *Query) compiled() (*Set, *scan.Machine) {
 		m, err := scan.Compile(q.set.Terms())
 		if err == nil {
 			q.machine = m
+			q.small = newSmallScan(q.set.Terms())
 		}
 	})
 	return q.set, q.machine
@@ -124,7 +125,11 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 		b.doc.Normalize(d.Title, d.Text)
 	}
 	b.hits = b.hits[:0]
-	if len(set.pats) > 0 { // filters only: nothing to scan for
+	switch {
+	case len(set.pats) == 0: // filters only: nothing to scan for
+	case q.small != nil:
+		b.hits = q.small.scan(sd.Buf, b.hits)
+	default:
 		b.hits = m.Scan(sd, b.hits)
 	}
 	b.res = set.match(sd, b.hits, 0, d, snips, b.res[:0])
