@@ -140,7 +140,8 @@ func TestBacktest(t *testing.T) {
 	}
 }
 
-// BenchmarkBacktest scans stored analyzed articles of about 5 KB, as
+// BenchmarkBacktest scans stored analyzed articles of about 5 KB (made-up
+// words in sentences and paragraphs, with quotes and ampersands), as
 // `newswatch backtest` does against an embedded server in the same process
 // (so the server's work is in the figure too), with a typical query whose
 // words most articles lack, and with one no article can be rejected for
@@ -152,10 +153,21 @@ func BenchmarkBacktest(b *testing.B) {
 	words := benchtest.Words(r)
 	arts := make([]events.AnalyzedArticle, n)
 	for i := range arts {
+		// Sentences in paragraphs with quotes and ampersands, as extracted
+		// text has: JSON escapes them (\n, \", \u0026).
 		var sb strings.Builder
-		for sb.Len() < 5000 {
+		for w := 1; sb.Len() < 5000; w++ {
 			sb.WriteString(words())
-			sb.WriteByte(' ')
+			switch {
+			case w%80 == 0:
+				sb.WriteString(".\n\n")
+			case w%40 == 0:
+				sb.WriteString(` & "`)
+			case w%12 == 0:
+				sb.WriteString(`". `)
+			default:
+				sb.WriteByte(' ')
+			}
 		}
 		if i%100 == 0 {
 			sb.WriteString("MQ-9B drones")

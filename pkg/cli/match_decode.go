@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/newswatch/newswatch/pkg/events"
@@ -286,7 +287,6 @@ type jsonScan struct {
 	depth      int
 	keyEscaped bool   // the last key read had an escape
 	seen       uint32 // known keys already read in the current object
-	buf        []byte // scratch for unquoting
 }
 
 func (d *jsonScan) ws() {
@@ -557,55 +557,57 @@ func (d *jsonScan) stringInto(dst *string) bool {
 		*dst = string(raw)
 		return true
 	}
-	buf, ok := unescape(d.buf[:0], raw)
-	d.buf = buf
+	str, ok := unescape(raw)
 	if ok {
-		*dst = string(buf)
+		*dst = str
 	}
 	return ok
 }
 
-// unescape appends raw, the validated content of a JSON string, with its
-// escapes decoded. It returns false for a \u escape of a UTF-16 surrogate,
-// whose pairing rules it leaves to encoding/json.
-func unescape(dst, raw []byte) ([]byte, bool) {
+// unescape returns raw, the validated content of a JSON string, with its
+// escapes decoded, in one allocation. It returns false for a \u escape of
+// a UTF-16 surrogate, whose pairing rules it leaves to encoding/json.
+func unescape(raw []byte) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(raw)) // an escape is never shorter than what it stands for
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
 			j := bytes.IndexByte(raw[i:], '\\')
 			if j < 0 {
-				return append(dst, raw[i:]...), true
+				b.Write(raw[i:])
+				break
 			}
-			dst = append(dst, raw[i:i+j]...)
+			b.Write(raw[i : i+j])
 			i += j
 			continue
 		}
 		switch e := raw[i+1]; e {
 		case 'b':
-			dst = append(dst, '\b')
+			b.WriteByte('\b')
 		case 'f':
-			dst = append(dst, '\f')
+			b.WriteByte('\f')
 		case 'n':
-			dst = append(dst, '\n')
+			b.WriteByte('\n')
 		case 'r':
-			dst = append(dst, '\r')
+			b.WriteByte('\r')
 		case 't':
-			dst = append(dst, '\t')
+			b.WriteByte('\t')
 		case 'u':
 			r := rune(0)
 			for _, h := range raw[i+2 : i+6] {
 				r = r<<4 | rune(hexValue[h])
 			}
 			if 0xd800 <= r && r < 0xe000 {
-				return dst, false
+				return "", false
 			}
-			dst = utf8.AppendRune(dst, r)
+			b.WriteRune(r)
 			i += 6
 			continue
 		default: // '"', '\\', '/'
-			dst = append(dst, e)
+			b.WriteByte(e)
 		}
 		i += 2
 	}
-	return dst, true
+	return b.String(), true
 }
