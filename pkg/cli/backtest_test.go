@@ -144,8 +144,9 @@ func TestBacktest(t *testing.T) {
 // words in sentences and paragraphs, with quotes and ampersands), as
 // `newswatch backtest` does against an embedded server in the same process
 // (so the server's work is in the figure too), with a typical query whose
-// words most articles lack, and with one no article can be rejected for
-// before it is normalised and scanned (NOT Title: every title has it).
+// words most articles lack, with one no article can be rejected for
+// before it is normalised and scanned (NOT Title: every title has it), and
+// with one every article matches without being normalised (NOT cricket).
 func BenchmarkBacktest(b *testing.B) {
 	ns := natstest.Start(b)
 	const n = 20000
@@ -182,6 +183,7 @@ func BenchmarkBacktest(b *testing.B) {
 	}{
 		{"query=rare-words", `"MQ-9B" AND (drones OR India) AND NOT source:Mint`, n / 100},
 		{"query=not", `NOT Title`, 0},
+		{"query=not-absent-word", `NOT cricket`, (n + 2) / 3}, // every article, none says cricket
 	} {
 		q, err := query.Parse(c.query)
 		if err != nil {

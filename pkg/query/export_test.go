@@ -12,5 +12,13 @@ func NoPrefilter(q *Query) { q.noNeed = true }
 func MayMatch(q *Query, d *Doc) bool {
 	q.compiled()
 	var low [2]lowerField
-	return q.need.mayMatch(d, &low)
+	return q.need.check(d, &low) != noMatch
+}
+
+// NoTerm reports whether the need check proves that no term of q occurs
+// in d.
+func NoTerm(q *Query, d *Doc) bool {
+	q.compiled()
+	var low [2]lowerField
+	return q.need.check(d, &low) == noTerm
 }

@@ -84,6 +84,7 @@ type matchBuf struct {
 	hits []scan.Hit
 	res  []Result
 	low  [2]lowerField
+	none scan.Doc // never normalised: for a Doc no term can occur in
 }
 
 var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
@@ -92,7 +93,7 @@ var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
 // first use.
 func (q *Query) compiled() (*Set, *scan.Machine) {
 	q.once.Do(func() {
-		q.need = need{clauses: needOf(q.root)}
+		q.need = newNeed(q.root, q.terms)
 		q.set = NewSet([]*Query{q})
 		m, err := scan.Compile(q.set.Terms())
 		if err == nil {
@@ -118,15 +119,25 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 		sd, snips = &p.sd, &p.snippets
 	} else {
 		// A prepared Doc is normalised already; this one need not be when
-		// it cannot match.
-		if !q.noNeed && !q.need.mayMatch(d, &b.low) {
-			return nil, false
+		// it cannot match, or when no term can occur in it (the query is
+		// then evaluated on no occurrences, as it would be after
+		// normalising).
+		verdict := mayMatch
+		if !q.noNeed {
+			verdict = q.need.check(d, &b.low)
 		}
-		b.doc.Normalize(d.Title, d.Text)
+		switch verdict {
+		case noMatch:
+			return nil, false
+		case noTerm:
+			sd = &b.none
+		default:
+			b.doc.Normalize(d.Title, d.Text)
+		}
 	}
 	b.hits = b.hits[:0]
 	switch {
-	case len(set.pats) == 0: // filters only: nothing to scan for
+	case len(set.pats) == 0 || sd == &b.none: // nothing to scan for
 	case q.small != nil:
 		b.hits = q.small.scan(sd.Buf, b.hits)
 	default:

@@ -25,6 +25,15 @@ import (
 // evaluated exactly.
 type need struct {
 	clauses [][]needAtom
+	terms   []needAtom // every term of the query, entity aliases included
+}
+
+func newNeed(root node, terms []*term) need {
+	nd := need{clauses: needOf(root)}
+	for _, t := range terms {
+		nd.terms = append(nd.terms, termAtom(t))
+	}
+	return nd
 }
 
 // needAtom is a term or a node that reads no text (a filter, a score, or
@@ -113,12 +122,18 @@ const (
 	fieldLowered        // buf holds the field lower-cased
 )
 
-// mayMatch reports false only when d cannot match the query. low are
-// scratch buffers for the title and the text.
-func (nd *need) mayMatch(d *Doc, low *[2]lowerField) bool {
-	if len(nd.clauses) == 0 {
-		return true
-	}
+// Verdicts of need.check.
+const (
+	mayMatch = iota // normalise and match
+	noMatch         // d cannot match
+	noTerm          // no term of the query can occur in d
+)
+
+// check says what matching d needs. noTerm means the query's value on d
+// is its value with every term false, which needs no text: NOT cricket on
+// an article that never says cricket, filters only. low are scratch
+// buffers for the title and the text.
+func (nd *need) check(d *Doc, low *[2]lowerField) int {
 	low[0].state, low[1].state = 0, 0
 	ec := evalCtx{meta: d}
 	for _, c := range nd.clauses {
@@ -134,10 +149,15 @@ func (nd *need) mayMatch(d *Doc, low *[2]lowerField) bool {
 			}
 		}
 		if !ok {
-			return false
+			return noMatch
 		}
 	}
-	return true
+	for i := range nd.terms {
+		if nd.terms[i].mayOccur(d, low) {
+			return mayMatch
+		}
+	}
+	return noTerm
 }
 
 // mayOccur reports whether the term may occur in a field of d it is

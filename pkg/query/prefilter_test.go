@@ -165,3 +165,47 @@ func FuzzPrefilter(f *testing.F) {
 		}
 	})
 }
+
+// A Doc no term of the query can occur in is matched without normalising
+// it, with the same result: NOT queries, filters only.
+func TestPrefilterNoTerm(t *testing.T) {
+	ascii := query.Doc{Title: "Navy leases two more drones", Text: "The quad-bike ban. Talks with India and the U.S. ended.", Source: "PTI",
+		Topics: map[string]float64{"defence-cooperation": 0.8}}
+	cases := []struct {
+		q      string
+		doc    query.Doc
+		noTerm bool
+		match  bool
+	}{
+		{`NOT cricket`, ascii, true, true},
+		{`topic:defence-cooperation AND NOT cricket`, ascii, true, true},
+		{`topic:terrorism AND NOT cricket`, ascii, false, false}, // rejected by the filter first
+		{`topic:defence-cooperation`, ascii, true, true},
+		{`source:pti lang:en`, ascii, false, false},
+		{`score>=0.5`, ascii, true, true},
+		{`Quad OR NOT Japan`, ascii, true, true}, // Quad only in lower case
+		{`NOT Quad`, ascii, true, true},
+		{`NOT quad`, ascii, false, false}, // quad occurs: normalised and matched
+		{`NOT India`, ascii, false, false},
+		{`NOT cricket`, query.Doc{Title: "Zürich", Text: "no cricket here"}, false, false}, // not ASCII: normalised
+		{`NOT cricket`, query.Doc{Title: "Zürich", Text: "no bats here"}, false, true},
+		{`NEAR/2(cricket, bat) OR NOT Japan`, ascii, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.q, func(t *testing.T) {
+			q, err := query.Parse(c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := c.doc
+			if got := query.NoTerm(q, &d); got != c.noTerm {
+				t.Errorf("no term can occur: %v, want %v", got, c.noTerm)
+			}
+			spans, ok := q.Match(&d)
+			if ok != c.match {
+				t.Errorf("Match = %v, want %v", ok, c.match)
+			}
+			checkPrefilter(t, c.q, &d, spans, ok)
+		})
+	}
+}
