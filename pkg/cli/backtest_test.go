@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -13,11 +15,15 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/benchtest"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/demosite"
 	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -299,5 +305,55 @@ func TestBacktestAgreesWithReference(t *testing.T) {
 				t.Errorf("the reference matches nothing: the case tests nothing")
 			}
 		})
+	}
+}
+
+// Issue 15's test of done: after the demo site's feed was polled, backtest
+// lists the seed story for "MQ-9B", and finds the articles `newswatch
+// match` finds in the same stored analyses.
+func TestBacktestDemoSiteSeedStory(t *testing.T) {
+	site := httptest.NewServer(demosite.Handler())
+	defer site.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := natstest.AppConfig(t)
+	cfg.Fetcher.AllowPrivateNetworks = true // the site is on loopback
+	cfg.Feeds = []config.Feed{{ID: "demo", URL: site.URL + "/feed.xml", Interval: time.Hour}}
+	a, err := app.Start(ctx, &cfg, []string{app.Fetcher, app.Analyzer}, true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	pages := demosite.Pages()
+	var stored [][]byte
+	testwait.True(t, 2*time.Minute, "every page of the demo feed analysed", func() bool {
+		stored = natstest.Messages(t, a.JetStream(), topology.StreamAnalyzed, topology.AnalyzedSubject("demo"))
+		return len(stored) >= len(pages)
+	})
+
+	q := `"MQ-9B"`
+	code, out, errOut := runCLI(t, "backtest", "--nats-url", a.Conn().ConnectedUrl(), "--query", q, "--json")
+	if code != 0 {
+		t.Fatalf("backtest exited %d: %s", code, errOut)
+	}
+	var rep backtestReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	seed := demosite.SeedPage()
+	if rep.Scanned != len(stored) || len(rep.Stories) != 1 || rep.Stories[0].Alert.Title != seed.Title ||
+		!strings.HasSuffix(rep.Stories[0].Alert.URL, seed.Path) || !strings.Contains(rep.Stories[0].Alert.Snippet, "MQ-9B") {
+		t.Fatalf("backtest of %s after the demo feed was polled:\n%s", q, out)
+	}
+
+	var lines []string
+	for _, m := range stored {
+		lines = append(lines, string(m))
+	}
+	var mout, merr bytes.Buffer
+	Main([]string{"match", "--json", "--query", q}, strings.NewReader(strings.Join(lines, "\n")), &mout, &merr)
+	var m matchOutput
+	if err := json.Unmarshal(bytes.TrimSpace(mout.Bytes()), &m); err != nil || m.ID != rep.Stories[0].Alert.ArticleID {
+		t.Errorf("match found %s (%v), backtest %s", mout.String(), err, rep.Stories[0].Alert.ArticleID)
 	}
 }
