@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // need is a condition every document the query matches satisfies, checked
@@ -13,16 +16,19 @@ import (
 // watch is tried on do not name its words, and proving that costs a pass
 // over lower-cased bytes instead of normalising and scanning the article.
 //
-// An atom that is a term may hold in a field when the field is not all
-// ASCII (there normalisation folds case beyond ASCII, NFKC-maps and drops
-// ignorables, so bytes prove nothing), or when every word of the term
-// occurs in the field. In ASCII text every token is a run of letters and
-// digits, lower-cased, and every word of a term is all of one token, two
-// tokens of one run (the "u s" of "US") or part of one (the "mq" of
-// "MQ9B"), so a term that occurs has each word in the lower-cased field,
-// and each word the case rule compares as written (Quad, case:quad) in
-// the field as written. Filters (topic:, source:, lang:, score) are
-// evaluated exactly.
+// An atom that is a term may hold in a field when the field is not plain
+// (it has a letter, digit or mark outside ASCII, or a soft hyphen or
+// zero-width character: normalisation folds case beyond ASCII, NFKC-maps
+// and drops ignorables inside words, so bytes prove nothing), or when
+// every word of the term occurs in the field. A plain field may have any
+// other character outside ASCII (curly quotes, dashes, ellipses, currency
+// signs, invalid bytes), which only ever separates words, so its tokens are
+// its runs of ASCII letters and digits, lower-cased, and every word of a
+// term is all of one token, two tokens of one run (the "u s" of "US") or
+// part of one (the "mq" of "MQ9B"): a term that occurs has each word in
+// the lower-cased field, and each word the case rule compares as written
+// (Quad, case:quad) in the field as written. Filters (topic:, source:,
+// lang:, score) are evaluated exactly.
 type need struct {
 	clauses [][]needAtom
 	terms   []needAtom // every term of the query, entity aliases included
@@ -117,8 +123,8 @@ type lowerField struct {
 }
 
 const (
-	fieldNotASCII uint8 = 1 + iota
-	fieldASCII          // buf not filled yet
+	fieldNotPlain uint8 = 1 + iota
+	fieldPlain          // buf not filled yet
 	fieldLowered        // buf holds the field lower-cased
 )
 
@@ -173,12 +179,12 @@ func (a *needAtom) mayOccur(d *Doc, low *[2]lowerField) bool {
 		}
 		lf := &low[f]
 		if lf.state == 0 {
-			lf.state = fieldNotASCII
-			if isASCII(s) {
-				lf.state = fieldASCII
+			lf.state = fieldNotPlain
+			if isPlain(s) {
+				lf.state = fieldPlain
 			}
 		}
-		if lf.state == fieldNotASCII {
+		if lf.state == fieldNotPlain {
 			return true
 		}
 		found := true
@@ -208,25 +214,33 @@ const (
 	swarHigh = 0x8080808080808080
 )
 
-// isASCII reports whether s has no byte from 0x80 up.
-func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if x&swarHigh != 0 {
+// isPlain reports whether every character of s outside ASCII is one that
+// normalisation only ever takes for a separator: neither a word character
+// (scan.IsWordRune) nor an ignorable one (scan.IsIgnorable).
+func isPlain(s string) bool {
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) {
+			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if x&swarHigh == 0 {
+				i += 8
+				continue
+			}
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if scan.IsWordRune(r) || scan.IsIgnorable(r) {
 			return false
 		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
+		i += size
 	}
 	return true
 }
 
-// lowerASCII appends s, all ASCII, lower-cased to dst.
+// lowerASCII appends s to dst with its ASCII capitals in lower case.
 func lowerASCII(dst []byte, s string) []byte {
 	n := len(dst)
 	dst = append(dst, s...)
@@ -234,9 +248,11 @@ func lowerASCII(dst []byte, s string) []byte {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		// Bytes from 'A' to 'Z' get their high bit set in upper: no byte
-		// below 0x80 carries into the next when 0x3f or 0x25 is added.
-		upper := ((x + swarOnes*(0x80-'A')) ^ (x + swarOnes*(0x80-'Z'-1))) & swarHigh
+		// Bytes from 'A' to 'Z' get their high bit set in upper: with the
+		// high bits cleared no byte carries into the next when 0x3f or
+		// 0x25 is added, and bytes that had it (outside ASCII) are left.
+		y := x &^ swarHigh
+		upper := ((y + swarOnes*(0x80-'A')) ^ (y + swarOnes*(0x80-'Z'-1))) &^ x & swarHigh
 		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
 	}
 	for ; i < len(b); i++ {
