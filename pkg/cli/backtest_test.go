@@ -147,7 +147,7 @@ func TestBacktest(t *testing.T) {
 }
 
 // BenchmarkBacktest scans stored analyzed articles of about 5 KB (made-up
-// words in sentences and paragraphs, with quotes and ampersands), as
+// words in sentences and paragraphs, with quotes, dashes and ampersands), as
 // `newswatch backtest` does against an embedded server in the same process
 // (so the server's work is in the figure too), with a typical query whose
 // words most articles lack, with one no article can be rejected for
@@ -160,8 +160,9 @@ func BenchmarkBacktest(b *testing.B) {
 	words := benchtest.Words(r)
 	arts := make([]events.AnalyzedArticle, n)
 	for i := range arts {
-		// Sentences in paragraphs with quotes and ampersands, as extracted
-		// text has: JSON escapes them (\n, \", \u0026).
+		// Sentences in paragraphs with quotes, dashes and ampersands, as
+		// extracted text has: JSON escapes some (\n, \", \u0026), and
+		// three in four real articles have curly quotes or dashes.
 		var sb strings.Builder
 		for w := 1; sb.Len() < 5000; w++ {
 			sb.WriteString(words())
@@ -170,8 +171,10 @@ func BenchmarkBacktest(b *testing.B) {
 				sb.WriteString(".\n\n")
 			case w%40 == 0:
 				sb.WriteString(` & "`)
+			case w%30 == 0:
+				sb.WriteString(" — “")
 			case w%12 == 0:
-				sb.WriteString(`". `)
+				sb.WriteString(`”. `)
 			default:
 				sb.WriteByte(' ')
 			}
