@@ -470,16 +470,22 @@ func (d *jsonScan) str() ([]byte, uint8, bool) {
 	start := i
 	var flags uint8
 	for {
-		// Eight bytes at a time while none is a quote, a backslash, a
-		// control character or outside ASCII: nearly all of an article.
+		// Eight bytes at a time while none is a quote, a backslash or a
+		// control character: nearly all of an article. (A byte from 0x80
+		// up sets none of the three tests' high bits and borrows nothing.)
+		var high uint64
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (swarOnes * '"')
 			s := x ^ (swarOnes * '\\')
-			if ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(s-swarOnes)&^s|x)&swarHigh != 0 {
+			if ((x-swarOnes*0x20)&^x|(q-swarOnes)&^q|(s-swarOnes)&^s)&swarHigh != 0 {
 				break
 			}
+			high |= x
 			i += 8
+		}
+		if high&swarHigh != 0 {
+			flags |= strNonASCII
 		}
 		if i >= len(b) {
 			return nil, 0, false

@@ -232,7 +232,10 @@ func isPlain(s string) bool {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if scan.IsWordRune(r) || scan.IsIgnorable(r) {
+		// General punctuation (dashes, curly quotes, ellipsis; its
+		// ignorables are below and above) and currency signs, without the
+		// Unicode tables.
+		if !(0x2010 <= r && r <= 0x205f || 0x20a0 <= r && r <= 0x20cf) && (scan.IsWordRune(r) || scan.IsIgnorable(r)) {
 			return false
 		}
 		i += size

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/newswatch/newswatch/pkg/scan"
 )
 
 // lowerASCII lower-cases ASCII capitals only, whatever bytes surround them.
@@ -24,6 +26,29 @@ func TestLowerASCII(t *testing.T) {
 		}
 		if got := lowerASCII(nil, s); string(got) != string(want) {
 			t.Fatalf("lowerASCII(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// isPlain's shortcut ranges hold no character normalisation puts in a
+// word.
+func TestPlainRanges(t *testing.T) {
+	for _, rg := range [][2]rune{{0x2010, 0x205f}, {0x20a0, 0x20cf}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			if scan.IsWordRune(r) || scan.IsIgnorable(r) {
+				t.Errorf("%U is a word or ignorable character", r)
+			}
+		}
+	}
+	for _, c := range []struct {
+		s     string
+		plain bool
+	}{
+		{"“Quad’s” — MQ–9B… ₹3 \u2028", true}, {"Zürich", false}, {"Qu\u00adad", false}, {"a\u200bb", false},
+		{"x\u2060y", false}, {"ＭＱ", false}, {"\xff\xfe", true}, {"", true}, {"plain ascii text, 26/11", true},
+	} {
+		if got := isPlain(c.s); got != c.plain {
+			t.Errorf("isPlain(%q) = %v, want %v", c.s, got, c.plain)
 		}
 	}
 }
