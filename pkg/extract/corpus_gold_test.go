@@ -20,7 +20,7 @@ import (
 // NEWSWATCH_EXTRACTION_HALF=a or b scores one fixed half of the pages, so
 // parameters chosen on one half can be confirmed on the other;
 // NEWSWATCH_EXTRACTION_OUT writes each page's figures to a file for diffing
-// two runs.
+// two runs (name, precision, recall, F1, and whether each counts in the mean).
 func TestCorpusGold(t *testing.T) {
 	dir := os.Getenv("NEWSWATCH_EXTRACTION_DRAGNET")
 	if dir == "" {
@@ -82,7 +82,7 @@ func TestCorpusGold(t *testing.T) {
 	if out := os.Getenv("NEWSWATCH_EXTRACTION_OUT"); out != "" {
 		var b strings.Builder
 		for _, r := range rows {
-			fmt.Fprintf(&b, "%s\t%.3f\t%.3f\t%.3f\n", r.name, r.p, r.r, r.f1)
+			fmt.Fprintf(&b, "%s\t%.3f\t%.3f\t%.3f\t%t\t%t\n", r.name, r.p, r.r, r.f1, r.hasP, r.hasR)
 		}
 		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)

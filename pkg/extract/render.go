@@ -40,6 +40,9 @@ var noLetters = regexp.MustCompile(`^[\d\s.,:;/\-–|()+]*$`)
 type block struct {
 	text    string
 	heading bool // a heading, or a short line introducing what follows
+	// linky is a sentence with many links, kept only before the story's
+	// last long paragraph.
+	linky bool
 }
 
 // renderer accumulates the output of render.
@@ -52,6 +55,7 @@ type renderer struct {
 	curTag   atom.Atom
 	curLinks int
 	titleCut bool
+	linky    bool // set by drop for the block being flushed
 }
 
 // render writes the text of nodes block by block. With filter set it drops
@@ -62,10 +66,16 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		r.walk(n, false)
 		r.flush()
 	}
+	lastLong := -1
+	for i, bl := range r.out {
+		if !bl.linky && utf8.RuneCountInString(bl.text) >= 150 {
+			lastLong = i
+		}
+	}
 	var parts []string
 	var seen map[string]bool
 	for i, bl := range r.out {
-		if bl.text == "" {
+		if bl.text == "" || bl.linky && i > lastLong {
 			continue
 		}
 		// A heading followed by a dropped block, or by nothing, introduced
@@ -108,6 +118,13 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// A paragraph that reads as a sentence, with at least proseUnlinked
+// characters outside its links, may be up to linkMaxProse link text.
+const (
+	proseUnlinked = 40
+	linkMaxProse  = 0.6
+)
 
 // tailMin is the length from which a line after the story's last long
 // paragraph is kept.
@@ -173,6 +190,7 @@ func (r *renderer) flush() {
 	if text == "" {
 		return
 	}
+	r.linky = false
 	if r.filter && r.drop(text, link, links) {
 		// Mark the gap so a heading before a dropped block goes too.
 		r.out = append(r.out, block{heading: true})
@@ -185,7 +203,7 @@ func (r *renderer) flush() {
 	default:
 		heading = len(text) < 60 && strings.HasSuffix(text, ":")
 	}
-	r.out = append(r.out, block{text: text, heading: heading})
+	r.out = append(r.out, block{text: text, heading: heading, linky: r.linky})
 }
 
 func (r *renderer) drop(text string, link, links int) bool {
@@ -205,6 +223,14 @@ func (r *renderer) drop(text string, link, links int) bool {
 		maxLink = linkMaxLong
 	}
 	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
+		if r.curTag == atom.P && float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked && sentenceEnd.MatchString(text) {
+			// A sentence whose links are words of it ("the no.1 most
+			// requested feature for Hacker Monthly is here.") is prose
+			// if the story goes on after it; at the end it is more often
+			// a pitch ("Submit your letter via this form").
+			r.linky = true
+			return false
+		}
 		return true
 	}
 	runes := utf8.RuneCountInString(text)
