@@ -32,10 +32,8 @@ type body struct {
 	// prose is the page's prose text (stats.good of <body>) before
 	// anything is removed.
 	prose int
-	// headline marks the ancestors of the heading that repeats the title;
-	// heading is that heading.
+	// headline marks the ancestors of the heading that repeats the title.
 	headline map[*html.Node]bool
-	heading  *html.Node
 }
 
 // dropTags never hold article text.
@@ -226,7 +224,6 @@ func extractBody(doc *html.Node, keep *html.Node, title string, lenient bool) (s
 	b.prose = good
 	b.markHeadline(root)
 	b.removeBoilerplate(root, total.text)
-	b.leads = append(b.leads, b.afterHeadline()...)
 	nodes := b.candidates(root)
 	return b.render(nodes, true), good
 }
@@ -458,28 +455,15 @@ func (b *body) markHeadline(root *html.Node) {
 			continue
 		}
 		k := normKey(textOf(n))
-		if len(k) < 10 || 2*len(k) < len(b.title) || !strings.Contains(b.title, k) || inList(n) {
-			// A breadcrumb's last item repeats the title too.
+		if len(k) < 10 || !strings.Contains(b.title, k) {
 			continue
 		}
 		b.headline = map[*html.Node]bool{}
-		b.heading = n
 		for p := n.Parent; p != nil && p != root; p = p.Parent {
 			b.headline[p] = true
 		}
 		return
 	}
-}
-
-// inList reports whether n sits in a list or navigation block.
-func inList(n *html.Node) bool {
-	for p := n.Parent; p != nil; p = p.Parent {
-		switch p.DataAtom {
-		case atom.Li, atom.Nav:
-			return true
-		}
-	}
-	return false
 }
 
 func insideArticle(n *html.Node) bool {
@@ -700,29 +684,6 @@ func (b *body) candidates(root *html.Node) []*html.Node {
 		extra[n] = true
 	}
 	return inDocOrder(root, extra)
-}
-
-// afterHeadline returns the prose paragraphs that follow the headline
-// within its container: a standfirst with no name to go by, which sits in
-// the article's header apart from the body. leadsBefore keeps those that
-// come before the chosen body.
-func (b *body) afterHeadline() []*html.Node {
-	h := b.heading
-	if h == nil || h.Parent == nil {
-		return nil
-	}
-	var out []*html.Node
-	for sib := h.NextSibling; sib != nil; sib = sib.NextSibling {
-		if sib.Type != html.ElementNode {
-			continue
-		}
-		if sib.DataAtom == atom.P {
-			if s := b.st[sib]; s != nil && proseLike(s.text, s.link) {
-				out = append(out, sib)
-			}
-		}
-	}
-	return out
 }
 
 // leadsBefore finds standfirsts ("lead", "abstract", "intro" ...) that come
