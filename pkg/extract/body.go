@@ -382,10 +382,12 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		// date blocks are caught one level down by their class names.
 		return false
 	}
-	if b.headline[n] && float64(s.good) >= proseKeep*float64(b.prose) && s.linkDensity() < 0.3 {
+	if b.headline[n] {
 		// Whatever its tag or name (<aside class="blogPost">,
-		// "share_wrapper"), the element holding the headline and most of
-		// the page's prose is the article.
+		// "article-header", "share_wrapper"), an element holding the
+		// headline is the article or its header, with the standfirst;
+		// its furniture (bylines, share bars, kickers) goes one level
+		// down, by name, or in rendering.
 		return false
 	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
@@ -455,7 +457,7 @@ func (b *body) markHeadline(root *html.Node) {
 			continue
 		}
 		k := normKey(textOf(n))
-		if len(k) < 10 || !strings.Contains(b.title, k) {
+		if len(k) < 10 || 2*len(k) < len(b.title) || !strings.Contains(b.title, k) {
 			continue
 		}
 		b.headline = map[*html.Node]bool{}

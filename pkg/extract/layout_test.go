@@ -102,6 +102,26 @@ func TestLayouts(t *testing.T) {
 				<div class="paywall"><p>Subscribe to read on.</p></div></main></body></html>`,
 			want: []string{"The council approved the bridge budget after a long debate", "Paragraph of the full story"},
 		},
+		{
+			name: "the article's header, named like furniture, holds the standfirst; its kicker goes",
+			page: `<html><head><title>Council approves the bridge budget | Example Town News</title></head><body>` + navAndFooter +
+				`<div class="page"><article><div class="row article-header"><div class="kicker">Town politics</div>
+				<h1>Council approves the bridge budget</h1>
+				<p class="subtitle">After a long debate the council said yes to the new bridge, which should open in two years.</p>
+				<div class="share-bar"><a href="/share">Share</a></div></div>
+				<div class="article-body">` + story(5) + `</div></article>
+				<div class="sidebar"><h2>Most read</h2><ul><li><a href="/1">Fire at the mill</a></li><li><a href="/2">New mayor</a></li></ul></div></div></body></html>`,
+			want: []string{"After a long debate the council said yes", "Paragraph E of the story"},
+			drop: []string{"Town politics", "Share", "Fire at the mill"},
+		},
+		{
+			name: "a short line above the headline is a kicker",
+			page: `<html><head><title>Council approves the bridge budget</title></head><body>` + navAndFooter +
+				`<article><div class="label">Town politics</div><h1>Council approves the bridge budget</h1>` + story(4) +
+				`</article></body></html>`,
+			want: []string{"Paragraph A of the story", "Paragraph D of the story"},
+			drop: []string{"Town politics"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

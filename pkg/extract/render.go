@@ -55,6 +55,7 @@ type renderer struct {
 	curTag   atom.Atom
 	curLinks int
 	titleCut bool
+	titleAt  int  // index in out where the headline was cut
 	linky    bool // set by drop for the block being flushed
 }
 
@@ -76,6 +77,11 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 	var seen map[string]bool
 	for i, bl := range r.out {
 		if bl.text == "" || bl.linky && i > lastLong {
+			continue
+		}
+		if r.filter && i < r.titleAt && utf8.RuneCountInString(bl.text) < kickerMax && !sentenceEnd.MatchString(bl.text) {
+			// Short lines above the headline are kickers, section names
+			// and dates.
 			continue
 		}
 		// A heading followed by a dropped block, or by nothing, introduced
@@ -121,6 +127,10 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 
 // A paragraph that reads as a sentence, with at least proseUnlinked
 // characters outside its links, may be up to linkMaxProse link text.
+// kickerMax is the length (runes) under which a line above the headline
+// that is not a sentence is dropped.
+const kickerMax = 50
+
 const (
 	proseUnlinked = 40
 	linkMaxProse  = 0.6
@@ -215,6 +225,7 @@ func (r *renderer) drop(text string, link, links int) bool {
 	case atom.H1, atom.H2:
 		if !r.titleCut && r.b.title != "" && normKey(text) == r.b.title {
 			r.titleCut = true
+			r.titleAt = len(r.out)
 			return true
 		}
 	}
@@ -223,7 +234,7 @@ func (r *renderer) drop(text string, link, links int) bool {
 		maxLink = linkMaxLong
 	}
 	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
-		if r.curTag == atom.P && float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked && sentenceEnd.MatchString(text) {
+		if float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked && (r.curTag != atom.Li && !headingTag(r.curTag) && sentenceEnd.MatchString(text) || r.curTag == atom.Li) {
 			// A sentence whose links are words of it ("the no.1 most
 			// requested feature for Hacker Monthly is here.") is prose
 			// if the story goes on after it; at the end it is more often
@@ -276,6 +287,14 @@ func hasBlockText(n *html.Node) bool {
 			}
 			return true
 		}
+	}
+	return false
+}
+
+func headingTag(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
+		return true
 	}
 	return false
 }
