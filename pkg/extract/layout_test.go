@@ -122,6 +122,16 @@ func TestLayouts(t *testing.T) {
 			want: []string{"Paragraph A of the story", "Paragraph D of the story"},
 			drop: []string{"Town politics"},
 		},
+		{
+			name: "a heading as long as a paragraph is a standfirst, even before a dropped line",
+			page: `<html><head><title>Council approves the bridge budget</title></head><body>` + navAndFooter +
+				`<article><h1>Council approves the bridge budget</h1>
+				<h2>During a long meeting on Tuesday the town council approved the budget for the new bridge over the river, which should open in two years.</h2>
+				<h3>See also: <a href="/bridge-history">The history of the old bridge</a></h3>` + story(4) +
+				`</article></body></html>`,
+			want: []string{"During a long meeting on Tuesday the town council", "Paragraph D of the story"},
+			drop: []string{"The history of the old bridge"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

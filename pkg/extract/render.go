@@ -127,6 +127,10 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 
 // A paragraph that reads as a sentence, with at least proseUnlinked
 // characters outside its links, may be up to linkMaxProse link text.
+// headingMax is the length (runes) from which a heading counts as a
+// paragraph.
+const headingMax = 120
+
 // kickerMax is the length (runes) under which a line above the headline
 // that is not a sentence is dropped.
 const kickerMax = 50
@@ -209,7 +213,8 @@ func (r *renderer) flush() {
 	heading := false
 	switch r.curTag {
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
-		heading = true
+		// A heading as long as a paragraph is a standfirst set large.
+		heading = utf8.RuneCountInString(text) < headingMax
 	default:
 		heading = len(text) < 60 && strings.HasSuffix(text, ":")
 	}
