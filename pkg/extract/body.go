@@ -398,6 +398,9 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return share < 0.6
 	}
 	bits := classBits(n)
+	if bits != 0 && b.inRunningText(n) {
+		return false
+	}
 	if n.DataAtom != atom.Body && share < 0.6 && bits&tUI != 0 && float64(s.good) < proseKeep*float64(b.prose) {
 		// A dialog or overlay holds a form or a teaser, not most of the
 		// page's prose ("article modal-enabled", "js-lightbox-gallery").
@@ -440,6 +443,26 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return false
 	}
 	return share < 0.6
+}
+
+// inRunningText reports whether n is a short inline element at the start of
+// a paragraph of prose, as a news dateline ("KOBE – A total of ...") is,
+// whatever its class says.
+func (b *body) inRunningText(n *html.Node) bool {
+	p := n.Parent
+	if n.DataAtom == atom.P || p == nil || p.DataAtom != atom.P {
+		return false
+	}
+	ps, s := b.st[p], b.st[n]
+	if ps == nil || s == nil || !proseLike(ps.text-s.text, ps.link) {
+		return false
+	}
+	for c := p.FirstChild; c != n; c = c.NextSibling {
+		if c.Type == html.TextNode && strings.TrimSpace(c.Data) != "" || c.Type == html.ElementNode {
+			return false
+		}
+	}
+	return true
 }
 
 // markHeadline finds the first h1-h3 that repeats the page's title (which

@@ -132,6 +132,14 @@ func TestLayouts(t *testing.T) {
 			want: []string{"During a long meeting on Tuesday the town council", "Paragraph D of the story"},
 			drop: []string{"The history of the old bridge"},
 		},
+		{
+			name: "a dateline span opening a paragraph is part of its sentence",
+			page: `<html><head><title>Bridge budget</title></head><body>` + navAndFooter +
+				`<article><h1>Bridge budget</h1><p><span class="dateline">EXAMPLE TOWN – </span>The council approved the budget for the new bridge on Tuesday, after a long debate.</p>` +
+				story(3) + `<p class="dateline">Posted 3 March 2021</p></article></body></html>`,
+			want: []string{"EXAMPLE TOWN – The council approved", "Paragraph C of the story"},
+			drop: []string{"Posted 3 March"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
