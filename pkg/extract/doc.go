@@ -42,7 +42,10 @@
 // (NEWSWATCH_EXTRACTION_DEV=../shared/eval/extraction-dev), TestCorpusGold
 // on the Dragnet corpus with the scrapinghub benchmark's shingle metric
 // (NEWSWATCH_EXTRACTION_DRAGNET=../shared/eval/extraction-dragnet); both
-// take NEWSWATCH_EXTRACTION_HALF=a|b to score one fixed half. Reader
-// comments are left out on purpose: Dragnet's gold text counts them as
-// content, the other corpora as noise (see BENCHMARKS.md).
+// take NEWSWATCH_EXTRACTION_HALF=a|b to score one fixed half and
+// NEWSWATCH_EXTRACTION_OUT=FILE to write per-page figures.
+// NEWSWATCH_EXTRACTION_BODY=1 scores the Dragnet article bodies alone, on
+// the pages whose gold marks where comments start. Reader comments are left
+// out on purpose: Dragnet's gold text counts them as content, the other
+// corpora as noise (see BENCHMARKS.md).
 package extract
