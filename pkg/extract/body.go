@@ -454,7 +454,7 @@ func (b *body) inRunningText(n *html.Node) bool {
 		return false
 	}
 	ps, s := b.st[p], b.st[n]
-	if ps == nil || s == nil || !proseLike(ps.text-s.text, ps.link) {
+	if ps == nil || s == nil || 2*s.text >= ps.text || !proseLike(ps.text-s.text, ps.link) {
 		return false
 	}
 	for c := p.FirstChild; c != n; c = c.NextSibling {

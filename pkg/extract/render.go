@@ -125,8 +125,6 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// A paragraph that reads as a sentence, with at least proseUnlinked
-// characters outside its links, may be up to linkMaxProse link text.
 // headingMax is the length (runes) from which a heading counts as a
 // paragraph.
 const headingMax = 120
@@ -135,6 +133,9 @@ const headingMax = 120
 // that is not a sentence is dropped.
 const kickerMax = 50
 
+// A list item, or a paragraph that reads as a sentence, with at least
+// proseUnlinked characters outside its links may be up to linkMaxProse
+// link text.
 const (
 	proseUnlinked = 40
 	linkMaxProse  = 0.6
@@ -210,12 +211,11 @@ func (r *renderer) flush() {
 		r.out = append(r.out, block{heading: true})
 		return
 	}
-	heading := false
-	switch r.curTag {
-	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
+	var heading bool
+	if headingTag(r.curTag) {
 		// A heading as long as a paragraph is a standfirst set large.
 		heading = utf8.RuneCountInString(text) < headingMax
-	default:
+	} else {
 		heading = len(text) < 60 && strings.HasSuffix(text, ":")
 	}
 	r.out = append(r.out, block{text: text, heading: heading, linky: r.linky})
@@ -239,7 +239,8 @@ func (r *renderer) drop(text string, link, links int) bool {
 		maxLink = linkMaxLong
 	}
 	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
-		if float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked && (r.curTag != atom.Li && !headingTag(r.curTag) && sentenceEnd.MatchString(text) || r.curTag == atom.Li) {
+		sentence := r.curTag == atom.Li || !headingTag(r.curTag) && sentenceEnd.MatchString(text)
+		if sentence && float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked {
 			// A sentence whose links are words of it ("the no.1 most
 			// requested feature for Hacker Monthly is here.") is prose
 			// if the story goes on after it; at the end it is more often
@@ -296,6 +297,7 @@ func hasBlockText(n *html.Node) bool {
 	return false
 }
 
+// headingTag reports whether a renders as a heading.
 func headingTag(a atom.Atom) bool {
 	switch a {
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
