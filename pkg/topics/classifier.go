@@ -390,6 +390,18 @@ type scratch struct {
 	body      []float64
 	bodyScale []float64
 	termBuf   []byte // evidence names are built here
+	// tokRows holds the model's rows of each token of the article at
+	// inference, valid when tokReady (wordrows.go).
+	tokRows     []tokenRows
+	tokReady    bool
+	tokCache    []tokCacheSlot
+	pairCache   []pairCacheSlot
+	tokCacheFor *learned
+	// wordsSummed tells collect that passageProbabilities summed the
+	// part's word features itself.
+	wordsSummed bool
+	rowStamp    []uint32 // per model row: the part that last counted it
+	stampGen    uint32
 }
 
 func grow[T any](s []T, n int) []T {
@@ -423,6 +435,7 @@ func (sc *scratch) release() { sc.doc.Title, sc.doc.Text = "", "" }
 func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) {
 	sents := d.Sentences
 	ns := len(sents)
+	sc.tokReady = false
 	clear(sc.actorMemo)
 	clear(sc.actorList)
 

@@ -312,7 +312,13 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
-	for s := lo; s < hi; s++ {
+	// At inference the tokens were resolved to rows once per article
+	// (wordrows.go), and a passage's words may have been summed already.
+	hashWords := !c.wordRowsReady(sc, known)
+	if !hashWords && !sc.wordsSummed {
+		fv = c.appendWordRows(d, sc, o, lo, hi, fv)
+	}
+	for s := lo; s < hi && hashWords; s++ {
 		if !counted(d, sc, s) {
 			continue
 		}

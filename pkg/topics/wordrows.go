@@ -1,0 +1,260 @@
+package topics
+
+import (
+	"encoding/binary"
+
+	"github.com/newswatch/newswatch/pkg/scan"
+)
+
+// Word features at inference. extract names a word feature by hashing the
+// folded word into its key (FNV-1a of "w:word", as featureKey hashes the
+// model's names) and looks the key up in the model's index; done per word
+// of every part, that hashing, one multiplication per byte, and the lookup
+// were a third of the analyzer's work. At inference only the model's row
+// matters, so each token is resolved to its rows once per article
+// (resolveTokens), through a cache keyed by a hash of the token's bytes
+// taken eight at a time; a miss resolves the token exactly as extract
+// does (wordKey, then the index), so the rows are the same by
+// construction. A word pair is resolved from the rows of its two words,
+// through a cache keyed by those rows.
+
+// tokenRows are a token's rows: of its word feature and of its title-word
+// feature, -1 where the model has none, the word's place in the model's
+// word pairs, and the key of its word feature, from which a pair's key
+// continues.
+type tokenRows struct {
+	key         uint64
+	word, title int32
+	pair        uint8 // the word's learned.pair bits
+}
+
+// tokCacheBits sizes scratch's cache of resolved tokens: 4,096 slots of
+// 24 bytes (96 KB). An article repeats most words, and the cache keeps them, and
+// those of the articles before it, out of the model's index.
+const tokCacheBits = 12
+
+type tokCacheSlot struct {
+	hash uint64 // tokenHash of the token's bytes; 0: empty
+	rows tokenRows
+}
+
+// pairCacheBits sizes scratch's cache of resolved word pairs.
+const pairCacheBits = 12
+
+type pairCacheSlot struct {
+	key uint64 // pairCacheKey; 0: empty
+	row int32  // -1: the model has no such pair
+}
+
+// tokenHash hashes the token buf[start:end] eight bytes at a time, the
+// last ones loaded with the bytes after the token masked off when the
+// buffer has them: each step is a bijection of the state mixed with the
+// next eight bytes, and the length goes in first, so distinct tokens
+// collide with probability about 2^-64.
+func tokenHash(buf []byte, start, end int) uint64 {
+	h := uint64(end-start)*0x9E3779B97F4A7C15 + 1
+	p := start
+	for ; end-p > 8; p += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(buf[p:])) * 0xBF58476D1CE4E5B9
+		h ^= h >> 31
+	}
+	var t uint64
+	if p+8 <= len(buf) {
+		t = binary.LittleEndian.Uint64(buf[p:]) & (^uint64(0) >> (64 - 8*uint(end-p)))
+	} else {
+		for i := end - 1; i >= p; i-- {
+			t = t<<8 | uint64(buf[i])
+		}
+	}
+	h = (h ^ t) * 0x94D049BB133111EB
+	return h ^ h>>29
+}
+
+// wordRowsReady reports whether collect may take word features from
+// sc.tokRows: at inference (known, the model's index), with every token
+// of the article resolved by resolveTokens.
+func (c *Classifier) wordRowsReady(sc *scratch, known *keyIndex) bool {
+	return known != nil && known == &c.model.index && sc.tokReady
+}
+
+// resolveTokens resolves the tokens of d's counted sentences into
+// sc.tokRows, the rows collect reads at inference.
+func (c *Classifier) resolveTokens(d *scan.Doc, sc *scratch) {
+	m := c.model
+	if cap(sc.tokRows) < len(d.Tokens) {
+		sc.tokRows = make([]tokenRows, len(d.Tokens), len(d.Tokens)+len(d.Tokens)/4)
+	}
+	sc.tokRows = sc.tokRows[:len(d.Tokens)]
+	if sc.tokCache == nil || sc.tokCacheFor != m {
+		if sc.tokCache == nil {
+			sc.tokCache = make([]tokCacheSlot, 1<<tokCacheBits)
+			sc.pairCache = make([]pairCacheSlot, 1<<pairCacheBits)
+		} else {
+			clear(sc.tokCache)
+			clear(sc.pairCache)
+		}
+		sc.tokCacheFor = m
+	}
+	cache := sc.tokCache[:1<<tokCacheBits]
+	for s := range d.Sentences {
+		if !counted(d, sc, s) {
+			continue
+		}
+		sn := &d.Sentences[s]
+		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
+			t := &d.Tokens[ti]
+			h := tokenHash(d.Buf, int(t.NStart), int(t.NEnd))
+			slot := &cache[h>>(64-tokCacheBits)]
+			if slot.hash != h || h == 0 {
+				slot.hash, slot.rows = h, m.resolveToken(d.Buf[t.NStart:t.NEnd])
+			}
+			sc.tokRows[ti] = slot.rows
+		}
+	}
+	sc.tokReady = true
+}
+
+// resolveToken looks a token's word and title-word features up as
+// collect does.
+func (l *learned) resolveToken(tok []byte) tokenRows {
+	folded, key := wordKey(fnvString(fnvOffset, prefixWord), tok, l.opts.Stem)
+	r := tokenRows{key: key, word: -1, title: -1}
+	if row, ok := l.index.lookup(key); ok {
+		r.word, r.pair = row, l.pair[row]
+	}
+	if row, ok := l.index.lookup(fnvBytes(fnvString(fnvOffset, prefixTitle), folded)); ok {
+		r.title = row
+	}
+	return r
+}
+
+// pairRow is the row of the word pair whose words are tokens prev and
+// cur (whose word rows are known), or false when the model has none: the
+// key extract would hash, looked up in the index, cached by the two
+// words' rows.
+func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, curTok int32) (int32, bool) {
+	key := uint64(prev.word)<<32 | uint64(cur.word) | 1<<63
+	slot := &sc.pairCache[(key*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
+	if slot.key != key {
+		t := &d.Tokens[curTok]
+		folded, _ := wordKey(0, d.Buf[t.NStart:t.NEnd], c.model.opts.Stem)
+		row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prev.key, space), folded))
+		if !ok {
+			row = -1
+		}
+		slot.key, slot.row = key, row
+	}
+	return slot.row, slot.row >= 0
+}
+
+// appendWordRows appends the word, title-word and word-pair features of
+// sentences lo..hi-1 to fv from sc.tokRows, in the order and with the
+// values collect's own loop gives them (the key is left zero: inference
+// reads rows).
+func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, fv []fval) []fval {
+	rows := sc.tokRows
+	for s := lo; s < hi; s++ {
+		if !counted(d, sc, s) {
+			continue
+		}
+		sn := &d.Sentences[s]
+		title := o.TitleWords && sn.Field == scan.FieldTitle
+		var prev *tokenRows // the previous token when its word is known
+		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
+			r := &rows[ti]
+			if r.word < 0 {
+				if title && r.title >= 0 {
+					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.title, kind: fvWord})
+				}
+				prev = nil
+				continue
+			}
+			fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.word, kind: fvWord})
+			if title && r.title >= 0 {
+				fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.title, kind: fvWord})
+			}
+			if o.Bigrams && prev != nil && prev.pair&pairFirst != 0 && r.pair&pairSecond != 0 {
+				if row, ok := c.pairRow(d, sc, prev, r, ti); ok {
+					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
+				}
+			}
+			prev = r
+		}
+	}
+	return fv
+}
+
+// newStampGen starts a part for sumWordRows and addRows: a feature counts
+// once per part, at its first occurrence, as dedupeRows keeps it.
+func (sc *scratch) newStampGen(l *learned) {
+	if len(sc.rowStamp) != len(l.names) {
+		sc.rowStamp = make([]uint32, len(l.names))
+		sc.stampGen = 0
+	}
+	sc.stampGen++
+	if sc.stampGen == 0 {
+		clear(sc.rowStamp)
+		sc.stampGen = 1
+	}
+}
+
+// addRows adds to the log-odds in out the weights of the features of fv
+// that the part has not counted yet.
+func (sc *scratch) addRows(l *learned, fv []fval, out []float64) {
+	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, l.w, len(out)
+	for i := range fv {
+		row := fv[i].row
+		if stamp[row] == gen {
+			continue
+		}
+		stamp[row] = gen
+		for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
+			out[ti] += x
+		}
+	}
+}
+
+// sumWordRows is appendWordRows summed: it adds to the log-odds in out
+// the weights of the word features of sentences lo..hi-1 that the part
+// has not counted yet, in the order appendWordRows lists them.
+func (c *Classifier) sumWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, out []float64) {
+	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, c.model.w, len(out)
+	add := func(row int32) {
+		if stamp[row] == gen {
+			return
+		}
+		stamp[row] = gen
+		for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
+			out[ti] += x
+		}
+	}
+	rows := sc.tokRows
+	for s := lo; s < hi; s++ {
+		if !counted(d, sc, s) {
+			continue
+		}
+		sn := &d.Sentences[s]
+		title := o.TitleWords && sn.Field == scan.FieldTitle
+		var prev *tokenRows
+		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
+			r := &rows[ti]
+			if r.word < 0 {
+				if title && r.title >= 0 {
+					add(r.title)
+				}
+				prev = nil
+				continue
+			}
+			add(r.word)
+			if title && r.title >= 0 {
+				add(r.title)
+			}
+			if o.Bigrams && prev != nil && prev.pair&pairFirst != 0 && r.pair&pairSecond != 0 {
+				if row, ok := c.pairRow(d, sc, prev, r, ti); ok {
+					add(row)
+				}
+			}
+			prev = r
+		}
+	}
+}
