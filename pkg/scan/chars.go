@@ -24,6 +24,17 @@ var asciiWord, lowerASCII = func() (w [256]bool, l [256]byte) {
 	return w, l
 }()
 
+// lowerWord is lowerASCII for the bytes of asciiWord and 0 for the others,
+// so that the fast path of addWord reads one table per byte.
+var lowerWord = func() (l [256]byte) {
+	for b := range 256 {
+		if asciiWord[b] {
+			l[b] = lowerASCII[b]
+		}
+	}
+	return l
+}()
+
 // IsWordRune reports letters, digits and combining marks: what words are
 // made of.
 func IsWordRune(r rune) bool {

@@ -315,11 +315,17 @@ func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	// Fast path, nearly every word: ASCII letters and digits, copied and
 	// lower-cased in one loop into the buffer's spare capacity.
 	n := len(d.Buf)
-	spare := d.Buf[n:cap(d.Buf)]
-	lim := min(len(s)-i, len(spare))
+	src := s[i:]
+	lim := min(len(src), cap(d.Buf)-n)
+	src = src[:lim]
+	spare := d.Buf[n : n+lim]
 	p := 0
-	for p < lim && asciiWord[s[i+p]] {
-		spare[p] = lowerASCII[s[i+p]]
+	for p < len(src) {
+		c := lowerWord[src[p]]
+		if c == 0 {
+			break
+		}
+		spare[p] = c
 		p++
 	}
 	if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
