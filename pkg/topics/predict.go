@@ -233,18 +233,33 @@ func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, row int32) string
 }
 
 // topContributions moves the k largest contributions, in order, to the
-// front of cs and returns them: a partial selection, cheaper than sorting
-// every feature of a long passage for a dozen pieces of evidence.
+// front of cs and returns them; the rest of cs is left in no particular
+// state. It keeps the best ones found so far sorted at the front and
+// inserts a contribution only when it beats the last of them: one
+// comparison for most of a long passage's features, cheaper than sorting
+// them all or selecting the best k times. contributionLess is a strict
+// order (no two contributions share a row and a sentence), so the result
+// is the same whatever the algorithm.
 func topContributions(cs []contribution, k int) []contribution {
 	k = min(k, len(cs))
-	for i := range k {
-		best := i
-		for j := i + 1; j < len(cs); j++ {
-			if contributionLess(&cs[j], &cs[best]) {
-				best = j
-			}
+	if k == 0 {
+		return cs[:0]
+	}
+	n := 0 // cs[:n] holds the best so far, best first
+	for i := range cs {
+		c := cs[i]
+		if n == k && !contributionLess(&c, &cs[k-1]) {
+			continue
 		}
-		cs[i], cs[best] = cs[best], cs[i]
+		j := min(n, k-1) // c goes at j or before; cs[k-1] falls off when full
+		for j > 0 && contributionLess(&c, &cs[j-1]) {
+			cs[j] = cs[j-1]
+			j--
+		}
+		cs[j] = c
+		if n < k {
+			n++
+		}
 	}
 	return cs[:k]
 }

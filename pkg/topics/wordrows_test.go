@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -161,6 +162,28 @@ func TestTokenHash(t *testing.T) {
 	for _, tk := range d.Tokens {
 		if tokenHash(d.Buf, int(tk.NStart), int(tk.NEnd)) != tokenHash(d.Buf[tk.NStart:tk.NEnd], 0, int(tk.NEnd-tk.NStart)) {
 			t.Errorf("token %q hashes differently in place", d.Buf[tk.NStart:tk.NEnd])
+		}
+	}
+}
+
+// TestTopContributions checks the selection against sorting everything.
+func TestTopContributions(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := range 200 {
+		n := r.IntN(60)
+		cs := make([]contribution, n)
+		for i := range cs {
+			// Few distinct values, so ties are broken by row and sentence.
+			cs[i] = contribution{row: int32(r.IntN(20)), contri: float64(r.IntN(5)) - 1}
+			cs[i].fv.span = int32(i)
+		}
+		want := slices.Clone(cs)
+		sortContributions(want)
+		for _, k := range []int{0, 1, 12, 100} {
+			got := topContributions(slices.Clone(cs), k)
+			if w := want[:min(k, n)]; !slices.Equal(got, w) {
+				t.Fatalf("round %d, k %d: got %v, want %v", round, k, got, w)
+			}
 		}
 	}
 }
