@@ -29,7 +29,7 @@ type tokenRows struct {
 }
 
 // tokCacheBits sizes scratch's cache of resolved tokens: 4,096 slots of
-// 24 bytes (96 KB). An article repeats most words, and the cache keeps them, and
+// 32 bytes (128 KB), in sets of two. An article repeats most words, and the cache keeps them, and
 // those of the articles before it, out of the model's index.
 const tokCacheBits = 12
 
@@ -38,7 +38,8 @@ type tokCacheSlot struct {
 	rows tokenRows
 }
 
-// pairCacheBits sizes scratch's cache of resolved word pairs.
+// pairCacheBits sizes scratch's cache of resolved word pairs: 4,096
+// slots of 16 bytes, in sets of two.
 const pairCacheBits = 12
 
 type pairCacheSlot struct {
@@ -104,11 +105,19 @@ func (c *Classifier) resolveTokens(d *scan.Doc, sc *scratch) {
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			h := tokenHash(d.Buf, int(t.NStart), int(t.NEnd))
-			slot := &cache[h>>(64-tokCacheBits)]
-			if slot.hash != h || h == 0 {
-				slot.hash, slot.rows = h, m.resolveToken(d.Buf[t.NStart:t.NEnd])
+			// Two ways: the slot pair of h, the newer entry first.
+			i := (h >> (64 - tokCacheBits)) &^ 1
+			set := cache[i : i+2 : i+2]
+			switch {
+			case set[0].hash == h && h != 0:
+				sc.tokRows[ti] = set[0].rows
+			case set[1].hash == h && h != 0:
+				sc.tokRows[ti] = set[1].rows
+			default:
+				set[1] = set[0]
+				set[0] = tokCacheSlot{hash: h, rows: m.resolveToken(d.Buf[t.NStart:t.NEnd])}
+				sc.tokRows[ti] = set[0].rows
 			}
-			sc.tokRows[ti] = slot.rows
 		}
 	}
 	sc.tokReady = true
@@ -134,17 +143,23 @@ func (l *learned) resolveToken(tok []byte) tokenRows {
 // words' rows.
 func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, curTok int32) (int32, bool) {
 	key := uint64(prev.word)<<32 | uint64(cur.word) | 1<<63
-	slot := &sc.pairCache[(key*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
-	if slot.key != key {
-		t := &d.Tokens[curTok]
-		folded, _ := wordKey(0, d.Buf[t.NStart:t.NEnd], c.model.opts.Stem)
-		row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prev.key, space), folded))
-		if !ok {
-			row = -1
-		}
-		slot.key, slot.row = key, row
+	i := ((key * 0x9E3779B97F4A7C15) >> (64 - pairCacheBits)) &^ 1
+	set := sc.pairCache[i : i+2 : i+2] // two ways, the newer first
+	switch key {
+	case set[0].key:
+		return set[0].row, set[0].row >= 0
+	case set[1].key:
+		return set[1].row, set[1].row >= 0
 	}
-	return slot.row, slot.row >= 0
+	t := &d.Tokens[curTok]
+	folded, _ := wordKey(0, d.Buf[t.NStart:t.NEnd], c.model.opts.Stem)
+	row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prev.key, space), folded))
+	if !ok {
+		row = -1
+	}
+	set[1] = set[0]
+	set[0] = pairCacheSlot{key: key, row: row}
+	return row, row >= 0
 }
 
 // appendWordRows appends the word, title-word and word-pair features of
