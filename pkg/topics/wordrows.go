@@ -216,16 +216,29 @@ func (sc *scratch) newStampGen(l *learned) {
 // addRows adds to the log-odds in out the weights of the features of fv
 // that the part has not counted yet.
 func (sc *scratch) addRows(l *learned, fv []fval, out []float64) {
-	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, l.w, len(out)
+	stamp, gen := sc.rowStamp, sc.stampGen
 	for i := range fv {
 		row := fv[i].row
 		if stamp[row] == gen {
 			continue
 		}
 		stamp[row] = gen
-		for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
-			out[ti] += x
-		}
+		addWeights(out, l.w, row)
+	}
+}
+
+// addWeights adds row's weights (w holds len(out) per row) to out, each
+// topic's in turn; two topics, the built-in model's, take no loop.
+func addWeights(out, w []float64, row int32) {
+	if len(out) == 2 {
+		r := w[2*int(row):][:2]
+		out[0] += r[0]
+		out[1] += r[1]
+		return
+	}
+	nt := len(out)
+	for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
+		out[ti] += x
 	}
 }
 
@@ -233,15 +246,13 @@ func (sc *scratch) addRows(l *learned, fv []fval, out []float64) {
 // the weights of the word features of sentences lo..hi-1 that the part
 // has not counted yet, in the order appendWordRows lists them.
 func (c *Classifier) sumWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, out []float64) {
-	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, c.model.w, len(out)
+	stamp, gen, w := sc.rowStamp, sc.stampGen, c.model.w
 	add := func(row int32) {
 		if stamp[row] == gen {
 			return
 		}
 		stamp[row] = gen
-		for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
-			out[ti] += x
-		}
+		addWeights(out, w, row)
 	}
 	rows := sc.tokRows
 	for s := lo; s < hi; s++ {
