@@ -19,17 +19,15 @@ import (
 // through a cache keyed by those rows.
 
 // tokenRows are a token's rows: of its word feature and of its title-word
-// feature, -1 where the model has none, the word's place in the model's
-// word pairs, and the key of its word feature, from which a pair's key
-// continues.
+// feature, -1 where the model has none, and the word's place in the
+// model's word pairs.
 type tokenRows struct {
-	key         uint64
 	word, title int32
 	pair        uint8 // the word's learned.pair bits
 }
 
 // tokCacheBits sizes scratch's cache of resolved tokens: 4,096 slots of
-// 32 bytes (128 KB), in sets of two. An article repeats most words, and the cache keeps them, and
+// 24 bytes (96 KB), in sets of two. An article repeats most words, and the cache keeps them, and
 // those of the articles before it, out of the model's index.
 const tokCacheBits = 12
 
@@ -51,8 +49,21 @@ type pairCacheSlot struct {
 // last ones loaded with the bytes after the token masked off when the
 // buffer has them: each step is a bijection of the state mixed with the
 // next eight bytes, and the length goes in first, so distinct tokens
-// collide with probability about 2^-64.
+// collide with probability about 2^-64. A token of up to eight bytes, nearly
+// every one, takes one load and one multiplication.
 func tokenHash(buf []byte, start, end int) uint64 {
+	if n := uint(end - start); n <= 8 && start+8 <= len(buf) {
+		h := (uint64(n)*0x9E3779B97F4A7C15 + 1 ^ binary.LittleEndian.Uint64(buf[start:])&tailMask[n]) * 0x94D049BB133111EB
+		return h ^ h>>29
+	}
+	return tokenHashLong(buf, start, end)
+}
+
+// tailMask[n] keeps the first n bytes of a little-endian load.
+var tailMask = [9]uint64{0, 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<56 - 1, ^uint64(0)}
+
+// tokenHashLong is tokenHash of any token.
+func tokenHashLong(buf []byte, start, end int) uint64 {
 	h := uint64(end-start)*0x9E3779B97F4A7C15 + 1
 	p := start
 	for ; end-p > 8; p += 8 {
@@ -127,7 +138,7 @@ func (c *Classifier) resolveTokens(d *scan.Doc, sc *scratch) {
 // collect does.
 func (l *learned) resolveToken(tok []byte) tokenRows {
 	folded, key := wordKey(fnvString(fnvOffset, prefixWord), tok, l.opts.Stem)
-	r := tokenRows{key: key, word: -1, title: -1}
+	r := tokenRows{word: -1, title: -1}
 	if row, ok := l.index.lookup(key); ok {
 		r.word, r.pair = row, l.pair[row]
 	}
@@ -137,10 +148,10 @@ func (l *learned) resolveToken(tok []byte) tokenRows {
 	return r
 }
 
-// pairRow is the row of the word pair whose words are tokens prev and
-// cur (whose word rows are known), or false when the model has none: the
-// key extract would hash, looked up in the index, cached by the two
-// words' rows.
+// pairRow is the row of the word pair of tokens curTok-1 and curTok,
+// whose rows are prev and cur (both words known), or false when the model
+// has none: the key extract would hash, looked up in the index, cached by
+// the two words' rows.
 func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, curTok int32) (int32, bool) {
 	key := uint64(prev.word)<<32 | uint64(cur.word) | 1<<63
 	i := ((key * 0x9E3779B97F4A7C15) >> (64 - pairCacheBits)) &^ 1
@@ -151,9 +162,11 @@ func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, cur
 	case set[1].key:
 		return set[1].row, set[1].row >= 0
 	}
-	t := &d.Tokens[curTok]
-	folded, _ := wordKey(0, d.Buf[t.NStart:t.NEnd], c.model.opts.Stem)
-	row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prev.key, space), folded))
+	stem := c.model.opts.Stem
+	pt, ct := &d.Tokens[curTok-1], &d.Tokens[curTok]
+	_, prevKey := wordKey(fnvString(fnvOffset, prefixWord), d.Buf[pt.NStart:pt.NEnd], stem)
+	folded, _ := wordKey(0, d.Buf[ct.NStart:ct.NEnd], stem)
+	row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prevKey, space), folded))
 	if !ok {
 		row = -1
 	}
