@@ -368,7 +368,7 @@ type scratch struct {
 	fvPart    part    // the part sc.fv holds
 	fv        []fval  // the learned model's features of the article
 	contribs  []contribution
-	table     []slot         // dedupe's and dedupeRows' hash table
+	table     []slot         // dedupe's hash table
 	rowCache  []rowCacheSlot // findCached's cache of cacheFor's keys
 	cacheFor  *keyIndex
 	gen       uint32
@@ -402,6 +402,7 @@ type scratch struct {
 	// part's word features itself.
 	wordsSummed bool
 	rowStamp    []uint32 // per model row: the part that last counted it
+	rowAt       []int32  // per model row: its index in dedupeRows' result
 	stampGen    uint32
 }
 

@@ -178,8 +178,19 @@ func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, cur
 // appendWordRows appends the word, title-word and word-pair features of
 // sentences lo..hi-1 to fv from sc.tokRows, in the order and with the
 // values collect's own loop gives them (the key is left zero: inference
-// reads rows).
+// reads rows), but only the first occurrence of each: every value is 1,
+// so dedupeRows would keep exactly these, and a long part's list stays
+// the size of its vocabulary.
 func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi int, fv []fval) []fval {
+	sc.newStampGen(c.model)
+	stamp, gen := sc.rowStamp, sc.stampGen
+	first := func(row int32) bool {
+		if stamp[row] == gen {
+			return false
+		}
+		stamp[row] = gen
+		return true
+	}
 	rows := sc.tokRows
 	for s := lo; s < hi; s++ {
 		if !counted(d, sc, s) {
@@ -191,18 +202,20 @@ func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions,
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			r := &rows[ti]
 			if r.word < 0 {
-				if title && r.title >= 0 {
+				if title && r.title >= 0 && first(r.title) {
 					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.title, kind: fvWord})
 				}
 				prev = nil
 				continue
 			}
-			fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.word, kind: fvWord})
-			if title && r.title >= 0 {
+			if first(r.word) {
+				fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.word, kind: fvWord})
+			}
+			if title && r.title >= 0 && first(r.title) {
 				fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.title, kind: fvWord})
 			}
 			if o.Bigrams && prev != nil && prev.pair&pairFirst != 0 && r.pair&pairSecond != 0 {
-				if row, ok := c.pairRow(d, sc, prev, r, ti); ok {
+				if row, ok := c.pairRow(d, sc, prev, r, ti); ok && first(row) {
 					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
 			}
@@ -212,11 +225,12 @@ func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions,
 	return fv
 }
 
-// newStampGen starts a part for sumWordRows and addRows: a feature counts
-// once per part, at its first occurrence, as dedupeRows keeps it.
+// newStampGen starts a part for sumWordRows, addRows and dedupeRows: a
+// feature counts once per part, at its first occurrence.
 func (sc *scratch) newStampGen(l *learned) {
 	if len(sc.rowStamp) != len(l.names) {
 		sc.rowStamp = make([]uint32, len(l.names))
+		sc.rowAt = make([]int32, len(l.names))
 		sc.stampGen = 0
 	}
 	sc.stampGen++
