@@ -41,8 +41,18 @@ func IsWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return isASCIIWord(byte(r))
 	}
+	if generalPunctuation(r) {
+		// Curly quotes, dashes, ellipses: the commonest runes outside
+		// ASCII in news text, answered without four table searches.
+		return false
+	}
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
 }
+
+// generalPunctuation reports the Unicode block General Punctuation
+// (U+2000-U+206F), which holds no letter, number or mark
+// (TestGeneralPunctuationHasNoWordRune).
+func generalPunctuation(r rune) bool { return r >= 0x2000 && r <= 0x206f }
 
 // isWordAt reports whether a word character starts at s[i].
 func isWordAt(s string, i int) bool {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func dump(d *Doc) string {
@@ -219,5 +220,20 @@ func TestScanMatchesNaive(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("round %d: %d hits, want %d", round, len(got), len(want))
 		}
+	}
+}
+
+// TestGeneralPunctuationHasNoWordRune checks the shortcut of IsWordRune.
+func TestGeneralPunctuationHasNoWordRune(t *testing.T) {
+	for r := rune(0x2000); r <= 0x206f; r++ {
+		if !generalPunctuation(r) {
+			t.Fatalf("%U not in the block", r)
+		}
+		if unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) {
+			t.Errorf("%U is a word rune", r)
+		}
+	}
+	if generalPunctuation(0x1fff) || generalPunctuation(0x2070) {
+		t.Error("the block's bounds are wrong")
 	}
 }
