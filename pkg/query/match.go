@@ -478,9 +478,9 @@ func Snippet(s string, start, end, width int) string {
 
 // isSpaceByte reports ASCII whitespace. Snippets only break and collapse
 // there: other Unicode spaces are rare in extracted text and kept as they are.
-func isSpaceByte(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-}
+func isSpaceByte(c byte) bool { return spaceByte[c] }
+
+var spaceByte = [256]bool{' ': true, '\n': true, '\t': true, '\r': true, '\v': true, '\f': true}
 
 // runesBack moves pos back by up to n runes and says how many it moved.
 func runesBack(s string, pos, n int) (int, int) {
