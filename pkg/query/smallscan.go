@@ -10,8 +10,10 @@ import (
 
 // maxSmallScan is the most patterns a query may have for Match to find
 // them with bytes.Index rather than the automaton: one vectorised pass per
-// pattern beats one table load per byte up to a handful of patterns.
-const maxSmallScan = 6
+// pattern beats one table load per byte for one or two patterns (a
+// dashed term such as MQ-9B is two: "mq 9b" and "mq9b"); at three the
+// automaton was faster (BENCHMARKS.md, "Backtest").
+const maxSmallScan = 2
 
 // smallScan finds the patterns of a query with few of them in a
 // normalised buffer, with the hits scan.Machine.Scan reports for the same
