@@ -203,3 +203,25 @@ func TestTrainErrors(t *testing.T) {
 		t.Errorf("ReadItems of a bad line: %v", err)
 	}
 }
+
+func TestFeatureScaleFavoursDiscriminativeFeatures(t *testing.T) {
+	// Column 0 is in every positive and no negative, column 1 in half of
+	// each class, column 2 in one negative.
+	rows := []logreg.Row{
+		{Idx: []int32{0, 1}, Val: []float64{1, 1}},
+		{Idx: []int32{0}, Val: []float64{1}},
+		{Idx: []int32{1, 2}, Val: []float64{1, 1}},
+		{Idx: nil, Val: nil},
+	}
+	y := []bool{true, true, false, false}
+	s := featureScale(rows, y, 3, TrainOptions{RatioSmoothing: 0.5})
+	if !(s[0] > s[2] && s[2] > s[1]) {
+		t.Errorf("scales %v: want the class-exclusive feature first and the feature common to both last", s)
+	}
+	if s[1] != 0 {
+		t.Errorf("scale of a feature as common in both classes = %g, want 0", s[1])
+	}
+	if featureScale(rows, y, 3, TrainOptions{RatioSmoothing: -1}) != nil {
+		t.Error("negative smoothing should turn the scaling off")
+	}
+}

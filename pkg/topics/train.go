@@ -74,6 +74,15 @@ type TrainOptions struct {
 	Folds int
 	// Seed fixes the assignment of story groups to folds (default 1).
 	Seed uint64
+	// RatioSmoothing is the smoothing count of the log-count ratio scaling
+	// of features (default 0.5; negative turns the scaling off). Before
+	// fitting, each feature's values are multiplied by sqrt(|r|), where r
+	// is its log-count ratio over the training items, log of (positives
+	// with it + a)/(positives + a) over (negatives with it + a)/(negatives
+	// + a): as in NBSVM (Wang and Manning 2012), features that tell the
+	// classes apart are penalised less than those common to both. The
+	// weights are multiplied back, so the model reads unscaled values.
+	RatioSmoothing float64
 	// Log, when set, receives progress lines.
 	Log io.Writer
 }
@@ -127,6 +136,9 @@ func (o TrainOptions) withDefaults(items []Item) TrainOptions {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.RatioSmoothing == 0 {
+		o.RatioSmoothing = 0.5
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -282,11 +294,10 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 	}
 	rows, keys := bestSet.matrix(all, opts.MinDF)
 	for _, tr := range rep.Topics {
-		fit, err := logreg.Fit(rows, labels[tr.Name], len(keys), logreg.Options{Lambda: tr.Lambda})
+		fit, err := fitTopic(rows, all, labels[tr.Name], keys, tr.Lambda, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: topic %q: %v", ErrTrain, tr.Name, err)
 		}
-		prune(fit, opts.MinWeight)
 		cv := tr.CV
 		tm := TopicModel{Name: tr.Name, Bias: round6(fit.Bias), Threshold: tr.Threshold, Lambda: tr.Lambda, CV: &cv,
 			Positives: tr.Positives, Items: len(items), Weights: map[string]float64{}}
@@ -324,31 +335,7 @@ func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicR
 		}
 	}
 	for _, lambda := range opts.Lambdas {
-		oof := make([]float64, len(y))
-		for k := range opts.Folds {
-			var train, test []int
-			for i := range y {
-				if fold[i] == k {
-					test = append(test, i)
-				} else {
-					train = append(train, i)
-				}
-			}
-			rows, keys := ts.matrix(train, opts.MinDF)
-			trRows := make([]logreg.Row, len(train))
-			trY := make([]bool, len(train))
-			for j, i := range train {
-				trRows[j], trY[j] = rows[i], y[i]
-			}
-			fit, err := logreg.Fit(trRows, trY, len(keys), logreg.Options{Lambda: lambda})
-			if err != nil {
-				continue
-			}
-			prune(fit, opts.MinWeight)
-			for _, i := range test {
-				oof[i] = fit.Prob(rows[i])
-			}
-		}
+		oof := outOfFold(ts, y, fold, lambda, opts)
 		th, q := bestThreshold(oof, y)
 		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier)
 		// The penalty is chosen by the Brier score (a proper scoring
@@ -361,6 +348,93 @@ func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicR
 		}
 	}
 	return best
+}
+
+// outOfFold returns each item's probability from the model fitted, with
+// penalty lambda, on the folds it is not in.
+func outOfFold(ts *trainSet, y []bool, fold []int, lambda float64, opts TrainOptions) []float64 {
+	oof := make([]float64, len(y))
+	for k := range opts.Folds {
+		var train, test []int
+		for i := range y {
+			if fold[i] == k {
+				test = append(test, i)
+			} else {
+				train = append(train, i)
+			}
+		}
+		rows, keys := ts.matrix(train, opts.MinDF)
+		fit, err := fitTopic(rows, train, y, keys, lambda, opts)
+		if err != nil {
+			continue
+		}
+		for _, i := range test {
+			oof[i] = fit.Prob(rows[i])
+		}
+	}
+	return oof
+}
+
+// fitTopic fits one topic's weights on the rows of items use (rows holds
+// every item, over the columns keys), with the features scaled by their
+// log-count ratio, and prunes the small ones. The returned weights apply
+// to the unscaled feature values.
+func fitTopic(rows []logreg.Row, use []int, y []bool, keys []uint64, lambda float64, opts TrainOptions) (*logreg.Model, error) {
+	trRows := make([]logreg.Row, len(use))
+	trY := make([]bool, len(use))
+	for j, i := range use {
+		trRows[j], trY[j] = rows[i], y[i]
+	}
+	scale := featureScale(trRows, trY, len(keys), opts)
+	if scale != nil {
+		for j, r := range trRows {
+			v := make([]float64, len(r.Val))
+			for k, c := range r.Idx {
+				v[k] = r.Val[k] * scale[c]
+			}
+			trRows[j] = logreg.Row{Idx: r.Idx, Val: v}
+		}
+	}
+	fit, err := logreg.Fit(trRows, trY, len(keys), logreg.Options{Lambda: lambda})
+	if err != nil {
+		return nil, err
+	}
+	if scale != nil {
+		for j := range fit.W {
+			fit.W[j] *= scale[j]
+		}
+	}
+	prune(fit, opts.MinWeight)
+	return fit, nil
+}
+
+// featureScale returns the factor each column's values are multiplied by
+// before fitting (TrainOptions.RatioSmoothing), or nil for none.
+func featureScale(rows []logreg.Row, y []bool, ncol int, opts TrainOptions) []float64 {
+	a := opts.RatioSmoothing
+	if a <= 0 {
+		return nil
+	}
+	pc := make([]float64, ncol)
+	nc := make([]float64, ncol)
+	np, nn := 0.0, 0.0
+	for i, r := range rows {
+		c := nc
+		if y[i] {
+			c, np = pc, np+1
+		} else {
+			nn++
+		}
+		for k, j := range r.Idx {
+			c[j] += r.Val[k]
+		}
+	}
+	s := make([]float64, ncol)
+	for j := range s {
+		r := math.Log((pc[j]+a)/(np+a)) - math.Log((nc[j]+a)/(nn+a))
+		s[j] = math.Sqrt(math.Abs(r))
+	}
+	return s
 }
 
 // bestThreshold returns the threshold (rounded to 0.001) that maximises F1
