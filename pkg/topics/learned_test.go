@@ -225,3 +225,28 @@ func TestFeatureScaleFavoursDiscriminativeFeatures(t *testing.T) {
 		t.Error("negative smoothing should turn the scaling off")
 	}
 }
+
+func TestPrefixFeatures(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := new(scratch)
+	d := c.own("Cooperation talks on 2025 satellites", "Both sides cooperate.", sc)
+	c.evaluate(d, sc.hits, 0, sc)
+	names := map[uint64]string{}
+	c.extract(d, sc, &FeatureOptions{LeadSentences: 3, Stem: true, Prefix: 5}, 0, len(d.Sentences), names)
+	var got []string
+	for _, f := range sc.fv {
+		if n := names[f.key]; strings.HasPrefix(n, prefixPrefix) {
+			got = append(got, n)
+		}
+	}
+	slices.Sort(got)
+	// "cooperation" and "cooperate" share one feature; "talks" and "sides"
+	// are too short, the number is not a word.
+	want := []string{"p:coope", "p:satel"}
+	if !slices.Equal(got, want) {
+		t.Errorf("prefix features %v, want %v", got, want)
+	}
+}
