@@ -97,8 +97,8 @@ type TrainOptions struct {
 var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, TitleWords: true, Taxonomy: true, Actors: true}
 
 // DefaultFeatureGrid is the set of feature options Train compares by
-// default: words alone, then families of explainable features added, then
-// ways of folding word forms.
+// default: words alone, then families of explainable features added. Word
+// starts (Prefix) are not in it: see docs/topics.md, "What was tried".
 func DefaultFeatureGrid() []FeatureOptions {
 	words := FeatureOptions{LeadSentences: 3, Bigrams: true}
 	tax := words
@@ -109,9 +109,7 @@ func DefaultFeatureGrid() []FeatureOptions {
 	norm.WordNorm = true
 	stemmed := DefaultFeatures
 	stemmed.Stem = true
-	prefixed := stemmed
-	prefixed.Prefix = 5
-	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed, prefixed}
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed}
 }
 
 func (o TrainOptions) withDefaults(items []Item) TrainOptions {
