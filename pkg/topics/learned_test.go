@@ -250,3 +250,24 @@ func TestPrefixFeatures(t *testing.T) {
 		t.Errorf("prefix features %v, want %v", got, want)
 	}
 }
+
+func TestPlattRecalibrates(t *testing.T) {
+	// Probabilities twice as extreme in log-odds as the labels bear out:
+	// items predicted at sigmoid(2z) are positive with probability
+	// sigmoid(z), so the fit should halve the log-odds.
+	var p []float64
+	var y []bool
+	for i := range 4000 {
+		z := float64(i%81-40) / 10 // -4..4
+		p = append(p, logreg.Sigmoid(2*z))
+		// A deterministic draw with rate sigmoid(z).
+		y = append(y, float64((i*7919)%1000)/1000 < logreg.Sigmoid(z))
+	}
+	scale, shift := platt(p, y)
+	if math.Abs(scale-0.5) > 0.05 || math.Abs(shift) > 0.1 {
+		t.Errorf("platt = %.3f, %.3f; want about 0.5, 0", scale, shift)
+	}
+	if s, b := platt([]float64{0.4, 0.6}, []bool{false, true}); s != 1 || b != 0 {
+		t.Errorf("platt of a separable pair = %g, %g; want the identity (scale out of bounds)", s, b)
+	}
+}

@@ -174,12 +174,16 @@ type GridResult struct {
 // TopicReport is one topic's cross-validated figures at its chosen
 // penalty and threshold.
 type TopicReport struct {
-	Name        string
-	Positives   int
-	Lambda      float64
-	Threshold   float64
-	CV          Quality
-	Calibration []CalibrationBin
+	Name      string
+	Positives int
+	Lambda    float64
+	Threshold float64
+	// Scale and Shift recalibrate the log-odds: the shipped model's
+	// log-odds are Scale × the fitted ones + Shift (Platt scaling fitted on
+	// the out-of-fold predictions).
+	Scale, Shift float64
+	CV           Quality
+	Calibration  []CalibrationBin
 }
 
 // CalibrationBin compares predicted probabilities with observed rates on
@@ -310,6 +314,10 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: topic %q: %v", ErrTrain, tr.Name, err)
 		}
+		for j := range fit.W {
+			fit.W[j] *= tr.Scale
+		}
+		fit.Bias = tr.Scale*fit.Bias + tr.Shift
 		cv := tr.CV
 		tm := TopicModel{Name: tr.Name, Bias: round6(fit.Bias), Threshold: tr.Threshold, Lambda: tr.Lambda, CV: &cv,
 			Positives: tr.Positives, Items: len(items), Weights: map[string]float64{}}
@@ -339,7 +347,7 @@ func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 // figures.
 func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicReport {
 	var best TopicReport
-	bestF1 := -1.0
+	bestF1, bestFitted := -1.0, 0.0
 	pos := 0
 	for _, v := range y {
 		if v {
@@ -348,18 +356,59 @@ func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicR
 	}
 	for _, lambda := range opts.Lambdas {
 		oof := outOfFold(ts, y, fold, lambda, opts)
+		// The penalty is chosen by the Brier score of the fitted
+		// probabilities, before they are recalibrated.
+		fitted := quality(oof, y, 0.5).Brier
+		scale, shift := platt(oof, y)
+		for i, p := range oof {
+			oof[i] = logreg.Sigmoid(scale*logit(p) + shift)
+		}
 		th, q := bestThreshold(oof, y)
-		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier)
+		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f (fitted %.4f)\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier, fitted)
 		// The penalty is chosen by the Brier score (a proper scoring
 		// rule: calibration and sharpness), the threshold by F1; F1 is
 		// flat across penalties within its noise, and choosing by it
 		// picked overconfident models.
-		if bestF1 < 0 || q.Brier < best.CV.Brier {
-			bestF1 = q.F1
-			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, CV: q, Calibration: calibration(oof, y)}
+		if bestF1 < 0 || fitted < bestFitted {
+			bestF1, bestFitted = q.F1, fitted
+			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, Scale: scale, Shift: shift, CV: q, Calibration: calibration(oof, y)}
 		}
 	}
 	return best
+}
+
+// Bounds of the recalibration's scale, so that a small or separable
+// training set cannot make the model's log-odds explode or vanish.
+const (
+	minPlattScale = 0.25
+	maxPlattScale = 4
+)
+
+// platt fits p' = sigmoid(scale × logit(p) + shift) to the labels y of
+// out-of-fold probabilities p (Platt scaling): a monotone map, so the
+// ranking and F1 at the correspondingly moved threshold are unchanged,
+// that corrects the over- or under-confidence the feature scaling and
+// penalty leave. It returns scale 1 and shift 0 when the fit fails.
+func platt(p []float64, y []bool) (scale, shift float64) {
+	rows := make([]logreg.Row, len(p))
+	for i, v := range p {
+		rows[i] = logreg.Row{Idx: []int32{0}, Val: []float64{logit(v)}}
+	}
+	fit, err := logreg.Fit(rows, y, 1, logreg.Options{Lambda: 1e-4})
+	if err != nil || math.IsNaN(fit.W[0]) || math.IsNaN(fit.Bias) {
+		return 1, 0
+	}
+	scale = min(max(fit.W[0], minPlattScale), maxPlattScale)
+	if scale != fit.W[0] {
+		return 1, 0
+	}
+	return scale, fit.Bias
+}
+
+// logit is the log-odds of p, clamped away from 0 and 1.
+func logit(p float64) float64 {
+	p = min(max(p, 1e-9), 1-1e-9)
+	return math.Log(p / (1 - p))
 }
 
 // outOfFold returns each item's probability from the model fitted, with
