@@ -271,3 +271,35 @@ func TestPlattRecalibrates(t *testing.T) {
 		t.Errorf("platt of a separable pair = %g, %g; want the identity (scale out of bounds)", s, b)
 	}
 }
+
+func TestTitleTaxonomyFeatures(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := new(scratch)
+	d := c.own("Suicide bombing kills nine in Kabul", "Police said a suicide bombing at a market killed nine.", sc)
+	c.evaluate(d, sc.hits, 0, sc)
+	title, text := map[string]bool{}, map[string]bool{}
+	c.extract(d, sc, &FeatureOptions{LeadSentences: 3, Taxonomy: true, TitleTaxonomy: true}, 0, len(d.Sentences), map[uint64]string{})
+	for _, f := range sc.fv {
+		name := c.keys.names[f.key]
+		switch {
+		case strings.HasPrefix(name, prefixTitleFired):
+			title[strings.TrimPrefix(name, prefixTitleFired)] = true
+		case strings.HasPrefix(name, prefixFired):
+			text[strings.TrimPrefix(name, prefixFired)] = true
+		}
+	}
+	if !title["terrorism/bomb-attack"] && !title["terrorism/attack"] {
+		t.Errorf("title taxonomy features %v: want the title's bombing", title)
+	}
+	for f := range title {
+		if !text[f] {
+			t.Errorf("title-tx:%s without tx:%s", f, f)
+		}
+	}
+	if len(title) == 0 || len(title) > len(text) {
+		t.Errorf("%d title taxonomy features, %d in all", len(title), len(text))
+	}
+}

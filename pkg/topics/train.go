@@ -109,7 +109,9 @@ func DefaultFeatureGrid() []FeatureOptions {
 	norm.WordNorm = true
 	stemmed := DefaultFeatures
 	stemmed.Stem = true
-	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed}
+	titleTax := stemmed
+	titleTax.TitleTaxonomy = true
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed, titleTax}
 }
 
 func (o TrainOptions) withDefaults(items []Item) TrainOptions {
