@@ -1,6 +1,9 @@
 package scan
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // automaton is an Aho-Corasick machine compiled to a dense DFA over byte
 // classes: every byte some pattern uses has its own class, other bytes
@@ -58,23 +61,34 @@ func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automat
 	}
 	// Class 0: separators in no pattern (Sep); class 1: word bytes in no
 	// pattern. Word-ness of a class decides the dead state.
+	// The bytes of terms get classes in the order of byteRank, the space
+	// and the commonest letters first, so that most transitions read the
+	// first cache line of a row; rows are padded to whole cache lines.
 	const otherClass, otherWordClass = 0, 1
 	n := uint32(2)
 	classWord := []bool{false, true}
 	for b := 0; b < 256; b++ {
 		switch {
-		case used[b]:
-			if n > 255 {
-				return nil, fmt.Errorf("scan: terms use more than 254 distinct bytes")
-			}
-			a.class[b] = uint8(n)
-			classWord = append(classWord, wordByte[b])
-			n++
 		case wordByte[b]:
 			a.class[b] = otherWordClass
 		default:
 			a.class[b] = otherClass
 		}
+	}
+	for _, b := range byteRank {
+		if !used[b] {
+			continue
+		}
+		if n > 255 {
+			return nil, fmt.Errorf("scan: terms use more than 254 distinct bytes")
+		}
+		a.class[b] = uint8(n)
+		classWord = append(classWord, wordByte[b])
+		n++
+	}
+	for n%16 != 0 && n < 256 { // unused classes: no byte maps to them
+		classWord = append(classWord, false)
+		n++
 	}
 	a.nclass = n
 
@@ -95,6 +109,7 @@ func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automat
 	row := func(s int32) []int32 { return dense[int(s)*int(n) : (int(s)+1)*int(n)] }
 	newRow() // root
 	own := map[int32][]int32{}
+	parent := []int32{-1}
 	for pi, p := range pats {
 		if p == "" {
 			continue
@@ -106,6 +121,7 @@ func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automat
 			if t < 0 {
 				t = newRow()
 				row(s)[c] = t
+				parent = append(parent, s)
 			}
 			s = t
 		}
@@ -157,10 +173,15 @@ func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automat
 		}
 	}
 
-	// Renumber states breadth-first: the root, the dead state and shallow
-	// states, where the scan spends nearly all its time, then share a few
-	// cache lines.
-	order := append([]int32{0, dead}, queue...)
+	// Renumber states: the root, the dead state and the states one or two
+	// bytes deep, where the scan spends most of its time, first, breadth-
+	// first, so they share a few cache lines; then each deeper subtree
+	// depth-first, so that the rows a word walks through lie one after
+	// the other rather than across the whole table.
+	order := a.layout(queue, parent, dead)
+	if len(order) != ns {
+		return nil, fmt.Errorf("scan: internal error: the table's layout placed %d of %d states", len(order), ns)
+	}
 	rank := make([]uint32, ns)
 	for r, s := range order {
 		rank[s] = uint32(r)
@@ -217,3 +238,69 @@ func (a *automaton) scan(buf []byte, hits []Hit) []Hit {
 	}
 	return hits
 }
+
+// layout orders the states for the table: the root, the dead state, the
+// states at depth one and two breadth-first (queue is the trie's
+// breadth-first order), then the subtrees below depth two in depth-first
+// preorder. parent[s] is trie state s's parent.
+func (a *automaton) layout(queue, parent []int32, dead int32) []int32 {
+	n := len(parent)
+	depth := make([]int8, n)
+	first := make([]int32, n+1) // children of s: kids[first[s]:first[s+1]]
+	for _, s := range queue {
+		d := depth[parent[s]]
+		if d < 3 {
+			d++
+		}
+		depth[s] = d
+		first[parent[s]+1]++
+	}
+	for s := 1; s <= n; s++ {
+		first[s] += first[s-1]
+	}
+	kids := make([]int32, len(queue))
+	next := append([]int32(nil), first[:n]...)
+	for _, s := range queue { // children in breadth-first (class) order
+		p := parent[s]
+		kids[next[p]] = s
+		next[p]++
+	}
+	order := make([]int32, 0, n+1)
+	order = append(order, 0, dead)
+	for _, s := range queue {
+		if depth[s] <= 2 {
+			order = append(order, s)
+		}
+	}
+	stack := make([]int32, 0, 64)
+	for _, s := range queue {
+		if depth[s] != 2 {
+			continue
+		}
+		for i := first[s+1] - 1; i >= first[s]; i-- {
+			stack = append(stack, kids[i])
+		}
+		for len(stack) > 0 {
+			t := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			order = append(order, t)
+			for i := first[t+1] - 1; i >= first[t]; i-- {
+				stack = append(stack, kids[i])
+			}
+		}
+	}
+	return order
+}
+
+// byteRank lists every byte, the space and the letters of English text
+// by frequency first, then the others in order.
+var byteRank = func() []byte {
+	const first = " etaoinsrhldcumfpgwybvk0123456789xjqz"
+	out := []byte(first)
+	for b := range 256 {
+		if strings.IndexByte(first, byte(b)) < 0 {
+			out = append(out, byte(b))
+		}
+	}
+	return out
+}()

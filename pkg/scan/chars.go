@@ -24,14 +24,35 @@ var asciiWord, lowerASCII = func() (w [256]bool, l [256]byte) {
 	return w, l
 }()
 
+// lowerWord is lowerASCII for the bytes of asciiWord and 0 for the others,
+// so that the fast path of addWord reads one table per byte.
+var lowerWord = func() (l [256]byte) {
+	for b := range 256 {
+		if asciiWord[b] {
+			l[b] = lowerASCII[b]
+		}
+	}
+	return l
+}()
+
 // IsWordRune reports letters, digits and combining marks: what words are
 // made of.
 func IsWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return isASCIIWord(byte(r))
 	}
+	if generalPunctuation(r) {
+		// Curly quotes, dashes, ellipses: the commonest runes outside
+		// ASCII in news text, answered without four table searches.
+		return false
+	}
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
 }
+
+// generalPunctuation reports the Unicode block General Punctuation
+// (U+2000-U+206F), which holds no letter, number or mark
+// (TestGeneralPunctuationHasNoWordRune).
+func generalPunctuation(r rune) bool { return r >= 0x2000 && r <= 0x206f }
 
 // isWordAt reports whether a word character starts at s[i].
 func isWordAt(s string, i int) bool {

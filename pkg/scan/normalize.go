@@ -240,7 +240,29 @@ func (d *Doc) add(s string, f uint8) {
 			if d.wordNum < 0 || space || other || !dash && !apos {
 				d.wordNum++
 			}
-			i = d.addWord(s, i, f, g)
+			// addWord's fast path, inline: a word of ASCII letters and
+			// digits, lower-cased into the buffer's spare capacity.
+			n := len(d.Buf)
+			src := s[i:]
+			lim := min(len(src), cap(d.Buf)-n)
+			src = src[:lim]
+			spare := d.Buf[n : n+lim]
+			p := 0
+			for p < len(src) {
+				c := lowerWord[src[p]]
+				if c == 0 {
+					break
+				}
+				spare[p] = c
+				p++
+			}
+			if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
+				d.Buf = d.Buf[:n+p]
+				d.Tokens = append(d.Tokens, Token{NStart: int32(n), NEnd: int32(n + p), Start: int32(i), End: int32(j), Sentence: int32(len(d.Sentences) - 1), Word: d.wordNum, Field: f, Gap: g})
+				i = j
+			} else {
+				i = d.addWord(s, i, f, g)
+			}
 			space, dash, apos, other = false, false, false, false
 			continue
 		}
@@ -309,24 +331,11 @@ func (d *Doc) add(s string, f uint8) {
 }
 
 // addWord appends the word starting at s[i] as one or more tokens and returns
-// the index after it.
+// the index after it. add has tried the fast path (ASCII letters and
+// digits followed by ASCII, copied into the buffer's spare capacity) and
+// calls addWord for the rest.
 func (d *Doc) addWord(s string, i int, f uint8, g Gap) int {
 	sent := int32(len(d.Sentences) - 1)
-	// Fast path, nearly every word: ASCII letters and digits, copied and
-	// lower-cased in one loop into the buffer's spare capacity.
-	n := len(d.Buf)
-	spare := d.Buf[n:cap(d.Buf)]
-	lim := min(len(s)-i, len(spare))
-	p := 0
-	for p < lim && asciiWord[s[i+p]] {
-		spare[p] = lowerASCII[s[i+p]]
-		p++
-	}
-	if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
-		d.Buf = d.Buf[:n+p]
-		d.Tokens = append(d.Tokens, Token{NStart: int32(n), NEnd: int32(n + p), Start: int32(i), End: int32(j), Sentence: sent, Word: d.wordNum, Field: f, Gap: g})
-		return j
-	}
 	j := i
 	for j < len(s) && asciiWord[s[j]] {
 		j++

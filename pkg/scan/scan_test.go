@@ -1,9 +1,13 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func dump(d *Doc) string {
@@ -149,5 +153,87 @@ func TestGapText(t *testing.T) {
 	d.Normalize("", "Lashkar&#39;s Al\u2013Qaeda")
 	if n := testing.AllocsPerRun(10, func() { d.GapIs(1, "'"); d.GapIs(3, "-") }); n != 0 {
 		t.Errorf("GapIs allocated %v times", n)
+	}
+}
+
+// TestScanMatchesNaive checks the automaton against matching every term
+// at every word start, over dictionaries of pseudo-words that share
+// prefixes and suffixes (deep, branching tries, whatever the layout of
+// the table), with prefix terms and phrases.
+func TestScanMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	syl := []string{"ka", "ko", "ra", "ri", "n", "s", "ta", "9b", "é"}
+	word := func() string {
+		var b strings.Builder
+		for range 1 + r.IntN(4) {
+			b.WriteString(syl[r.IntN(len(syl))])
+		}
+		return b.String()
+	}
+	for round := range 20 {
+		var terms []Term
+		for range 50 + r.IntN(400) {
+			txt := word()
+			if r.IntN(4) == 0 {
+				txt += " " + word()
+			}
+			terms = append(terms, Term{Text: txt, Prefix: r.IntN(5) == 0})
+		}
+		m, err := Compile(terms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		for i := range 400 {
+			text.WriteString(word())
+			if i%13 == 12 {
+				text.WriteString(". ")
+			} else {
+				text.WriteString(" ")
+			}
+		}
+		var d Doc
+		d.Normalize("", text.String())
+		got := m.Scan(&d, nil)
+		var want []Hit
+		for ti, term := range terms {
+			p, _ := NormalizeTerm(term.Text)
+			for s := 0; s+len(p) <= len(d.Buf); s++ {
+				if p == "" || s > 0 && !isSep(d.Buf[s-1]) || string(d.Buf[s:s+len(p)]) != p {
+					continue
+				}
+				if e := s + len(p); term.Prefix || e == len(d.Buf) || isSep(d.Buf[e]) {
+					want = append(want, Hit{Index: int32(ti), Start: int32(s), End: int32(e)})
+				}
+			}
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].End < got[i-1].End {
+				t.Fatalf("round %d: hits out of end order at %d", round, i)
+			}
+		}
+		key := func(a, b Hit) int {
+			return cmp.Or(cmp.Compare(a.End, b.End), cmp.Compare(a.Start, b.Start), cmp.Compare(a.Index, b.Index))
+		}
+		slices.SortFunc(got, key)
+		slices.SortFunc(want, key)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d hits, want %d", round, len(got), len(want))
+		}
+	}
+}
+
+// TestGeneralPunctuationHasNoWordRune checks the shortcut of IsWordRune.
+func TestGeneralPunctuationHasNoWordRune(t *testing.T) {
+	for r := rune(0x2000); r <= 0x206f; r++ {
+		if !generalPunctuation(r) {
+			t.Fatalf("%U not in the block", r)
+		}
+		if unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) {
+			t.Errorf("%U is a word rune", r)
+		}
+	}
+	if generalPunctuation(0x1fff) || generalPunctuation(0x2070) {
+		t.Error("the block's bounds are wrong")
 	}
 }

@@ -371,7 +371,7 @@ type scratch struct {
 	fvPart    part    // the part sc.fv holds
 	fv        []fval  // the learned model's features of the article
 	contribs  []contribution
-	table     []slot         // dedupe's and dedupeRows' hash table
+	table     []slot         // dedupe's hash table
 	rowCache  []rowCacheSlot // findCached's cache of cacheFor's keys
 	cacheFor  *keyIndex
 	gen       uint32
@@ -382,6 +382,7 @@ type scratch struct {
 	bestPart  []part
 	decided   []part             // per learned topic: the part its probability comes from
 	actorMemo map[[2]int32]int32 // distinctActors per sentence range
+	actorNear []int32            // distinctActors of ranges of up to three sentences, -1: not yet
 	actorList map[[2]int32]string
 	stamp     []int32 // per sentence: the feature that last counted it
 	reps      []int32
@@ -393,6 +394,19 @@ type scratch struct {
 	body      []float64
 	bodyScale []float64
 	termBuf   []byte // evidence names are built here
+	// tokRows holds the model's rows of each token of the article at
+	// inference, valid when tokReady (wordrows.go).
+	tokRows     []tokenRows
+	tokReady    bool
+	tokCache    []tokCacheSlot
+	pairCache   []pairCacheSlot
+	tokCacheFor *learned
+	// wordsSummed tells collect that passageProbabilities summed the
+	// part's word features itself.
+	wordsSummed bool
+	rowStamp    []uint32 // per model row: the part that last counted it
+	rowAt       []int32  // per model row: its index in dedupeRows' result
+	stampGen    uint32
 }
 
 func grow[T any](s []T, n int) []T {
@@ -426,7 +440,12 @@ func (sc *scratch) release() { sc.doc.Title, sc.doc.Text = "", "" }
 func (c *Classifier) evaluate(d *scan.Doc, hits []scan.Hit, list int32, sc *scratch) {
 	sents := d.Sentences
 	ns := len(sents)
+	sc.tokReady = false
 	clear(sc.actorMemo)
+	sc.actorNear = grow(sc.actorNear, 3*ns)
+	for i := range sc.actorNear {
+		sc.actorNear[i] = -1
+	}
 	clear(sc.actorList)
 
 	// Boilerplate lines and lead sentences.
@@ -656,11 +675,23 @@ func (c *Classifier) holds(sc *scratch, r requirement, t, s, ns int) bool {
 // distinctActors counts distinct actors in sentences lo..hi, stopping at
 // enough. Counts are memoised per range (to the largest number any
 // requirement asks for), so that many firings in one long sentence or
-// document cost one walk over its actors, not one each.
+// document cost one walk over its actors, not one each. The ranges of
+// sentence and window scopes span at most three sentences and are
+// memoised in an array by first sentence and width, filled with -1 per
+// article; the document's, and any other, in a map.
 func (c *Classifier) distinctActors(sc *scratch, lo, hi, enough int) int {
+	slot := -1
+	if w := hi - lo; w <= 2 && 3*lo+w < len(sc.actorNear) {
+		slot = 3*lo + w
+		if n := sc.actorNear[slot]; n >= 0 {
+			return int(n)
+		}
+	}
 	key := [2]int32{int32(lo), int32(hi)}
-	if n, ok := sc.actorMemo[key]; ok {
-		return int(n)
+	if slot < 0 {
+		if n, ok := sc.actorMemo[key]; ok {
+			return int(n)
+		}
 	}
 	sc.seen = sc.seen[:0]
 	for _, a := range sc.actorHits[sc.actorFrom[lo]:sc.actorFrom[hi+1]] {
@@ -670,6 +701,10 @@ func (c *Classifier) distinctActors(sc *scratch, lo, hi, enough int) int {
 				break
 			}
 		}
+	}
+	if slot >= 0 {
+		sc.actorNear[slot] = int32(len(sc.seen))
+		return len(sc.seen)
 	}
 	if sc.actorMemo == nil {
 		sc.actorMemo = map[[2]int32]int32{}

@@ -232,31 +232,26 @@ func (sc *scratch) dedupe(fv []fval) ([]fval, int) {
 
 // dedupeRows is dedupe at inference, where extract kept only features
 // the model has a weight for, each with its row: duplicates are the
-// features of one row. The table is sized by the part's features, not by
-// the model's rows, so it stays in the CPU's first-level cache.
-func (sc *scratch) dedupeRows(fv []fval) ([]fval, int) {
-	mask := sc.resetTable(len(fv))
+// features of one row, found by the row's stamp (newStampGen), so the cost
+// per feature is constant and the memory is the model's, however long
+// the part.
+func (sc *scratch) dedupeRows(l *learned, fv []fval) ([]fval, int) {
+	sc.newStampGen(l)
+	stamp, gen, at := sc.rowStamp, sc.stampGen, sc.rowAt
 	out := fv[:0]
 	words := 0
 	for i := range fv {
 		f := fv[i] // extract kept only features with a row
-		key := uint64(uint32(f.row))
-		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
-			s := &sc.table[h&mask]
-			if s.gen != sc.gen {
-				s.gen, s.key, s.idx = sc.gen, key, int32(len(out))
-				out = append(out, f)
-				if f.kind == fvWord {
-					words++
-				}
-				break
+		if stamp[f.row] != gen {
+			stamp[f.row], at[f.row] = gen, int32(len(out))
+			out = append(out, f)
+			if f.kind == fvWord {
+				words++
 			}
-			if s.key == key {
-				if o := &out[s.idx]; f.val > o.val {
-					o.val, o.span, o.hit = f.val, f.span, f.hit
-				}
-				break
-			}
+			continue
+		}
+		if o := &out[at[f.row]]; f.val > o.val {
+			o.val, o.span, o.hit = f.val, f.span, f.hit
 		}
 	}
 	return out, words
@@ -291,7 +286,7 @@ func (c *Classifier) extract(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	var out []fval
 	var words int
 	if known != nil {
-		out, words = sc.dedupeRows(fv)
+		out, words = sc.dedupeRows(c.model, fv)
 	} else {
 		out, words = sc.dedupe(fv)
 	}
@@ -330,7 +325,13 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
 	pbase := fnvString(fnvOffset, prefixPrefix)
-	for s := lo; s < hi; s++ {
+	// At inference the tokens were resolved to rows once per article
+	// (wordrows.go), and a passage's words may have been summed already.
+	hashWords := !c.wordRowsReady(sc, known)
+	if !hashWords && !sc.wordsSummed {
+		fv = c.appendWordRows(d, sc, o, lo, hi, fv)
+	}
+	for s := lo; s < hi && hashWords; s++ {
 		if !counted(d, sc, s) {
 			continue
 		}

@@ -44,6 +44,9 @@ func (c *Classifier) predict(d *scan.Doc, sc *scratch) {
 	nt := len(m.topics)
 	ns := len(d.Sentences)
 	end := leadEnd(d, sc, m.opts.LeadSentences)
+	if c.knownIndex(&m.opts, nil) != nil {
+		c.resolveTokens(d, sc)
+	}
 	sc.prob = grow(sc.prob, nt)
 	sc.leadProb = grow(sc.leadProb, nt)
 	sc.winProb = grow(sc.winProb, nt)
@@ -109,10 +112,11 @@ func (c *Classifier) probabilities(sc *scratch, out []float64) {
 
 // passageProbabilities is extract then probabilities for sentences
 // lo..hi-1, fused at inference: each feature's weights are added when its
-// row is first seen, the order probabilities adds them in, and the
+// row is first seen, in the order probabilities adds them, and the
 // deduplicated list is not built. Every value is 1 there (words are not
-// length-normalised), so the sums are the same. It leaves sc.fv marked as
-// holding no part.
+// length-normalised), so the sums are the same. Word features are summed
+// straight from the article's resolved tokens (sumWordRows); collect
+// gives the others. It leaves sc.fv marked as holding no part.
 func (c *Classifier) passageProbabilities(d *scan.Doc, sc *scratch, lo, hi int, out []float64) {
 	m := c.model
 	known := c.knownIndex(&m.opts, nil)
@@ -121,36 +125,20 @@ func (c *Classifier) passageProbabilities(d *scan.Doc, sc *scratch, lo, hi int, 
 		c.probabilities(sc, out)
 		return
 	}
-	fv := c.collect(d, sc, &m.opts, lo, hi, nil, known)
-	sc.fvPart = part{-1, -1}
 	nt := len(m.topics)
 	for ti := range nt {
 		out[ti] = m.topics[ti].bias
 	}
-	mask := sc.resetTable(len(fv))
-	for i := range fv {
-		row := fv[i].row
-		key := uint64(uint32(row))
-		seen := false
-		for h := (key * 0x9E3779B97F4A7C15) >> 20; ; h++ {
-			s := &sc.table[h&mask]
-			if s.gen != sc.gen {
-				s.gen, s.key = sc.gen, key
-				break
-			}
-			if s.key == key {
-				seen = true
-				break
-			}
-		}
-		if seen {
-			continue
-		}
-		w := m.w[int(row)*nt : int(row)*nt+nt]
-		for ti := range nt {
-			out[ti] += w[ti] * fv[i].val
-		}
+	sc.newStampGen(m)
+	words := c.wordRowsReady(sc, known)
+	if words {
+		c.sumWordRows(d, sc, &m.opts, lo, hi, out)
+		sc.wordsSummed = true
 	}
+	fv := c.collect(d, sc, &m.opts, lo, hi, nil, known)
+	sc.wordsSummed = false
+	sc.fvPart = part{-1, -1}
+	sc.addRows(m, fv, out)
 	for ti := range nt {
 		out[ti] = logreg.Sigmoid(out[ti])
 	}
@@ -245,18 +233,33 @@ func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, row int32) string
 }
 
 // topContributions moves the k largest contributions, in order, to the
-// front of cs and returns them: a partial selection, cheaper than sorting
-// every feature of a long passage for a dozen pieces of evidence.
+// front of cs and returns them; the rest of cs is left in no particular
+// state. It keeps the best ones found so far sorted at the front and
+// inserts a contribution only when it beats the last of them: one
+// comparison for most of a long passage's features, cheaper than sorting
+// them all or selecting the best k times. contributionLess is a strict
+// order (no two contributions share a row and a sentence), so the result
+// is the same whatever the algorithm.
 func topContributions(cs []contribution, k int) []contribution {
 	k = min(k, len(cs))
-	for i := range k {
-		best := i
-		for j := i + 1; j < len(cs); j++ {
-			if contributionLess(&cs[j], &cs[best]) {
-				best = j
-			}
+	if k == 0 {
+		return cs[:0]
+	}
+	n := 0 // cs[:n] holds the best so far, best first
+	for i := range cs {
+		c := cs[i]
+		if n == k && !contributionLess(&c, &cs[k-1]) {
+			continue
 		}
-		cs[i], cs[best] = cs[best], cs[i]
+		j := min(n, k-1) // c goes at j or before; cs[k-1] falls off when full
+		for j > 0 && contributionLess(&c, &cs[j-1]) {
+			cs[j] = cs[j-1]
+			j--
+		}
+		cs[j] = c
+		if n < k {
+			n++
+		}
 	}
 	return cs[:k]
 }
