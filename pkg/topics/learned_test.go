@@ -303,3 +303,43 @@ func TestTitleTaxonomyFeatures(t *testing.T) {
 		t.Errorf("%d title taxonomy features, %d in all", len(title), len(text))
 	}
 }
+
+// TestPrefixModelReadsWordStarts checks that a model with word-start
+// features scores them at inference (where the per-token word rows do not
+// resolve them, so words are hashed) as training extracted them.
+func TestPrefixModelReadsWordStarts(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := DefaultModel().Features
+	fo.Prefix = 5
+	m, _, err := Train(c, spaceItems(), TrainOptions{Folds: 3, FeatureGrid: []FeatureOptions{fo}, Lambdas: []float64{1e-3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := New(DefaultTaxonomy(), WithModel(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text := "Peru launches satellites into orbit", "The satellites lifted off from a site in Peru."
+	var starts []string
+	for _, te := range lc.Explain(title, text).Topics {
+		if te.Name != "space" {
+			continue
+		}
+		z := te.Bias
+		for _, f := range te.Features {
+			z += f.Contribution
+			if strings.HasPrefix(f.Feature, prefixPrefix) {
+				starts = append(starts, f.Feature)
+			}
+		}
+		if p := logreg.Sigmoid(z); math.Abs(p-te.Score) > 0.01 {
+			t.Errorf("score %.3f but sigmoid(bias + contributions) = %.3f", te.Score, p)
+		}
+	}
+	if !slices.Contains(starts, "p:satel") || !slices.Contains(starts, "p:launc") {
+		t.Errorf("word-start features %v, want p:satel and p:launc", starts)
+	}
+}
