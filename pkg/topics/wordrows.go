@@ -240,17 +240,24 @@ func (sc *scratch) newStampGen(l *learned) {
 	}
 }
 
-// addRows adds to the log-odds in out the weights of the features of fv
-// that the part has not counted yet.
+// addRows adds to the log-odds in out weight times value of each feature
+// of fv whose row the part has not counted yet (the first occurrence
+// counts, as passageProbabilities always did).
 func (sc *scratch) addRows(l *learned, fv []fval, out []float64) {
-	stamp, gen := sc.rowStamp, sc.stampGen
+	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, l.w, len(out)
 	for i := range fv {
 		row := fv[i].row
 		if stamp[row] == gen {
 			continue
 		}
 		stamp[row] = gen
-		addWeights(out, l.w, row)
+		if v := fv[i].val; v != 1 {
+			for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
+				out[ti] += x * v
+			}
+			continue
+		}
+		addWeights(out, w, row) // x*1 is x
 	}
 }
 
