@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -13,10 +15,15 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/newswatch/newswatch/pkg/app"
 	"github.com/newswatch/newswatch/pkg/benchtest"
+	"github.com/newswatch/newswatch/pkg/config"
+	"github.com/newswatch/newswatch/pkg/demosite"
+	"github.com/newswatch/newswatch/pkg/entities"
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/natstest"
 	"github.com/newswatch/newswatch/pkg/query"
+	"github.com/newswatch/newswatch/pkg/testwait"
 	"github.com/newswatch/newswatch/pkg/topology"
 )
 
@@ -139,9 +146,13 @@ func TestBacktest(t *testing.T) {
 	}
 }
 
-// BenchmarkBacktest scans stored analyzed articles of about 5 KB with a
-// typical query, as `newswatch backtest` does against an embedded server in
-// the same process (so the server's work is in the figure too).
+// BenchmarkBacktest scans stored analyzed articles of about 5 KB (made-up
+// words in sentences and paragraphs, with quotes, dashes and ampersands), as
+// `newswatch backtest` does against an embedded server in the same process
+// (so the server's work is in the figure too), with a typical query whose
+// words most articles lack, with one no article can be rejected for
+// before it is normalised and scanned (NOT Title: every title has it), and
+// with one every article matches without being normalised (NOT cricket).
 func BenchmarkBacktest(b *testing.B) {
 	ns := natstest.Start(b)
 	const n = 20000
@@ -149,10 +160,24 @@ func BenchmarkBacktest(b *testing.B) {
 	words := benchtest.Words(r)
 	arts := make([]events.AnalyzedArticle, n)
 	for i := range arts {
+		// Sentences in paragraphs with quotes, dashes and ampersands, as
+		// extracted text has: JSON escapes some (\n, \", \u0026), and
+		// three in four real articles have curly quotes or dashes.
 		var sb strings.Builder
-		for sb.Len() < 5000 {
+		for w := 1; sb.Len() < 5000; w++ {
 			sb.WriteString(words())
-			sb.WriteByte(' ')
+			switch {
+			case w%80 == 0:
+				sb.WriteString(".\n\n")
+			case w%40 == 0:
+				sb.WriteString(` & "`)
+			case w%30 == 0:
+				sb.WriteString(" — “")
+			case w%12 == 0:
+				sb.WriteString(`”. `)
+			default:
+				sb.WriteByte(' ')
+			}
 		}
 		if i%100 == 0 {
 			sb.WriteString("MQ-9B drones")
@@ -161,19 +186,177 @@ func BenchmarkBacktest(b *testing.B) {
 			events.Topic{Name: "defence-cooperation", Score: 0.7})
 	}
 	publishAnalyzed(b, ns.JS, arts)
-	q, err := query.Parse(`"MQ-9B" AND (drones OR India) AND NOT source:Mint`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cpu0 := benchtest.CPUTime()
-	for b.Loop() {
-		rep, err := backtest(context.Background(), ns.JS, q, time.Now().Add(-time.Hour), nil)
-		if err != nil || rep.Scanned != n || len(rep.Stories) != n/100 {
-			b.Fatalf("%v: scanned %d, %d stories", err, rep.Scanned, len(rep.Stories))
+	for _, c := range []struct {
+		name, query string
+		stories     int
+	}{
+		{"query=rare-words", `"MQ-9B" AND (drones OR India) AND NOT source:Mint`, n / 100},
+		{"query=not", `NOT Title`, 0},
+		{"query=not-absent-word", `NOT cricket`, (n + 2) / 3}, // every article, none says cricket
+	} {
+		q, err := query.Parse(c.query)
+		if err != nil {
+			b.Fatal(err)
 		}
+		b.Run(c.name, func(b *testing.B) {
+			cpu0 := benchtest.CPUTime()
+			for b.Loop() {
+				rep, err := backtest(context.Background(), ns.JS, q, time.Now().Add(-time.Hour), nil)
+				if err != nil || rep.Scanned != n || len(rep.Stories) != c.stories {
+					b.Fatalf("%v: scanned %d, %d stories", err, rep.Scanned, len(rep.Stories))
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "articles/s")
+			if cpu := benchtest.CPUTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "articles/cpu-s")
+			}
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "articles/s")
-	if cpu := benchtest.CPUTime() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(n*b.N)/cpu.Seconds(), "articles/cpu-s")
+}
+
+// Backtest, with its fast decoding and the query's check before
+// normalising, finds exactly what encoding/json and matching every
+// normalised article find, and what `newswatch match` finds: on non-ASCII
+// text, escapes, case and punctuation variants, NOT queries and filters.
+func TestBacktestAgreesWithReference(t *testing.T) {
+	ns := natstest.Start(t)
+	mq := "India and the US agreed on 31 MQ-9B drones."
+	arts := []events.AnalyzedArticle{
+		analyzed("ascii", 0, "s1", "PTI", "Quad ministers meet", mq),
+		analyzed("lower", 0, "s2", "Mint", "quad bikes banned", "The quad-bike ban; mq9b, u.s. & us <b>"),
+		analyzed("upper", 0, "s3", "Reuters", "QUAD SUMMIT", "THE MQ 9B AND THE U.S. NAVY"),
+		analyzed("dashes", 0, "s4", "Hindu", "MQ–9B and MQ—9B", "The MQ9B; the Quad's plan.\n\n\"Quoted\" \\ <tag> & more\t\u2028end"),
+		analyzed("fullwidth", 0, "s5", "PTI", "ＱＵＡＤ", "ＭＱ－９Ｂ drones in Zürich, Qu\u00adad and Sea\u200bGuardian"),
+		analyzed("emoji", 0, "s6", "PTI", "Quad 🚁", "MQ-9B 🚁 drones", events.Topic{Name: "defence-cooperation", Score: 0.9}),
+		analyzed("topic", 0, "s1", "Mint", "Navy leases two more", "The Navy will lease two more Sea Guardians.",
+			events.Topic{Name: "defence-cooperation", Score: 0.6}),
+		analyzed("ascii", 1, "s1", "PTI", "Quad ministers meet (updated)", mq+" Quad."),
+		analyzed("nostory", 0, "", "PTI", "Quad", mq),
+	}
+	lines := publishAnalyzed(t, ns.JS, arts)
+	// Messages written by hand: ASCII letters as \u escapes, a surrogate
+	// pair, invalid UTF-8, and not JSON at all.
+	for _, raw := range []string{
+		`{"article":{"id":"escaped","title":"\u0051uad","text":"\u004dQ-9B \u0026 India","source":"PTI"},"story_id":"s7"}`,
+		`{"article":{"id":"surrogate","title":"Quad \ud83d\ude81","text":"MQ-9B"},"story_id":"s8"}`,
+		"{\"article\":{\"id\":\"badutf8\",\"title\":\"Quad \xff\",\"text\":\"MQ-9B\"},\"story_id\":\"s9\"}",
+		`not json`,
+	} {
+		if _, err := ns.JS.Publish(context.Background(), topology.AnalyzedSubject("f"), []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, raw)
+	}
+	gaz, err := entities.New(entities.DefaultEntries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		`"MQ-9B"`, `Quad`, `nocase:quad`, `case:quad`, `QUAD`, `NOT Quad`, `Quad AND NOT source:Mint`, `U.S.`, `US`, `us`,
+		`topic:defence-cooperation AND "MQ-9B"`, `NOT topic:defence-cooperation`, `Zürich OR SeaGuardian`,
+		`entity:"MQ-9B"`, `title:Quad`, `text:Quad`, `NEAR/2(MQ-9B, drones)`, `"Quad's"`, `Quoted OR tag`, `score>=0.7`,
+	} {
+		t.Run(src, func(t *testing.T) {
+			q, err := query.Parse(src, query.WithAliases(gaz.Aliases))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The reference: encoding/json, and every article normalised
+			// (a prepared Doc is matched without the check).
+			var want []string
+			skipped := 0
+			for _, l := range lines {
+				in, err := decodeMatchInputSlow([]byte(l))
+				if err != nil || in.StoryID == "" {
+					skipped++
+					continue
+				}
+				d := in.doc()
+				d.Prepare()
+				if _, ok := q.Match(&d); ok && !slices.Contains(want, in.ID) {
+					want = append(want, in.ID)
+				}
+			}
+			rep, err := backtest(context.Background(), ns.JS, q, time.Now().Add(-time.Hour), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, st := range rep.Stories {
+				got = append(got, st.Alert.ArticleID)
+				for _, c := range st.Suppressed {
+					got = append(got, c.ArticleID)
+				}
+			}
+			var mout, merr bytes.Buffer
+			Main([]string{"match", "--json", "--query", src}, strings.NewReader(strings.Join(lines, "\n")), &mout, &merr)
+			var fromMatch []string
+			for _, l := range strings.Split(strings.TrimSpace(mout.String()), "\n") {
+				var m matchOutput
+				if l != "" && json.Unmarshal([]byte(l), &m) == nil && m.ID != "nostory" && !slices.Contains(fromMatch, m.ID) {
+					fromMatch = append(fromMatch, m.ID)
+				}
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			slices.Sort(fromMatch)
+			if !slices.Equal(got, want) || !slices.Equal(fromMatch, want) || rep.Scanned != len(lines) || rep.Skipped != skipped {
+				t.Errorf("reference %v (%d skipped); backtest %v (%d of %d scanned skipped); match %v",
+					want, skipped, got, rep.Skipped, rep.Scanned, fromMatch)
+			}
+			if len(want) == 0 {
+				t.Errorf("the reference matches nothing: the case tests nothing")
+			}
+		})
+	}
+}
+
+// Issue 15's test of done: after the demo site's feed was polled, backtest
+// lists the seed story for "MQ-9B", and finds the articles `newswatch
+// match` finds in the same stored analyses.
+func TestBacktestDemoSiteSeedStory(t *testing.T) {
+	site := httptest.NewServer(demosite.Handler())
+	defer site.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cfg := natstest.AppConfig(t)
+	cfg.Fetcher.AllowPrivateNetworks = true // the site is on loopback
+	cfg.Feeds = []config.Feed{{ID: "demo", URL: site.URL + "/feed.xml", Interval: time.Hour}}
+	a, err := app.Start(ctx, &cfg, []string{app.Fetcher, app.Analyzer}, true, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	pages := demosite.Pages()
+	var stored [][]byte
+	testwait.True(t, 2*time.Minute, "every page of the demo feed analysed", func() bool {
+		stored = natstest.Messages(t, a.JetStream(), topology.StreamAnalyzed, topology.AnalyzedSubject("demo"))
+		return len(stored) >= len(pages)
+	})
+
+	q := `"MQ-9B"`
+	code, out, errOut := runCLI(t, "backtest", "--nats-url", a.Conn().ConnectedUrl(), "--query", q, "--json")
+	if code != 0 {
+		t.Fatalf("backtest exited %d: %s", code, errOut)
+	}
+	var rep backtestReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	seed := demosite.SeedPage()
+	if rep.Scanned != len(stored) || len(rep.Stories) != 1 || rep.Stories[0].Alert.Title != seed.Title ||
+		!strings.HasSuffix(rep.Stories[0].Alert.URL, seed.Path) || !strings.Contains(rep.Stories[0].Alert.Snippet, "MQ-9B") {
+		t.Fatalf("backtest of %s after the demo feed was polled:\n%s", q, out)
+	}
+
+	var lines []string
+	for _, m := range stored {
+		lines = append(lines, string(m))
+	}
+	var mout, merr bytes.Buffer
+	Main([]string{"match", "--json", "--query", q}, strings.NewReader(strings.Join(lines, "\n")), &mout, &merr)
+	var m matchOutput
+	if err := json.Unmarshal(bytes.TrimSpace(mout.Bytes()), &m); err != nil || m.ID != rep.Stories[0].Alert.ArticleID {
+		t.Errorf("match found %s (%v), backtest %s", mout.String(), err, rep.Stories[0].Alert.ArticleID)
 	}
 }

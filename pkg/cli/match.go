@@ -155,9 +155,32 @@ type matchInput struct {
 
 func decodeMatchInput(b []byte) (*matchInput, error) {
 	var in matchInput
+	if in.decodeFast(b) {
+		in.finish()
+		return &in, nil
+	}
+	return decodeMatchInputSlow(b)
+}
+
+// decodeMatchInputSlow is decodeMatchInput with encoding/json alone: the
+// reference decodeFast is tested against.
+func decodeMatchInputSlow(b []byte) (*matchInput, error) {
+	var in matchInput
 	if err := json.Unmarshal(b, &in); err != nil {
 		return nil, fmt.Errorf("not a JSON article: %w", err)
 	}
+	t, err := decodeTopics(in.Topics)
+	if err != nil {
+		return nil, err
+	}
+	in.topics = t
+	in.finish()
+	return &in, nil
+}
+
+// finish fills the flat fields from the nested article where they are
+// empty.
+func (in *matchInput) finish() {
 	if a := in.Article; a != nil {
 		in.ID = cmpOr(in.ID, a.ID)
 		in.Title = cmpOr(in.Title, a.Title)
@@ -166,12 +189,6 @@ func decodeMatchInput(b []byte) (*matchInput, error) {
 		in.Lang = cmpOr(in.Lang, a.Language)
 		in.URL = cmpOr(in.URL, a.URL)
 	}
-	t, err := decodeTopics(in.Topics)
-	if err != nil {
-		return nil, err
-	}
-	in.topics = t
-	return &in, nil
 }
 
 func cmpOr(vs ...string) string {

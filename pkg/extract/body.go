@@ -382,10 +382,12 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		// date blocks are caught one level down by their class names.
 		return false
 	}
-	if b.headline[n] && float64(s.good) >= proseKeep*float64(b.prose) && s.linkDensity() < 0.3 {
+	if b.headline[n] {
 		// Whatever its tag or name (<aside class="blogPost">,
-		// "share_wrapper"), the element holding the headline and most of
-		// the page's prose is the article.
+		// "article-header", "share_wrapper"), an element holding the
+		// headline is the article or its header, with the standfirst;
+		// its furniture (bylines, share bars, kickers) goes one level
+		// down, by name, or in rendering.
 		return false
 	}
 	if structuralBoilerplate[n.DataAtom] || boilerRoles[strings.ToLower(attr(n, "role"))] {
@@ -396,7 +398,12 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 		return share < 0.6
 	}
 	bits := classBits(n)
-	if n.DataAtom != atom.Body && share < 0.6 && bits&tUI != 0 {
+	if bits != 0 && b.inRunningText(n) {
+		return false
+	}
+	if n.DataAtom != atom.Body && share < 0.6 && bits&tUI != 0 && float64(s.good) < proseKeep*float64(b.prose) {
+		// A dialog or overlay holds a form or a teaser, not most of the
+		// page's prose ("article modal-enabled", "js-lightbox-gallery").
 		return true
 	}
 	if bits&tEmbed != 0 && share < 0.5 {
@@ -438,6 +445,26 @@ func (b *body) isBoilerplate(n *html.Node, total int) bool {
 	return share < 0.6
 }
 
+// inRunningText reports whether n is a short inline element at the start of
+// a paragraph of prose, as a news dateline ("KOBE – A total of ...") is,
+// whatever its class says.
+func (b *body) inRunningText(n *html.Node) bool {
+	p := n.Parent
+	if n.DataAtom == atom.P || p == nil || p.DataAtom != atom.P {
+		return false
+	}
+	ps, s := b.st[p], b.st[n]
+	if ps == nil || s == nil || 2*s.text >= ps.text || !proseLike(ps.text-s.text, ps.link) {
+		return false
+	}
+	for c := p.FirstChild; c != n; c = c.NextSibling {
+		if c.Type == html.TextNode && strings.TrimSpace(c.Data) != "" || c.Type == html.ElementNode {
+			return false
+		}
+	}
+	return true
+}
+
 // markHeadline finds the first h1-h3 that repeats the page's title (which
 // often carries the site's name too) and marks its ancestors.
 func (b *body) markHeadline(root *html.Node) {
@@ -453,7 +480,7 @@ func (b *body) markHeadline(root *html.Node) {
 			continue
 		}
 		k := normKey(textOf(n))
-		if len(k) < 10 || !strings.Contains(b.title, k) {
+		if len(k) < 10 || 2*len(k) < len(b.title) || !strings.Contains(b.title, k) {
 			continue
 		}
 		b.headline = map[*html.Node]bool{}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,7 +22,9 @@ import (
 // TestCorpus scores extraction on the trafilatura evaluation corpus the way
 // the shared eval score-extraction scorer does, in one process. It runs only when
 // NEWSWATCH_EXTRACTION_DEV names the corpus directory (it holds 990 pages);
-// NEWSWATCH_EXTRACTION_HALF=a or b scores one fixed half (see TestCorpusGold).
+// NEWSWATCH_EXTRACTION_HALF=a or b scores one fixed half (see TestCorpusGold);
+// NEWSWATCH_EXTRACTION_OUT writes each page's segment counts (file, kept
+// and missed "with" segments, kept and dropped "without" segments) to a file.
 func TestCorpus(t *testing.T) {
 	dir := os.Getenv("NEWSWATCH_EXTRACTION_DEV")
 	if dir == "" {
@@ -35,7 +38,8 @@ func TestCorpus(t *testing.T) {
 	space := regexp.MustCompile(`\s+`)
 	norm := func(s string) string { return strings.TrimSpace(space.ReplaceAllString(s, " ")) }
 	type worst struct {
-		url        string
+		url, file  string
+		with, wo   int
 		miss, keep int
 		missed     []string
 		kept       []string
@@ -72,7 +76,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil && only != "" {
 			t.Logf("error: %v", err)
 		}
-		w := worst{url: c.URL}
+		w := worst{url: c.URL, file: c.File, with: len(c.With), wo: len(c.Without)}
 		for _, s := range c.With {
 			if strings.Contains(text, norm(s)) {
 				tp++
@@ -102,6 +106,15 @@ func TestCorpus(t *testing.T) {
 	p := float64(tp) / float64(tp+fp)
 	r := float64(tp) / float64(tp+fn)
 	f1 := 2 * p * r / (p + r)
+	if out := os.Getenv("NEWSWATCH_EXTRACTION_OUT"); out != "" {
+		var b strings.Builder
+		for _, w := range ws {
+			fmt.Fprintf(&b, "%s\t%d\t%d\t%d\t%d\n", w.file, w.with-w.miss, w.miss, w.keep, w.wo-w.keep)
+		}
+		if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sort.SliceStable(ws, func(i, j int) bool { return ws[i].miss+ws[i].keep > ws[j].miss+ws[j].keep })
 	n := 15
 	if v := os.Getenv("NEWSWATCH_EXTRACTION_WORST"); v != "" {

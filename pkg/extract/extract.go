@@ -195,7 +195,7 @@ func (e *Extractor) Extract(page []byte, pageURL string) (*Result, error) {
 		// Pages rendered by JavaScript often carry the whole story only in
 		// their JSON-LD; the publisher's own articleBody beats a scrap.
 		if ld := ldBodyText(m.ld.articleBody); utf8.RuneCountInString(ld) > 2*utf8.RuneCountInString(text)+200 {
-			text = ld
+			text = ldLead(text, ld, m.description()) + ld
 		}
 	}
 	res.Text = text
@@ -254,3 +254,20 @@ func ldBodyText(raw string) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// ldLead returns the page's description with a separator when the page
+// shows it as a standfirst (the markup's text holds it) and the JSON-LD
+// articleBody leaves it out, as publishers often do; "" otherwise.
+func ldLead(text, ld, desc string) string {
+	desc = collapse(html.UnescapeString(desc))
+	if n := utf8.RuneCountInString(desc); n < 50 || n > ldLeadMax {
+		return ""
+	}
+	if !strings.Contains(text, desc) || strings.Contains(collapse(ld), desc) {
+		return ""
+	}
+	return desc + "\n\n"
+}
+
+// ldLeadMax is the longest standfirst (runes) ldLead takes.
+const ldLeadMax = 600

@@ -110,6 +110,14 @@ func readMeta(doc *html.Node, base *url.URL) *meta {
 	return m
 }
 
+// description is the page's summary from its meta tags.
+func (m *meta) description() string {
+	if d := m.metas["og:description"]; d != "" {
+		return d
+	}
+	return m.metas["description"]
+}
+
 func isBylineNode(n *html.Node) bool {
 	if hasToken(attr(n, "rel"), "author") || attr(n, "itemprop") == "author" {
 		return true

@@ -40,6 +40,9 @@ var noLetters = regexp.MustCompile(`^[\d\s.,:;/\-–|()+]*$`)
 type block struct {
 	text    string
 	heading bool // a heading, or a short line introducing what follows
+	// linky is a sentence with many links, kept only before the story's
+	// last long paragraph.
+	linky bool
 }
 
 // renderer accumulates the output of render.
@@ -52,6 +55,8 @@ type renderer struct {
 	curTag   atom.Atom
 	curLinks int
 	titleCut bool
+	titleAt  int  // index in out where the headline was cut
+	linky    bool // set by drop for the block being flushed
 }
 
 // render writes the text of nodes block by block. With filter set it drops
@@ -62,10 +67,21 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 		r.walk(n, false)
 		r.flush()
 	}
+	lastLong := -1
+	for i, bl := range r.out {
+		if !bl.linky && utf8.RuneCountInString(bl.text) >= 150 {
+			lastLong = i
+		}
+	}
 	var parts []string
 	var seen map[string]bool
 	for i, bl := range r.out {
-		if bl.text == "" {
+		if bl.text == "" || bl.linky && i > lastLong {
+			continue
+		}
+		if r.filter && i < r.titleAt && utf8.RuneCountInString(bl.text) < kickerMax && !sentenceEnd.MatchString(bl.text) {
+			// Short lines above the headline are kickers, section names
+			// and dates.
 			continue
 		}
 		// A heading followed by a dropped block, or by nothing, introduced
@@ -108,6 +124,22 @@ func (b *body) render(nodes []*html.Node, filter bool) string {
 	}
 	return strings.Join(parts, "\n\n")
 }
+
+// headingMax is the length (runes) from which a heading counts as a
+// paragraph.
+const headingMax = 120
+
+// kickerMax is the length (runes) under which a line above the headline
+// that is not a sentence is dropped.
+const kickerMax = 50
+
+// A list item, or a paragraph that reads as a sentence, with at least
+// proseUnlinked characters outside its links may be up to linkMaxProse
+// link text.
+const (
+	proseUnlinked = 40
+	linkMaxProse  = 0.6
+)
 
 // tailMin is the length from which a line after the story's last long
 // paragraph is kept.
@@ -173,19 +205,20 @@ func (r *renderer) flush() {
 	if text == "" {
 		return
 	}
+	r.linky = false
 	if r.filter && r.drop(text, link, links) {
 		// Mark the gap so a heading before a dropped block goes too.
 		r.out = append(r.out, block{heading: true})
 		return
 	}
-	heading := false
-	switch r.curTag {
-	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
-		heading = true
-	default:
+	var heading bool
+	if headingTag(r.curTag) {
+		// A heading as long as a paragraph is a standfirst set large.
+		heading = utf8.RuneCountInString(text) < headingMax
+	} else {
 		heading = len(text) < 60 && strings.HasSuffix(text, ":")
 	}
-	r.out = append(r.out, block{text: text, heading: heading})
+	r.out = append(r.out, block{text: text, heading: heading, linky: r.linky})
 }
 
 func (r *renderer) drop(text string, link, links int) bool {
@@ -197,6 +230,7 @@ func (r *renderer) drop(text string, link, links int) bool {
 	case atom.H1, atom.H2:
 		if !r.titleCut && r.b.title != "" && normKey(text) == r.b.title {
 			r.titleCut = true
+			r.titleAt = len(r.out)
 			return true
 		}
 	}
@@ -205,6 +239,15 @@ func (r *renderer) drop(text string, link, links int) bool {
 		maxLink = linkMaxLong
 	}
 	if float64(link) > maxLink*float64(n) && !looksLikeURL(text) {
+		sentence := r.curTag == atom.Li || !headingTag(r.curTag) && sentenceEnd.MatchString(text)
+		if sentence && float64(link) <= linkMaxProse*float64(n) && n-link >= proseUnlinked {
+			// A sentence whose links are words of it ("the no.1 most
+			// requested feature for Hacker Monthly is here.") is prose
+			// if the story goes on after it; at the end it is more often
+			// a pitch ("Submit your letter via this form").
+			r.linky = true
+			return false
+		}
 		return true
 	}
 	runes := utf8.RuneCountInString(text)
@@ -250,6 +293,15 @@ func hasBlockText(n *html.Node) bool {
 			}
 			return true
 		}
+	}
+	return false
+}
+
+// headingTag reports whether a renders as a heading.
+func headingTag(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Dt:
+		return true
 	}
 	return false
 }

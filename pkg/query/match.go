@@ -83,6 +83,8 @@ type matchBuf struct {
 	doc  scan.Doc
 	hits []scan.Hit
 	res  []Result
+	low  [2]lowerField
+	none scan.Doc // never normalised: for a Doc no term can occur in
 }
 
 var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
@@ -91,10 +93,12 @@ var matchBufs = sync.Pool{New: func() any { return new(matchBuf) }}
 // first use.
 func (q *Query) compiled() (*Set, *scan.Machine) {
 	q.once.Do(func() {
+		q.need = newNeed(q.root, q.terms)
 		q.set = NewSet([]*Query{q})
 		m, err := scan.Compile(q.set.Terms())
 		if err == nil {
 			q.machine = m
+			q.small = newSmallScan(q.set.Terms())
 		}
 	})
 	return q.set, q.machine
@@ -114,10 +118,29 @@ func (q *Query) Match(d *Doc) ([]Span, bool) {
 	if p := d.prepared(); p != nil {
 		sd, snips = &p.sd, &p.snippets
 	} else {
-		b.doc.Normalize(d.Title, d.Text)
+		// A prepared Doc is normalised already; this one need not be when
+		// it cannot match, or when no term can occur in it (the query is
+		// then evaluated on no occurrences, as it would be after
+		// normalising).
+		verdict := mayMatch
+		if !q.noNeed {
+			verdict = q.need.check(d, &b.low)
+		}
+		switch verdict {
+		case noMatch:
+			return nil, false
+		case noTerm:
+			sd = &b.none
+		default:
+			b.doc.Normalize(d.Title, d.Text)
+		}
 	}
 	b.hits = b.hits[:0]
-	if len(set.pats) > 0 { // filters only: nothing to scan for
+	switch {
+	case len(set.pats) == 0 || sd == &b.none: // nothing to scan for
+	case q.small != nil:
+		b.hits = q.small.scan(sd.Buf, b.hits)
+	default:
 		b.hits = m.Scan(sd, b.hits)
 	}
 	b.res = set.match(sd, b.hits, 0, d, snips, b.res[:0])

@@ -27,6 +27,7 @@ func runMatchCases(t *testing.T, cases []matchCase, opts ...query.Option) {
 			}
 			d := c.doc
 			spans, ok := q.Match(&d)
+			checkPrefilter(t, c.q, &d, spans, ok, opts...)
 			if ok != c.want {
 				t.Fatalf("Match(%q) on %q / %q = %v, want %v (spans %+v)", c.q, d.Title, d.Text, ok, c.want, spans)
 			}

@@ -63,6 +63,9 @@ type Query struct {
 	once    sync.Once
 	set     *Set
 	machine *scan.Machine
+	small   *smallScan // used instead of machine for a few patterns
+	need    need       // checked before normalising a Doc (prefilter.go)
+	noNeed  bool       // tests: never skip normalising
 }
 
 // Parse parses a watch query. Syntax errors are *ParseError values that
