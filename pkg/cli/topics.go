@@ -41,6 +41,8 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	minDF := fs.Int("min-df", 2, "drop features seen in fewer items")
 	minWeight := fs.Float64("min-weight", 0.01, "drop learned weights smaller in magnitude (in the cross-validation too)")
+	seed := fs.Uint64("seed", 1, "seed of the assignment of story groups to cross-validation folds")
+	ratio := fs.Float64("ratio-smoothing", 0.5, "smoothing count of the log-count ratio scaling of features (NBSVM-style); negative turns it off")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	fs.Usage = func() {
 		fmt.Fprintln(io.Stderr, "usage: newswatch topics train --items FILE [--items FILE...] --out MODEL [flags]")
@@ -101,7 +103,7 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		}
 		all = append(all, its...)
 	}
-	opts.Folds, opts.MinDF, opts.MinWeight = *folds, *minDF, *minWeight
+	opts.Folds, opts.MinDF, opts.MinWeight, opts.RatioSmoothing, opts.Seed = *folds, *minDF, *minWeight, *ratio, *seed
 	if *topicList != "" {
 		opts.Topics = strings.Split(*topicList, ",")
 	}

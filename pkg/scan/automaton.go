@@ -178,7 +178,7 @@ func buildAutomaton(pats []string, prefix []bool, list, index []int32) (*automat
 	// first, so they share a few cache lines; then each deeper subtree
 	// depth-first, so that the rows a word walks through lie one after
 	// the other rather than across the whole table.
-	order := a.layout(queue, parent, dead)
+	order := layout(queue, parent, dead)
 	if len(order) != ns {
 		return nil, fmt.Errorf("scan: internal error: the table's layout placed %d of %d states", len(order), ns)
 	}
@@ -243,7 +243,7 @@ func (a *automaton) scan(buf []byte, hits []Hit) []Hit {
 // states at depth one and two breadth-first (queue is the trie's
 // breadth-first order), then the subtrees below depth two in depth-first
 // preorder. parent[s] is trie state s's parent.
-func (a *automaton) layout(queue, parent []int32, dead int32) []int32 {
+func layout(queue, parent []int32, dead int32) []int32 {
 	n := len(parent)
 	depth := make([]int8, n)
 	first := make([]int32, n+1) // children of s: kids[first[s]:first[s+1]]

@@ -240,28 +240,40 @@ func (d *Doc) add(s string, f uint8) {
 			if d.wordNum < 0 || space || other || !dash && !apos {
 				d.wordNum++
 			}
-			// addWord's fast path, inline: a word of ASCII letters and
-			// digits, lower-cased into the buffer's spare capacity.
-			n := len(d.Buf)
-			src := s[i:]
-			lim := min(len(src), cap(d.Buf)-n)
-			src = src[:lim]
-			spare := d.Buf[n : n+lim]
-			p := 0
-			for p < len(src) {
-				c := lowerWord[src[p]]
-				if c == 0 {
-					break
+			for {
+				// addWord's fast path, inline: a word of ASCII letters and
+				// digits, lower-cased into the buffer's spare capacity.
+				n := len(d.Buf)
+				src := s[i:]
+				lim := min(len(src), cap(d.Buf)-n)
+				src = src[:lim]
+				spare := d.Buf[n : n+lim]
+				p := 0
+				for p < len(src) {
+					c := lowerWord[src[p]]
+					if c == 0 {
+						break
+					}
+					spare[p] = c
+					p++
 				}
-				spare[p] = c
-				p++
-			}
-			if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
-				d.Buf = d.Buf[:n+p]
-				d.Tokens = append(d.Tokens, Token{NStart: int32(n), NEnd: int32(n + p), Start: int32(i), End: int32(j), Sentence: int32(len(d.Sentences) - 1), Word: d.wordNum, Field: f, Gap: g})
-				i = j
-			} else {
-				i = d.addWord(s, i, f, g)
+				if j := i + p; (j == len(s) || s[j] < utf8.RuneSelf && p < lim) && !(p == 2 && s[i] == 'U' && s[i+1] == 'S') {
+					d.Buf = d.Buf[:n+p]
+					d.Tokens = append(d.Tokens, Token{NStart: int32(n), NEnd: int32(n + p), Start: int32(i), End: int32(j), Sentence: int32(len(d.Sentences) - 1), Word: d.wordNum, Field: f, Gap: g})
+					i = j
+				} else {
+					i = d.addWord(s, i, f, g)
+				}
+				// One space and an ASCII word, the commonest gap: what the
+				// loop above would do for them, without going round it.
+				if i+1 < len(s) && s[i] == ' ' && asciiWord[s[i+1]] {
+					i++
+					g = GapSpace
+					d.Buf = append(d.Buf, ' ')
+					d.wordNum++
+					continue
+				}
+				break
 			}
 			space, dash, apos, other = false, false, false, false
 			continue

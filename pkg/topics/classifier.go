@@ -58,7 +58,7 @@ type requirement struct {
 // Roles of a feature in suppression of overlapping occurrences.
 const (
 	rolePositive = iota // positive evidence
-	roleConcept         // referenced by a requirement: never suppresses
+	roleConcept         // referenced by a requirement, or model_only: never suppresses
 	roleMask            // zero or negative weight: overrides what it contains
 )
 
@@ -254,6 +254,9 @@ func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 				f.role = rolePositive
 			default:
 				f.role = roleMask
+			}
+			if td.Features[fi].ModelOnly {
+				f.role = roleConcept
 			}
 			for _, g := range tp.features {
 				for _, r := range g.requires {

@@ -31,8 +31,18 @@ type FeatureOptions struct {
 	// TitleWords adds the title's words once more as title features, so a
 	// word can weigh more in the title than in the lead.
 	TitleWords bool `json:"title_words"`
+	// Prefix, when positive, adds the first Prefix letters of each word
+	// of the title and lead longer than Prefix+1 as a feature (p:coope),
+	// so forms the stemmer does not fold ("cooperation", "cooperate")
+	// share what they learned.
+	Prefix int `json:"prefix,omitempty"`
 	// Taxonomy adds the taxonomy's features (fired, blocked).
 	Taxonomy bool `json:"taxonomy"`
+	// TitleTaxonomy adds the taxonomy features of the title once more as
+	// title features (title-tx:, title-tx-blocked:), so a feature can weigh
+	// more in the headline than in the teaser, as TitleWords does for
+	// words.
+	TitleTaxonomy bool `json:"title_taxonomy,omitempty"`
 	// Actors adds counts of distinct states, alliances and defence firms
 	// and taxonomy features that co-occur with two or more of them.
 	Actors bool `json:"actors"`
@@ -40,13 +50,16 @@ type FeatureOptions struct {
 
 // Prefixes of feature names, one per family (docs/topics.md).
 const (
-	prefixWord    = "w:"          // a word or word pair of the title or lead
-	prefixTitle   = "title:"      // a word of the title
-	prefixFired   = "tx:"         // a taxonomy feature fired: tx:topic/feature
-	prefixBlocked = "tx-blocked:" // occurred but its requirement failed
-	prefixActors  = "actors:"     // counts of distinct actors by kind
-	prefixCo      = "co:"         // a taxonomy feature in a sentence with 2+ actors
-	prefixLead2   = "lead2:"      // a taxonomy feature in a title and lead with 2+ actors
+	prefixWord         = "w:"                // a word or word pair of the title or lead
+	prefixTitle        = "title:"            // a word of the title
+	prefixPrefix       = "p:"                // the first letters of a word
+	prefixFired        = "tx:"               // a taxonomy feature fired: tx:topic/feature
+	prefixBlocked      = "tx-blocked:"       // occurred but its requirement failed
+	prefixTitleFired   = "title-tx:"         // a taxonomy feature fired in the title
+	prefixTitleBlocked = "title-tx-blocked:" // blocked in the title
+	prefixActors       = "actors:"           // counts of distinct actors by kind
+	prefixCo           = "co:"               // a taxonomy feature in a sentence with 2+ actors
+	prefixLead2        = "lead2:"            // a taxonomy feature in a title and lead with 2+ actors
 )
 
 // Kinds of feature values, for explanations.
@@ -94,6 +107,7 @@ func featureKey(name string) uint64 { return fnvString(fnvOffset, name) }
 // featureKeys are the precomputed keys of the taxonomy-derived features.
 type featureKeys struct {
 	fired, blocked, co, lead2 [][]uint64        // [topic][feature]
+	titleFired, titleBlocked  [][]uint64        // [topic][feature]
 	actors                    []uint64          // by actorFeatureNames index
 	names                     map[uint64]string // every name above, for training
 }
@@ -107,15 +121,18 @@ func (c *Classifier) buildFeatureKeys() {
 		return key
 	}
 	for _, tp := range c.topics {
-		var fired, blocked, co, lead2 []uint64
+		var fired, blocked, co, lead2, tFired, tBlocked []uint64
 		for _, f := range tp.features {
 			id := tp.def.Name + "/" + f.name
 			fired = append(fired, add(prefixFired+id))
 			blocked = append(blocked, add(prefixBlocked+id))
 			co = append(co, add(prefixCo+id))
 			lead2 = append(lead2, add(prefixLead2+id))
+			tFired = append(tFired, add(prefixTitleFired+id))
+			tBlocked = append(tBlocked, add(prefixTitleBlocked+id))
 		}
 		k.fired, k.blocked, k.co, k.lead2 = append(k.fired, fired), append(k.blocked, blocked), append(k.co, co), append(k.lead2, lead2)
+		k.titleFired, k.titleBlocked = append(k.titleFired, tFired), append(k.titleBlocked, tBlocked)
 	}
 	for _, n := range actorFeatureNames() {
 		k.actors = append(k.actors, add(prefixActors+n))
@@ -307,6 +324,7 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
+	pbase := fnvString(fnvOffset, prefixPrefix)
 	// At inference the tokens were resolved to rows once per article
 	// (wordrows.go), and a passage's words may have been summed already.
 	hashWords := !c.wordRowsReady(sc, known)
@@ -325,6 +343,15 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			tok := d.Buf[t.NStart:t.NEnd]
+			if o.Prefix > 0 && len(tok) > o.Prefix+1 && lettersOnly(tok[:o.Prefix]) {
+				hp := fnvBytes(pbase, tok[:o.Prefix])
+				if row, ok := sc.findCached(known, hp); ok {
+					fv = append(fv, fval{key: hp, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
+				}
+				if names != nil {
+					names[hp] = prefixPrefix + string(tok[:o.Prefix])
+				}
+			}
 			tok, h := wordKey(base, tok, o.Stem)
 			row, isKnown := sc.findCached(known, h)
 			if isKnown {
@@ -364,11 +391,18 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		for ; i < len(sc.firings) && int(sc.firings[i].span) < hi; i++ {
 			f := &sc.firings[i]
 			key, rows := c.keys.fired[f.topic][f.feature], c.rows.fired
+			tkey, trows := c.keys.titleFired[f.topic][f.feature], c.rows.titleFired
 			if f.failed >= 0 {
 				key, rows = c.keys.blocked[f.topic][f.feature], c.rows.blocked
+				tkey, trows = c.keys.titleBlocked[f.topic][f.feature], c.rows.titleBlocked
 			}
 			if row, ok := rowOf(rows, int(f.topic), int(f.feature), known != nil); ok {
 				fv = append(fv, fval{key: key, val: 1, span: f.span, hit: f.hit, row: row, kind: fvTaxonomy})
+			}
+			if o.TitleTaxonomy && d.Sentences[f.span].Field == scan.FieldTitle {
+				if row, ok := rowOf(trows, int(f.topic), int(f.feature), known != nil); ok {
+					fv = append(fv, fval{key: tkey, val: 1, span: f.span, hit: f.hit, row: row, kind: fvTaxonomy})
+				}
 			}
 		}
 	}
@@ -383,6 +417,17 @@ var (
 	zero  = []byte("0")
 	space = []byte(" ")
 )
+
+// lettersOnly reports whether b is ASCII lower-case letters, so a word
+// prefix never cuts a character in two nor reads a number.
+func lettersOnly(b []byte) bool {
+	for _, c := range b {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
 
 // wordKey folds a token as word features read it, a number as "0" and
 // other words stemmed when stem is set, and returns it with its key: the
@@ -515,6 +560,9 @@ const maxTopicsCounted = 16
 func appendFeatureLabel(b []byte, name string) []byte {
 	if w, ok := strings.CutPrefix(name, prefixWord); ok {
 		return strconv.AppendQuote(b, w)
+	}
+	if w, ok := strings.CutPrefix(name, prefixPrefix); ok {
+		return append(strconv.AppendQuote(b, w+"…"), " (word start)"...)
 	}
 	if w, ok := strings.CutPrefix(name, prefixTitle); ok {
 		return append(strconv.AppendQuote(b, w), " in the title"...)

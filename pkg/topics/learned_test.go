@@ -203,3 +203,143 @@ func TestTrainErrors(t *testing.T) {
 		t.Errorf("ReadItems of a bad line: %v", err)
 	}
 }
+
+func TestFeatureScaleFavoursDiscriminativeFeatures(t *testing.T) {
+	// Column 0 is in every positive and no negative, column 1 in half of
+	// each class, column 2 in one negative.
+	rows := []logreg.Row{
+		{Idx: []int32{0, 1}, Val: []float64{1, 1}},
+		{Idx: []int32{0}, Val: []float64{1}},
+		{Idx: []int32{1, 2}, Val: []float64{1, 1}},
+		{Idx: nil, Val: nil},
+	}
+	y := []bool{true, true, false, false}
+	s := featureScale(rows, y, 3, TrainOptions{RatioSmoothing: 0.5})
+	if !(s[0] > s[2] && s[2] > s[1]) {
+		t.Errorf("scales %v: want the class-exclusive feature first and the feature common to both last", s)
+	}
+	if s[1] != 0 {
+		t.Errorf("scale of a feature as common in both classes = %g, want 0", s[1])
+	}
+	if featureScale(rows, y, 3, TrainOptions{RatioSmoothing: -1}) != nil {
+		t.Error("negative smoothing should turn the scaling off")
+	}
+}
+
+func TestPrefixFeatures(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := new(scratch)
+	d := c.own("Cooperation talks on 2025 satellites", "Both sides cooperate.", sc)
+	c.evaluate(d, sc.hits, 0, sc)
+	names := map[uint64]string{}
+	c.extract(d, sc, &FeatureOptions{LeadSentences: 3, Stem: true, Prefix: 5}, 0, len(d.Sentences), names)
+	var got []string
+	for _, f := range sc.fv {
+		if n := names[f.key]; strings.HasPrefix(n, prefixPrefix) {
+			got = append(got, n)
+		}
+	}
+	slices.Sort(got)
+	// "cooperation" and "cooperate" share one feature; "talks" and "sides"
+	// are too short, the number is not a word.
+	want := []string{"p:coope", "p:satel"}
+	if !slices.Equal(got, want) {
+		t.Errorf("prefix features %v, want %v", got, want)
+	}
+}
+
+func TestPlattRecalibrates(t *testing.T) {
+	// Probabilities twice as extreme in log-odds as the labels bear out:
+	// items predicted at sigmoid(2z) are positive with probability
+	// sigmoid(z), so the fit should halve the log-odds.
+	var p []float64
+	var y []bool
+	for i := range 4000 {
+		z := float64(i%81-40) / 10 // -4..4
+		p = append(p, logreg.Sigmoid(2*z))
+		// A deterministic draw with rate sigmoid(z).
+		y = append(y, float64((i*7919)%1000)/1000 < logreg.Sigmoid(z))
+	}
+	scale, shift := platt(p, y)
+	if math.Abs(scale-0.5) > 0.05 || math.Abs(shift) > 0.1 {
+		t.Errorf("platt = %.3f, %.3f; want about 0.5, 0", scale, shift)
+	}
+	if s, b := platt([]float64{0.4, 0.6}, []bool{false, true}); s != 1 || b != 0 {
+		t.Errorf("platt of a separable pair = %g, %g; want the identity (scale out of bounds)", s, b)
+	}
+}
+
+func TestTitleTaxonomyFeatures(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := new(scratch)
+	d := c.own("Suicide bombing kills nine in Kabul", "Police said a suicide bombing at a market killed nine.", sc)
+	c.evaluate(d, sc.hits, 0, sc)
+	title, text := map[string]bool{}, map[string]bool{}
+	c.extract(d, sc, &FeatureOptions{LeadSentences: 3, Taxonomy: true, TitleTaxonomy: true}, 0, len(d.Sentences), map[uint64]string{})
+	for _, f := range sc.fv {
+		name := c.keys.names[f.key]
+		switch {
+		case strings.HasPrefix(name, prefixTitleFired):
+			title[strings.TrimPrefix(name, prefixTitleFired)] = true
+		case strings.HasPrefix(name, prefixFired):
+			text[strings.TrimPrefix(name, prefixFired)] = true
+		}
+	}
+	if !title["terrorism/bomb-attack"] && !title["terrorism/attack"] {
+		t.Errorf("title taxonomy features %v: want the title's bombing", title)
+	}
+	for f := range title {
+		if !text[f] {
+			t.Errorf("title-tx:%s without tx:%s", f, f)
+		}
+	}
+	if len(title) == 0 || len(title) > len(text) {
+		t.Errorf("%d title taxonomy features, %d in all", len(title), len(text))
+	}
+}
+
+// TestPrefixModelReadsWordStarts checks that a model with word-start
+// features scores them at inference (where the per-token word rows do not
+// resolve them, so words are hashed) as training extracted them.
+func TestPrefixModelReadsWordStarts(t *testing.T) {
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := DefaultModel().Features
+	fo.Prefix = 5
+	m, _, err := Train(c, spaceItems(), TrainOptions{Folds: 3, FeatureGrid: []FeatureOptions{fo}, Lambdas: []float64{1e-3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc, err := New(DefaultTaxonomy(), WithModel(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text := "Peru launches satellites into orbit", "The satellites lifted off from a site in Peru."
+	var starts []string
+	for _, te := range lc.Explain(title, text).Topics {
+		if te.Name != "space" {
+			continue
+		}
+		z := te.Bias
+		for _, f := range te.Features {
+			z += f.Contribution
+			if strings.HasPrefix(f.Feature, prefixPrefix) {
+				starts = append(starts, f.Feature)
+			}
+		}
+		if p := logreg.Sigmoid(z); math.Abs(p-te.Score) > 0.01 {
+			t.Errorf("score %.3f but sigmoid(bias + contributions) = %.3f", te.Score, p)
+		}
+	}
+	if !slices.Contains(starts, "p:satel") || !slices.Contains(starts, "p:launc") {
+		t.Errorf("word-start features %v, want p:satel and p:launc", starts)
+	}
+}

@@ -380,6 +380,7 @@ func (sc *scratch) useCache(ix *keyIndex) {
 // -1 where the model has no weight.
 type featureRows struct {
 	fired, blocked, co, lead2 [][]int32
+	titleFired, titleBlocked  [][]int32
 	actors                    [][]int32 // one list, by actorFeatureNames index
 }
 
@@ -403,6 +404,7 @@ func (c *Classifier) buildFeatureRows() featureRows {
 	}
 	r.fired, r.blocked = rowsOf(c.keys.fired), rowsOf(c.keys.blocked)
 	r.co, r.lead2 = rowsOf(c.keys.co), rowsOf(c.keys.lead2)
+	r.titleFired, r.titleBlocked = rowsOf(c.keys.titleFired), rowsOf(c.keys.titleBlocked)
 	r.actors = rowsOf([][]uint64{c.keys.actors})
 	return r
 }

@@ -94,6 +94,11 @@ type FeatureDef struct {
 	Weight   float64       `yaml:"weight"`
 	Terms    []string      `yaml:"terms"`
 	Requires []Requirement `yaml:"requires,omitempty"`
+	// ModelOnly marks a feature that only the learned model reads: a
+	// family of phrases for a concept whose weight is learned. It adds
+	// nothing to the taxonomy score, masks nothing and is masked like a
+	// concept; its weight must be 0.
+	ModelOnly bool `yaml:"model_only,omitempty"`
 }
 
 // Requirement is a co-occurrence condition: at least Actors distinct actors,
@@ -234,6 +239,9 @@ func (t Taxonomy) Validate() error {
 			}
 			if len(f.Terms) == 0 {
 				return fmt.Errorf("%w: %s: key \"terms\" is empty", ErrTaxonomy, fw)
+			}
+			if f.ModelOnly && f.Weight != 0 {
+				return fmt.Errorf("%w: %s: key \"weight\" is %g but the feature is model_only (its weight is learned); set weight 0 or drop model_only", ErrTaxonomy, fw, f.Weight)
 			}
 			for _, term := range f.Terms {
 				if len(term) > 1 && term[0] == '@' {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -516,6 +517,7 @@ func TestParseTaxonomyErrors(t *testing.T) {
 		{"negative body weight", "topics:\n  - {name: a, threshold: 1, body_weight: -1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`topic "a"`, `key "body_weight"`}},
 		{"actor without names", "actors: [{id: x, kind: state}]\ntopics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`actors[0] "x"`, `key "names"`}},
 		{"unknown home", "actors: [{id: x, kind: industry, home: nowhere, names: [x]}]\ntopics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 1, terms: [x]}]}\n", []string{`key "home"`, `"nowhere"`}},
+		{"weighted model_only", "topics:\n  - {name: a, threshold: 1, features: [{name: f, weight: 0.5, model_only: true, terms: [x]}]}\n", []string{`feature "f"`, `key "weight"`, "model_only"}},
 		{"not yaml", "topics: [unclosed\n", []string{"yaml"}},
 	}
 	for _, tc := range tests {
@@ -568,6 +570,63 @@ topics:
 	}
 	if got := c.Classify("Satellite town fireworks", ""); len(got) != 0 {
 		t.Errorf("negative evidence ignored: %v", names(got))
+	}
+}
+
+// TestModelOnlyFeatures checks that a model_only feature is read by the
+// learned model's features but changes nothing in the taxonomy scorer: it
+// adds no score and masks no shorter term it contains, as a zero-weight
+// feature nobody requires would.
+func TestModelOnlyFeatures(t *testing.T) {
+	const base = `
+topics:
+  - name: space
+    threshold: 1
+    features:
+      - {name: launch, weight: 1.2, terms: [launch]}
+`
+	tests := []struct {
+		name, extra string
+		wantScore   float64 // the taxonomy score of the title below
+	}{
+		{"without", "", 1.8},
+		{"model_only", "      - {name: launch-window, weight: 0, model_only: true, terms: [launch window]}\n", 1.8},
+		{"mask", "      - {name: launch-window, weight: 0, terms: [launch window]}\n", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tax, err := ParseTaxonomy([]byte(base + tc.extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := New(tax, WithModel(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex := c.Explain("Launch window opens for the probe", "")
+			if got := ex.Topics[0].Score; math.Abs(got-tc.wantScore) > 1e-9 {
+				t.Errorf("taxonomy score %g, want %g", got, tc.wantScore)
+			}
+			if tc.name != "model_only" {
+				return
+			}
+			sc := new(scratch)
+			d := c.own("Launch window opens for the probe", "", sc)
+			c.evaluate(d, sc.hits, 0, sc)
+			names := map[uint64]string{}
+			c.extract(d, sc, &FeatureOptions{Taxonomy: true}, 0, len(d.Sentences), names)
+			var got []string
+			for _, f := range sc.fv {
+				if f.kind == fvTaxonomy {
+					got = append(got, c.keys.names[f.key])
+				}
+			}
+			slices.Sort(got)
+			want := []string{"tx:space/launch", "tx:space/launch-window"}
+			if !slices.Equal(got, want) {
+				t.Errorf("model features %v, want %v", got, want)
+			}
+		})
 	}
 }
 

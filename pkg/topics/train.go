@@ -60,6 +60,11 @@ type TrainOptions struct {
 	// best macro-averaged cross-validated F1 is kept (default
 	// DefaultFeatureGrid).
 	FeatureGrid []FeatureOptions
+	// MinGain is how much more macro-averaged cross-validated F1 a feature
+	// set of the grid must reach than the best earlier one to be kept
+	// (default 0.005; the grid lists richer sets later). Negative keeps
+	// any gain.
+	MinGain float64
 	// Lambdas are the L2 penalties to compare per topic (default
 	// 3e-5, 1e-4, 3e-4, 1e-3, 3e-3).
 	Lambdas []float64
@@ -74,6 +79,15 @@ type TrainOptions struct {
 	Folds int
 	// Seed fixes the assignment of story groups to folds (default 1).
 	Seed uint64
+	// RatioSmoothing is the smoothing count of the log-count ratio scaling
+	// of features (default 0.5; negative turns the scaling off). Before
+	// fitting, each feature's values are multiplied by sqrt(|r|), where r
+	// is its log-count ratio over the training items, log of (positives
+	// with it + a)/(positives + a) over (negatives with it + a)/(negatives
+	// + a): as in NBSVM (Wang and Manning 2012), features that tell the
+	// classes apart are penalised less than those common to both. The
+	// weights are multiplied back, so the model reads unscaled values.
+	RatioSmoothing float64
 	// Log, when set, receives progress lines.
 	Log io.Writer
 }
@@ -83,7 +97,8 @@ type TrainOptions struct {
 var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, TitleWords: true, Taxonomy: true, Actors: true}
 
 // DefaultFeatureGrid is the set of feature options Train compares by
-// default: words alone, then families of explainable features added.
+// default: words alone, then families of explainable features added. Word
+// starts (Prefix) are not in it: see docs/topics.md, "What was tried".
 func DefaultFeatureGrid() []FeatureOptions {
 	words := FeatureOptions{LeadSentences: 3, Bigrams: true}
 	tax := words
@@ -94,7 +109,9 @@ func DefaultFeatureGrid() []FeatureOptions {
 	norm.WordNorm = true
 	stemmed := DefaultFeatures
 	stemmed.Stem = true
-	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed}
+	titleTax := stemmed
+	titleTax.TitleTaxonomy = true
+	return []FeatureOptions{words, tax, actors, DefaultFeatures, norm, stemmed, titleTax}
 }
 
 func (o TrainOptions) withDefaults(items []Item) TrainOptions {
@@ -128,6 +145,12 @@ func (o TrainOptions) withDefaults(items []Item) TrainOptions {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
+	if o.MinGain == 0 {
+		o.MinGain = 0.005
+	}
+	if o.RatioSmoothing == 0 {
+		o.RatioSmoothing = 0.5
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -153,12 +176,16 @@ type GridResult struct {
 // TopicReport is one topic's cross-validated figures at its chosen
 // penalty and threshold.
 type TopicReport struct {
-	Name        string
-	Positives   int
-	Lambda      float64
-	Threshold   float64
-	CV          Quality
-	Calibration []CalibrationBin
+	Name      string
+	Positives int
+	Lambda    float64
+	Threshold float64
+	// Scale and Shift recalibrate the log-odds: the shipped model's
+	// log-odds are Scale × the fitted ones + Shift (Platt scaling fitted on
+	// the out-of-fold predictions).
+	Scale, Shift float64
+	CV           Quality
+	Calibration  []CalibrationBin
 }
 
 // CalibrationBin compares predicted probabilities with observed rates on
@@ -270,7 +297,10 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 		}
 		fmt.Fprintf(opts.Log, "features %+v: macro CV F1 %.3f\n", fo, gr.MacroF1)
 		rep.Grid = append(rep.Grid, gr)
-		if gr.MacroF1 > best {
+		// A later (richer) feature set must beat the best so far by more
+		// than MinGain: a family that does not measurably help costs
+		// inference time and is not worth its risk on unseen news.
+		if best < 0 || gr.MacroF1 > best+max(opts.MinGain, 0) {
 			best, bestSet, rep.Chosen, rep.Topics = gr.MacroF1, ts, fo, gr.Topics
 		}
 	}
@@ -282,11 +312,14 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 	}
 	rows, keys := bestSet.matrix(all, opts.MinDF)
 	for _, tr := range rep.Topics {
-		fit, err := logreg.Fit(rows, labels[tr.Name], len(keys), logreg.Options{Lambda: tr.Lambda})
+		fit, err := fitTopic(rows, all, labels[tr.Name], keys, tr.Lambda, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: topic %q: %v", ErrTrain, tr.Name, err)
 		}
-		prune(fit, opts.MinWeight)
+		for j := range fit.W {
+			fit.W[j] *= tr.Scale
+		}
+		fit.Bias = tr.Scale*fit.Bias + tr.Shift
 		cv := tr.CV
 		tm := TopicModel{Name: tr.Name, Bias: round6(fit.Bias), Threshold: tr.Threshold, Lambda: tr.Lambda, CV: &cv,
 			Positives: tr.Positives, Items: len(items), Weights: map[string]float64{}}
@@ -316,7 +349,7 @@ func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 // figures.
 func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicReport {
 	var best TopicReport
-	bestF1 := -1.0
+	bestF1, bestFitted := -1.0, 0.0
 	pos := 0
 	for _, v := range y {
 		if v {
@@ -324,43 +357,147 @@ func crossValidate(ts *trainSet, y []bool, fold []int, opts TrainOptions) TopicR
 		}
 	}
 	for _, lambda := range opts.Lambdas {
-		oof := make([]float64, len(y))
-		for k := range opts.Folds {
-			var train, test []int
-			for i := range y {
-				if fold[i] == k {
-					test = append(test, i)
-				} else {
-					train = append(train, i)
-				}
-			}
-			rows, keys := ts.matrix(train, opts.MinDF)
-			trRows := make([]logreg.Row, len(train))
-			trY := make([]bool, len(train))
-			for j, i := range train {
-				trRows[j], trY[j] = rows[i], y[i]
-			}
-			fit, err := logreg.Fit(trRows, trY, len(keys), logreg.Options{Lambda: lambda})
-			if err != nil {
-				continue
-			}
-			prune(fit, opts.MinWeight)
-			for _, i := range test {
-				oof[i] = fit.Prob(rows[i])
-			}
+		oof := outOfFold(ts, y, fold, lambda, opts)
+		// The penalty is chosen by the Brier score of the fitted
+		// probabilities, before they are recalibrated.
+		fitted := quality(oof, y, 0.5).Brier
+		scale, shift := platt(oof, y)
+		for i, p := range oof {
+			oof[i] = logreg.Sigmoid(scale*logit(p) + shift)
 		}
 		th, q := bestThreshold(oof, y)
-		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier)
+		fmt.Fprintf(opts.Log, "  lambda %g: CV F1 %.3f (P %.3f R %.3f) at threshold %.3f, Brier %.4f (fitted %.4f)\n", lambda, q.F1, q.Precision, q.Recall, th, q.Brier, fitted)
 		// The penalty is chosen by the Brier score (a proper scoring
 		// rule: calibration and sharpness), the threshold by F1; F1 is
 		// flat across penalties within its noise, and choosing by it
 		// picked overconfident models.
-		if bestF1 < 0 || q.Brier < best.CV.Brier {
-			bestF1 = q.F1
-			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, CV: q, Calibration: calibration(oof, y)}
+		if bestF1 < 0 || fitted < bestFitted {
+			bestF1, bestFitted = q.F1, fitted
+			best = TopicReport{Positives: pos, Lambda: lambda, Threshold: th, Scale: scale, Shift: shift, CV: q, Calibration: calibration(oof, y)}
 		}
 	}
 	return best
+}
+
+// Bounds of the recalibration's scale, so that a small or separable
+// training set cannot make the model's log-odds explode or vanish.
+const (
+	minPlattScale = 0.25
+	maxPlattScale = 4
+)
+
+// platt fits p' = sigmoid(scale × logit(p) + shift) to the labels y of
+// out-of-fold probabilities p (Platt scaling): a monotone map, so the
+// ranking and F1 at the correspondingly moved threshold are unchanged,
+// that corrects the over- or under-confidence the feature scaling and
+// penalty leave. It returns scale 1 and shift 0 when the fit fails.
+func platt(p []float64, y []bool) (scale, shift float64) {
+	rows := make([]logreg.Row, len(p))
+	for i, v := range p {
+		rows[i] = logreg.Row{Idx: []int32{0}, Val: []float64{logit(v)}}
+	}
+	fit, err := logreg.Fit(rows, y, 1, logreg.Options{Lambda: 1e-4})
+	if err != nil || math.IsNaN(fit.W[0]) || math.IsNaN(fit.Bias) {
+		return 1, 0
+	}
+	scale = min(max(fit.W[0], minPlattScale), maxPlattScale)
+	if scale != fit.W[0] {
+		return 1, 0
+	}
+	return scale, fit.Bias
+}
+
+// logit is the log-odds of p, clamped away from 0 and 1.
+func logit(p float64) float64 {
+	p = min(max(p, 1e-9), 1-1e-9)
+	return math.Log(p / (1 - p))
+}
+
+// outOfFold returns each item's probability from the model fitted, with
+// penalty lambda, on the folds it is not in.
+func outOfFold(ts *trainSet, y []bool, fold []int, lambda float64, opts TrainOptions) []float64 {
+	oof := make([]float64, len(y))
+	for k := range opts.Folds {
+		var train, test []int
+		for i := range y {
+			if fold[i] == k {
+				test = append(test, i)
+			} else {
+				train = append(train, i)
+			}
+		}
+		rows, keys := ts.matrix(train, opts.MinDF)
+		fit, err := fitTopic(rows, train, y, keys, lambda, opts)
+		if err != nil {
+			continue
+		}
+		for _, i := range test {
+			oof[i] = fit.Prob(rows[i])
+		}
+	}
+	return oof
+}
+
+// fitTopic fits one topic's weights on the rows of items use (rows holds
+// every item, over the columns keys), with the features scaled by their
+// log-count ratio, and prunes the small ones. The returned weights apply
+// to the unscaled feature values.
+func fitTopic(rows []logreg.Row, use []int, y []bool, keys []uint64, lambda float64, opts TrainOptions) (*logreg.Model, error) {
+	trRows := make([]logreg.Row, len(use))
+	trY := make([]bool, len(use))
+	for j, i := range use {
+		trRows[j], trY[j] = rows[i], y[i]
+	}
+	scale := featureScale(trRows, trY, len(keys), opts)
+	if scale != nil {
+		for j, r := range trRows {
+			v := make([]float64, len(r.Val))
+			for k, c := range r.Idx {
+				v[k] = r.Val[k] * scale[c]
+			}
+			trRows[j] = logreg.Row{Idx: r.Idx, Val: v}
+		}
+	}
+	fit, err := logreg.Fit(trRows, trY, len(keys), logreg.Options{Lambda: lambda})
+	if err != nil {
+		return nil, err
+	}
+	if scale != nil {
+		for j := range fit.W {
+			fit.W[j] *= scale[j]
+		}
+	}
+	prune(fit, opts.MinWeight)
+	return fit, nil
+}
+
+// featureScale returns the factor each column's values are multiplied by
+// before fitting (TrainOptions.RatioSmoothing), or nil for none.
+func featureScale(rows []logreg.Row, y []bool, ncol int, opts TrainOptions) []float64 {
+	a := opts.RatioSmoothing
+	if a <= 0 {
+		return nil
+	}
+	pc := make([]float64, ncol)
+	nc := make([]float64, ncol)
+	np, nn := 0.0, 0.0
+	for i, r := range rows {
+		c := nc
+		if y[i] {
+			c, np = pc, np+1
+		} else {
+			nn++
+		}
+		for k, j := range r.Idx {
+			c[j] += r.Val[k]
+		}
+	}
+	s := make([]float64, ncol)
+	for j := range s {
+		r := math.Log((pc[j]+a)/(np+a)) - math.Log((nc[j]+a)/(nn+a))
+		s[j] = math.Sqrt(math.Abs(r))
+	}
+	return s
 }
 
 // bestThreshold returns the threshold (rounded to 0.001) that maximises F1

@@ -10,13 +10,14 @@ import (
 // folded word into its key (FNV-1a of "w:word", as featureKey hashes the
 // model's names) and looks the key up in the model's index; done per word
 // of every part, that hashing, one multiplication per byte, and the lookup
-// were a third of the analyzer's work. At inference only the model's row
-// matters, so each token is resolved to its rows once per article
-// (resolveTokens), through a cache keyed by a hash of the token's bytes
-// taken eight at a time; a miss resolves the token exactly as extract
+// were about a quarter of the analyzer's instructions. At inference only
+// the model's row matters, so each token is resolved to its rows once per
+// article (resolveTokens), through a cache keyed by a hash of the token's
+// bytes taken eight at a time; a miss resolves the token exactly as extract
 // does (wordKey, then the index), so the rows are the same by
-// construction. A word pair is resolved from the rows of its two words,
-// through a cache keyed by those rows.
+// construction (a hit trusts the 64-bit hash: two distinct tokens share
+// one with probability about 2^-64). A word pair is resolved from the rows
+// of its two words, through a cache keyed by those rows.
 
 // tokenRows are a token's rows: of its word feature and of its title-word
 // feature, -1 where the model has none, and the word's place in the
@@ -27,8 +28,9 @@ type tokenRows struct {
 }
 
 // tokCacheBits sizes scratch's cache of resolved tokens: 4,096 slots of
-// 24 bytes (96 KB), in sets of two. An article repeats most words, and the cache keeps them, and
-// those of the articles before it, out of the model's index.
+// 24 bytes (96 KB), in sets of two. An article repeats most words, and the
+// cache keeps them, and those of the articles before it, out of the
+// model's index.
 const tokCacheBits = 12
 
 type tokCacheSlot struct {
@@ -41,7 +43,7 @@ type tokCacheSlot struct {
 const pairCacheBits = 12
 
 type pairCacheSlot struct {
-	key uint64 // pairCacheKey; 0: empty
+	key uint64 // the two words' rows, with the top bit set; 0: empty
 	row int32  // -1: the model has no such pair
 }
 
@@ -84,9 +86,10 @@ func tokenHashLong(buf []byte, start, end int) uint64 {
 
 // wordRowsReady reports whether collect may take word features from
 // sc.tokRows: at inference (known, the model's index), with every token
-// of the article resolved by resolveTokens.
+// of the article resolved by resolveTokens, for a model without word-start
+// features (FeatureOptions.Prefix), which tokens do not resolve.
 func (c *Classifier) wordRowsReady(sc *scratch, known *keyIndex) bool {
-	return known != nil && known == &c.model.index && sc.tokReady
+	return known != nil && known == &c.model.index && sc.tokReady && c.model.opts.Prefix == 0
 }
 
 // resolveTokens resolves the tokens of d's counted sentences into
@@ -240,17 +243,24 @@ func (sc *scratch) newStampGen(l *learned) {
 	}
 }
 
-// addRows adds to the log-odds in out the weights of the features of fv
-// that the part has not counted yet.
+// addRows adds to the log-odds in out weight times value of each feature
+// of fv whose row the part has not counted yet (the first occurrence
+// counts, as passageProbabilities always did).
 func (sc *scratch) addRows(l *learned, fv []fval, out []float64) {
-	stamp, gen := sc.rowStamp, sc.stampGen
+	stamp, gen, w, nt := sc.rowStamp, sc.stampGen, l.w, len(out)
 	for i := range fv {
 		row := fv[i].row
 		if stamp[row] == gen {
 			continue
 		}
 		stamp[row] = gen
-		addWeights(out, l.w, row)
+		if v := fv[i].val; v != 1 {
+			for ti, x := range w[int(row)*nt : int(row)*nt+nt] {
+				out[ti] += x * v
+			}
+			continue
+		}
+		addWeights(out, w, row) // x*1 is x
 	}
 }
 
