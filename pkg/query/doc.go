@@ -13,7 +13,7 @@
 // into the analyzer's machine with the topic taxonomy and the gazetteer,
 // and Set.Match evaluates every query on the hits of one scan of an
 // article. Query.Match is the standalone path, for the CLI and tests: each
-// query compiles its own small machine on first use (or, with at most six
+// query compiles its own small machine on first use (or, with at most two
 // patterns, finds them with bytes.Index), and Doc.Prepare normalises an
 // article once for many Match calls. On a Doc that is not prepared, Match
 // first checks the raw title and text (prefilter.go): an article that

@@ -31,11 +31,6 @@ type FeatureOptions struct {
 	// TitleWords adds the title's words once more as title features, so a
 	// word can weigh more in the title than in the lead.
 	TitleWords bool `json:"title_words"`
-	// Prefix, when positive, adds the first Prefix letters of each word
-	// of the title and lead longer than Prefix+1 as a feature (p:coope),
-	// so forms the stemmer does not fold ("cooperation", "cooperate")
-	// share what they learned.
-	Prefix int `json:"prefix,omitempty"`
 	// Taxonomy adds the taxonomy's features (fired, blocked).
 	Taxonomy bool `json:"taxonomy"`
 	// TitleTaxonomy adds the taxonomy features of the title once more as
@@ -52,7 +47,6 @@ type FeatureOptions struct {
 const (
 	prefixWord         = "w:"                // a word or word pair of the title or lead
 	prefixTitle        = "title:"            // a word of the title
-	prefixPrefix       = "p:"                // the first letters of a word
 	prefixFired        = "tx:"               // a taxonomy feature fired: tx:topic/feature
 	prefixBlocked      = "tx-blocked:"       // occurred but its requirement failed
 	prefixTitleFired   = "title-tx:"         // a taxonomy feature fired in the title
@@ -324,7 +318,6 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	// Words and word pairs.
 	base := fnvString(fnvOffset, prefixWord)
 	tbase := fnvString(fnvOffset, prefixTitle)
-	pbase := fnvString(fnvOffset, prefixPrefix)
 	// At inference the tokens were resolved to rows once per article
 	// (wordrows.go), and a passage's words may have been summed already.
 	hashWords := !c.wordRowsReady(sc, known)
@@ -343,15 +336,6 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			tok := d.Buf[t.NStart:t.NEnd]
-			if o.Prefix > 0 && len(tok) > o.Prefix+1 && lettersOnly(tok[:o.Prefix]) {
-				hp := fnvBytes(pbase, tok[:o.Prefix])
-				if row, ok := sc.findCached(known, hp); ok {
-					fv = append(fv, fval{key: hp, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
-				}
-				if names != nil {
-					names[hp] = prefixPrefix + string(tok[:o.Prefix])
-				}
-			}
 			tok, h := wordKey(base, tok, o.Stem)
 			row, isKnown := sc.findCached(known, h)
 			if isKnown {
@@ -417,17 +401,6 @@ var (
 	zero  = []byte("0")
 	space = []byte(" ")
 )
-
-// lettersOnly reports whether b is ASCII lower-case letters, so a word
-// prefix never cuts a character in two nor reads a number.
-func lettersOnly(b []byte) bool {
-	for _, c := range b {
-		if c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return true
-}
 
 // wordKey folds a token as word features read it, a number as "0" and
 // other words stemmed when stem is set, and returns it with its key: the
@@ -560,9 +533,6 @@ const maxTopicsCounted = 16
 func appendFeatureLabel(b []byte, name string) []byte {
 	if w, ok := strings.CutPrefix(name, prefixWord); ok {
 		return strconv.AppendQuote(b, w)
-	}
-	if w, ok := strings.CutPrefix(name, prefixPrefix); ok {
-		return append(strconv.AppendQuote(b, w+"…"), " (word start)"...)
 	}
 	if w, ok := strings.CutPrefix(name, prefixTitle); ok {
 		return append(strconv.AppendQuote(b, w), " in the title"...)

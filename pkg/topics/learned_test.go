@@ -226,31 +226,6 @@ func TestFeatureScaleFavoursDiscriminativeFeatures(t *testing.T) {
 	}
 }
 
-func TestPrefixFeatures(t *testing.T) {
-	c, err := New(DefaultTaxonomy(), WithModel(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := new(scratch)
-	d := c.own("Cooperation talks on 2025 satellites", "Both sides cooperate.", sc)
-	c.evaluate(d, sc.hits, 0, sc)
-	names := map[uint64]string{}
-	c.extract(d, sc, &FeatureOptions{LeadSentences: 3, Stem: true, Prefix: 5}, 0, len(d.Sentences), names)
-	var got []string
-	for _, f := range sc.fv {
-		if n := names[f.key]; strings.HasPrefix(n, prefixPrefix) {
-			got = append(got, n)
-		}
-	}
-	slices.Sort(got)
-	// "cooperation" and "cooperate" share one feature; "talks" and "sides"
-	// are too short, the number is not a word.
-	want := []string{"p:coope", "p:satel"}
-	if !slices.Equal(got, want) {
-		t.Errorf("prefix features %v, want %v", got, want)
-	}
-}
-
 func TestPlattRecalibrates(t *testing.T) {
 	// Probabilities twice as extreme in log-odds as the labels bear out:
 	// items predicted at sigmoid(2z) are positive with probability
@@ -301,45 +276,5 @@ func TestTitleTaxonomyFeatures(t *testing.T) {
 	}
 	if len(title) == 0 || len(title) > len(text) {
 		t.Errorf("%d title taxonomy features, %d in all", len(title), len(text))
-	}
-}
-
-// TestPrefixModelReadsWordStarts checks that a model with word-start
-// features scores them at inference (where the per-token word rows do not
-// resolve them, so words are hashed) as training extracted them.
-func TestPrefixModelReadsWordStarts(t *testing.T) {
-	c, err := New(DefaultTaxonomy(), WithModel(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo := DefaultModel().Features
-	fo.Prefix = 5
-	m, _, err := Train(c, spaceItems(), TrainOptions{Folds: 3, FeatureGrid: []FeatureOptions{fo}, Lambdas: []float64{1e-3}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc, err := New(DefaultTaxonomy(), WithModel(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	title, text := "Peru launches satellites into orbit", "The satellites lifted off from a site in Peru."
-	var starts []string
-	for _, te := range lc.Explain(title, text).Topics {
-		if te.Name != "space" {
-			continue
-		}
-		z := te.Bias
-		for _, f := range te.Features {
-			z += f.Contribution
-			if strings.HasPrefix(f.Feature, prefixPrefix) {
-				starts = append(starts, f.Feature)
-			}
-		}
-		if p := logreg.Sigmoid(z); math.Abs(p-te.Score) > 0.01 {
-			t.Errorf("score %.3f but sigmoid(bias + contributions) = %.3f", te.Score, p)
-		}
-	}
-	if !slices.Contains(starts, "p:satel") || !slices.Contains(starts, "p:launc") {
-		t.Errorf("word-start features %v, want p:satel and p:launc", starts)
 	}
 }

@@ -97,8 +97,7 @@ type TrainOptions struct {
 var DefaultFeatures = FeatureOptions{LeadSentences: 3, Bigrams: true, TitleWords: true, Taxonomy: true, Actors: true}
 
 // DefaultFeatureGrid is the set of feature options Train compares by
-// default: words alone, then families of explainable features added. Word
-// starts (Prefix) are not in it: see docs/topics.md, "What was tried".
+// default: words alone, then families of explainable features added.
 func DefaultFeatureGrid() []FeatureOptions {
 	words := FeatureOptions{LeadSentences: 3, Bigrams: true}
 	tax := words

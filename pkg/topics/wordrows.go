@@ -86,10 +86,9 @@ func tokenHashLong(buf []byte, start, end int) uint64 {
 
 // wordRowsReady reports whether collect may take word features from
 // sc.tokRows: at inference (known, the model's index), with every token
-// of the article resolved by resolveTokens, for a model without word-start
-// features (FeatureOptions.Prefix), which tokens do not resolve.
+// of the article resolved by resolveTokens.
 func (c *Classifier) wordRowsReady(sc *scratch, known *keyIndex) bool {
-	return known != nil && known == &c.model.index && sc.tokReady && c.model.opts.Prefix == 0
+	return known != nil && known == &c.model.index && sc.tokReady
 }
 
 // resolveTokens resolves the tokens of d's counted sentences into
