@@ -42,6 +42,7 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 	minDF := fs.Int("min-df", 2, "drop features seen in fewer items")
 	minWeight := fs.Float64("min-weight", 0.01, "drop learned weights smaller in magnitude (in the cross-validation too)")
 	seed := fs.Uint64("seed", 1, "seed of the assignment of story groups to cross-validation folds")
+	repeats := fs.Int("repeats", 3, "fold assignments (seeds seed, seed+1, ...) whose cross-validated F1 the choice of feature set averages")
 	ratio := fs.Float64("ratio-smoothing", 0.5, "smoothing count of the log-count ratio scaling of features (NBSVM-style); negative turns it off")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	fs.Usage = func() {
@@ -103,7 +104,11 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 		}
 		all = append(all, its...)
 	}
-	opts.Folds, opts.MinDF, opts.MinWeight, opts.RatioSmoothing, opts.Seed = *folds, *minDF, *minWeight, *ratio, *seed
+	if *repeats < 1 {
+		fmt.Fprintf(io.Stderr, "newswatch topics train: --repeats %d: give 1 or more\n", *repeats)
+		return 2
+	}
+	opts.Folds, opts.MinDF, opts.MinWeight, opts.RatioSmoothing, opts.Seed, opts.Repeats = *folds, *minDF, *minWeight, *ratio, *seed, *repeats
 	if *topicList != "" {
 		opts.Topics = strings.Split(*topicList, ",")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/newswatch/newswatch/pkg/events"
 	"github.com/newswatch/newswatch/pkg/scan"
+	"github.com/newswatch/newswatch/pkg/wordclust"
 )
 
 // maxFeatures bounds the features of one topic: presence is kept in a
@@ -96,8 +97,9 @@ type Classifier struct {
 	// maxActors is the most distinct actors any requirement asks for.
 	maxActors int
 	keys      featureKeys
-	rows      featureRows // the model's rows of the keys' features
-	model     *learned    // nil: every topic is scored by its taxonomy weights
+	clusters  *wordclust.Clusters // the built-in word clusters
+	rows      featureRows         // the model's rows of the keys' features
+	model     *learned            // nil: every topic is scored by its taxonomy weights
 	// byModel[t] says taxonomy topic t is scored by the model: score
 	// skips its taxonomy contributions, which nothing reads.
 	byModel []bool
@@ -287,6 +289,9 @@ func New(t Taxonomy, opts ...Option) (*Classifier, error) {
 		if norm, _, err := normalizeTerm(s); err == nil && norm != "" {
 			c.skip = append(c.skip, norm)
 		}
+	}
+	if c.clusters, err = builtinClusters(); err != nil {
+		return nil, fmt.Errorf("topics: the built-in word clusters: %w", err)
 	}
 	c.buildFeatureKeys()
 	if o.model != nil {

@@ -41,6 +41,17 @@ type FeatureOptions struct {
 	// Actors adds counts of distinct states, alliances and defence firms
 	// and taxonomy features that co-occur with two or more of them.
 	Actors bool `json:"actors"`
+	// Clusters adds each word's cluster, at every level of the built-in
+	// word clusters (clusters.go), as a feature of the part (cl<k>:<id>),
+	// and a title word's once more as a title feature (title-cl<k>:<id>):
+	// words of like meaning share what any of them learned, so a word
+	// the labelled items never used still counts by its neighbours.
+	Clusters bool `json:"clusters,omitempty"`
+	// Spelling reads a British spelling as the American one
+	// (spelling.txt: "defence" as "defense", "mobilise" as "mobilize")
+	// in word features: most labelled items are American news, and
+	// analysts read British and Indian outlets too.
+	Spelling bool `json:"spelling,omitempty"`
 }
 
 // Prefixes of feature names, one per family (docs/topics.md).
@@ -54,6 +65,8 @@ const (
 	prefixActors       = "actors:"           // counts of distinct actors by kind
 	prefixCo           = "co:"               // a taxonomy feature in a sentence with 2+ actors
 	prefixLead2        = "lead2:"            // a taxonomy feature in a title and lead with 2+ actors
+	prefixCluster      = "cl"                // a word's cluster: cl<k>:<id>
+	prefixTitleCluster = "title-cl"          // a title word's cluster: title-cl<k>:<id>
 )
 
 // Kinds of feature values, for explanations.
@@ -61,6 +74,7 @@ const (
 	fvWord = iota
 	fvTaxonomy
 	fvActors
+	fvCluster
 )
 
 // fval is one feature of an article: its hashed name, value and where it
@@ -103,6 +117,7 @@ type featureKeys struct {
 	fired, blocked, co, lead2 [][]uint64        // [topic][feature]
 	titleFired, titleBlocked  [][]uint64        // [topic][feature]
 	actors                    []uint64          // by actorFeatureNames index
+	cluster, titleCluster     [][]uint64        // [level][cluster id]
 	names                     map[uint64]string // every name above, for training
 }
 
@@ -130,6 +145,14 @@ func (c *Classifier) buildFeatureKeys() {
 	}
 	for _, n := range actorFeatureNames() {
 		k.actors = append(k.actors, add(prefixActors+n))
+	}
+	for _, n := range c.clusters.Levels() {
+		cl, tcl := make([]uint64, n), make([]uint64, n)
+		for id := range n {
+			cl[id] = add(clusterName(prefixCluster, n, id))
+			tcl[id] = add(clusterName(prefixTitleCluster, n, id))
+		}
+		k.cluster, k.titleCluster = append(k.cluster, cl), append(k.titleCluster, tcl)
 	}
 }
 
@@ -336,7 +359,7 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 		for ti := sn.FirstToken; ti < sn.EndToken; ti++ {
 			t := &d.Tokens[ti]
 			tok := d.Buf[t.NStart:t.NEnd]
-			tok, h := wordKey(base, tok, o.Stem)
+			tok, h := wordKey(base, tok, o)
 			row, isKnown := sc.findCached(known, h)
 			if isKnown {
 				fv = append(fv, fval{key: h, val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
@@ -364,6 +387,11 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 				}
 				if names != nil {
 					names[hb] = prefixWord + string(prevTok) + " " + string(tok)
+				}
+			}
+			if o.Clusters {
+				if i, ok := c.clusters.Index(d.Buf[t.NStart:t.NEnd]); ok {
+					fv = c.clusterFeatures(sc, known, i, int32(s), sn.Field == scan.FieldTitle, fv)
 				}
 			}
 			prev, prevTok, prevKnown, prevRow = h, tok, isKnown, row
@@ -397,17 +425,43 @@ func (c *Classifier) collect(d *scan.Doc, sc *scratch, o *FeatureOptions, lo, hi
 	return fv
 }
 
+// clusterFeatures appends the cluster features of the word whose index in
+// the word clusters is i, found in sentence span (a title word's title
+// features too): for each level its cluster, then its title cluster, the
+// order appendWordRows keeps.
+func (c *Classifier) clusterFeatures(sc *scratch, known *keyIndex, i int32, span int32, title bool, fv []fval) []fval {
+	for j, id := range c.clusters.IDs(i) {
+		key := c.keys.cluster[j][id]
+		if row, ok := sc.findCached(known, key); ok {
+			fv = append(fv, fval{key: key, val: 1, span: span, hit: -1, row: row, kind: fvCluster})
+		}
+		if title {
+			key := c.keys.titleCluster[j][id]
+			if row, ok := sc.findCached(known, key); ok {
+				fv = append(fv, fval{key: key, val: 1, span: span, hit: -1, row: row, kind: fvCluster})
+			}
+		}
+	}
+	return fv
+}
+
 var (
 	zero  = []byte("0")
 	space = []byte(" ")
 )
 
-// wordKey folds a token as word features read it, a number as "0" and
-// other words stemmed when stem is set, and returns it with its key: the
-// FNV-1a hash continued from base. A stemmed word lost letters, so it was
-// not a number; otherwise one pass hashes it and checks for digits.
-func wordKey(base uint64, tok []byte, stem bool) ([]byte, uint64) {
-	if stem {
+// wordKey folds a token as word features read it, a number as "0", a
+// British spelling as the American one when o.Spelling is set and other
+// words stemmed when o.Stem is, and returns it with its key: the FNV-1a
+// hash continued from base. A stemmed word lost letters, so it was not a
+// number; otherwise one pass hashes it and checks for digits.
+func wordKey(base uint64, tok []byte, o *FeatureOptions) ([]byte, uint64) {
+	if o.Spelling {
+		if us, ok := americanSpellings()[string(tok)]; ok {
+			tok = us
+		}
+	}
+	if o.Stem {
 		if st := stemWord(tok); len(st) < len(tok) {
 			return st, fnvBytes(base, st)
 		}

@@ -243,6 +243,10 @@ func compileModel(m *Model, c *Classifier) *learned {
 		l.labelAt = append(l.labelAt, int32(len(labels)))
 		// strconv.AppendQuote grows a short buffer to the exact size it
 		// needs, quadratic over many calls: reserve room by doubling.
+		if cl, ok := c.clusterLabel(name); ok {
+			labels = append(labels, cl...)
+			continue
+		}
 		labels = appendFeatureLabel(slices.Grow(labels, 2*len(name)+16), name)
 	}
 	l.labelAt = append(l.labelAt, int32(len(labels)))
@@ -382,6 +386,7 @@ type featureRows struct {
 	fired, blocked, co, lead2 [][]int32
 	titleFired, titleBlocked  [][]int32
 	actors                    [][]int32 // one list, by actorFeatureNames index
+	cluster, titleCluster     [][]int32 // [level][cluster id]
 }
 
 func (c *Classifier) buildFeatureRows() featureRows {
@@ -406,5 +411,6 @@ func (c *Classifier) buildFeatureRows() featureRows {
 	r.co, r.lead2 = rowsOf(c.keys.co), rowsOf(c.keys.lead2)
 	r.titleFired, r.titleBlocked = rowsOf(c.keys.titleFired), rowsOf(c.keys.titleBlocked)
 	r.actors = rowsOf([][]uint64{c.keys.actors})
+	r.cluster, r.titleCluster = rowsOf(c.keys.cluster), rowsOf(c.keys.titleCluster)
 	return r
 }

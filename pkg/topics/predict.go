@@ -214,7 +214,7 @@ func (c *Classifier) appendLearned(out []events.Topic, d *scan.Doc, sc *scratch,
 // feature; the name otherwise. Word labels were built with the model, and
 // the others in sc's buffer, so a term costs at most one allocation.
 func (c *Classifier) fvTerm(d *scan.Doc, sc *scratch, f *fval, row int32) string {
-	if f.kind == fvWord {
+	if f.kind == fvWord || f.kind == fvCluster {
 		return c.model.label(row)
 	}
 	name := c.model.names[row]

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/newswatch/newswatch/pkg/scan"
+	"github.com/newswatch/newswatch/pkg/wordclust"
 )
 
 // Word features at inference. extract names a word feature by hashing the
@@ -24,6 +25,7 @@ import (
 // model's word pairs.
 type tokenRows struct {
 	word, title int32
+	cluster     int32 // the word's index in the word clusters, -1 for none or when the model reads no clusters
 	pair        uint8 // the word's learned.pair bits
 }
 
@@ -128,7 +130,7 @@ func (c *Classifier) resolveTokens(d *scan.Doc, sc *scratch) {
 				sc.tokRows[ti] = set[1].rows
 			default:
 				set[1] = set[0]
-				set[0] = tokCacheSlot{hash: h, rows: m.resolveToken(d.Buf[t.NStart:t.NEnd])}
+				set[0] = tokCacheSlot{hash: h, rows: m.resolveToken(d.Buf[t.NStart:t.NEnd], c.clusters)}
 				sc.tokRows[ti] = set[0].rows
 			}
 		}
@@ -138,9 +140,14 @@ func (c *Classifier) resolveTokens(d *scan.Doc, sc *scratch) {
 
 // resolveToken looks a token's word and title-word features up as
 // collect does.
-func (l *learned) resolveToken(tok []byte) tokenRows {
-	folded, key := wordKey(fnvString(fnvOffset, prefixWord), tok, l.opts.Stem)
-	r := tokenRows{word: -1, title: -1}
+func (l *learned) resolveToken(tok []byte, cl *wordclust.Clusters) tokenRows {
+	folded, key := wordKey(fnvString(fnvOffset, prefixWord), tok, &l.opts)
+	r := tokenRows{word: -1, title: -1, cluster: -1}
+	if l.opts.Clusters {
+		if i, ok := cl.Index(tok); ok {
+			r.cluster = i
+		}
+	}
 	if row, ok := l.index.lookup(key); ok {
 		r.word, r.pair = row, l.pair[row]
 	}
@@ -164,10 +171,10 @@ func (c *Classifier) pairRow(d *scan.Doc, sc *scratch, prev, cur *tokenRows, cur
 	case set[1].key:
 		return set[1].row, set[1].row >= 0
 	}
-	stem := c.model.opts.Stem
+	o := &c.model.opts
 	pt, ct := &d.Tokens[curTok-1], &d.Tokens[curTok]
-	_, prevKey := wordKey(fnvString(fnvOffset, prefixWord), d.Buf[pt.NStart:pt.NEnd], stem)
-	folded, _ := wordKey(0, d.Buf[ct.NStart:ct.NEnd], stem)
+	_, prevKey := wordKey(fnvString(fnvOffset, prefixWord), d.Buf[pt.NStart:pt.NEnd], o)
+	folded, _ := wordKey(0, d.Buf[ct.NStart:ct.NEnd], o)
 	row, ok := c.model.index.lookup(fnvBytes(fnvBytes(prevKey, space), folded))
 	if !ok {
 		row = -1
@@ -207,6 +214,9 @@ func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions,
 				if title && r.title >= 0 && first(r.title) {
 					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: r.title, kind: fvWord})
 				}
+				if r.cluster >= 0 {
+					fv = c.appendClusterRows(r.cluster, int32(s), sn.Field == scan.FieldTitle, first, fv)
+				}
 				prev = nil
 				continue
 			}
@@ -220,6 +230,9 @@ func (c *Classifier) appendWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions,
 				if row, ok := c.pairRow(d, sc, prev, r, ti); ok && first(row) {
 					fv = append(fv, fval{val: 1, span: int32(s), hit: -1, row: row, kind: fvWord})
 				}
+			}
+			if r.cluster >= 0 {
+				fv = c.appendClusterRows(r.cluster, int32(s), sn.Field == scan.FieldTitle, first, fv)
 			}
 			prev = r
 		}
@@ -304,6 +317,9 @@ func (c *Classifier) sumWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo
 				if title && r.title >= 0 {
 					add(r.title)
 				}
+				if r.cluster >= 0 {
+					c.sumClusterRows(r.cluster, sn.Field == scan.FieldTitle, add)
+				}
 				prev = nil
 				continue
 			}
@@ -316,7 +332,42 @@ func (c *Classifier) sumWordRows(d *scan.Doc, sc *scratch, o *FeatureOptions, lo
 					add(row)
 				}
 			}
+			if r.cluster >= 0 {
+				c.sumClusterRows(r.cluster, sn.Field == scan.FieldTitle, add)
+			}
 			prev = r
+		}
+	}
+}
+
+// appendClusterRows appends the cluster features of the word whose index
+// in the word clusters is i, in the order clusterFeatures lists them,
+// those first in the part only.
+func (c *Classifier) appendClusterRows(i, span int32, title bool, first func(int32) bool, fv []fval) []fval {
+	for j, id := range c.clusters.IDs(i) {
+		if row := c.rows.cluster[j][id]; row >= 0 && first(row) {
+			fv = append(fv, fval{val: 1, span: span, hit: -1, row: row, kind: fvCluster})
+		}
+		if title {
+			if row := c.rows.titleCluster[j][id]; row >= 0 && first(row) {
+				fv = append(fv, fval{val: 1, span: span, hit: -1, row: row, kind: fvCluster})
+			}
+		}
+	}
+	return fv
+}
+
+// sumClusterRows adds the cluster features of the word whose index in the
+// word clusters is i.
+func (c *Classifier) sumClusterRows(i int32, title bool, add func(int32)) {
+	for j, id := range c.clusters.IDs(i) {
+		if row := c.rows.cluster[j][id]; row >= 0 {
+			add(row)
+		}
+		if title {
+			if row := c.rows.titleCluster[j][id]; row >= 0 {
+				add(row)
+			}
 		}
 	}
 }
