@@ -22,3 +22,19 @@ func BenchmarkAssign(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*k), "ns/dot")
 }
+
+// BenchmarkBuild clusters 5,000 random 100-dimensional words into 200
+// clusters (random vectors never settle, so Lloyd runs its 30 iterations).
+func BenchmarkBuild(b *testing.B) {
+	words, vecs := randomWords(5000, 100, 1)
+	var iters int
+	for b.Loop() {
+		c, err := Build(words, vecs, []int{200}, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		iters = c.BuildStats()[0].Iterations
+	}
+	b.ReportMetric(float64(iters), "iterations")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(5000*200*iters), "ns/dot")
+}
