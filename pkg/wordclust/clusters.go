@@ -105,12 +105,14 @@ func (c *Clusters) Label(level, id, n int) []string {
 	return out
 }
 
-// finish builds the index and the per-level member lists from words, levels
-// and ids.
+// finish builds the index (unless Parse did) and the per-level member
+// lists from words, levels and ids.
 func (c *Clusters) finish() {
-	c.index = make(map[string]int32, len(c.words))
-	for i, w := range c.words {
-		c.index[w] = int32(i)
+	if c.index == nil {
+		c.index = make(map[string]int32, len(c.words))
+		for i, w := range c.words {
+			c.index[w] = int32(i)
+		}
 	}
 	nl := len(c.levels)
 	c.members = make([][]int32, nl)
@@ -200,9 +202,8 @@ func Parse(r io.Reader) (*Clusters, error) {
 	defer zr.Close()
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	c := &Clusters{}
-	seen := map[string]int{} // word -> line
-	line := 0
+	c := &Clusters{index: make(map[string]int32, 1<<16)}
+	line, firstWord := 0, 0
 	var fields [][]byte
 	for sc.Scan() {
 		line++
@@ -244,10 +245,13 @@ func Parse(r io.Reader) (*Clusters, error) {
 		if why := checkWord(word); why != "" {
 			return nil, fmt.Errorf("%w: line %d: %s", ErrFormat, line, why)
 		}
-		if prev, dup := seen[word]; dup {
-			return nil, fmt.Errorf("%w: line %d: word %q already on line %d: each word has one line", ErrFormat, line, word, prev)
+		if prev, dup := c.index[word]; dup {
+			return nil, fmt.Errorf("%w: line %d: word %q already on line %d: each word has one line", ErrFormat, line, word, firstWord+int(prev))
 		}
-		seen[word] = line
+		if firstWord == 0 {
+			firstWord = line
+		}
+		c.index[word] = int32(len(c.words))
 		for l, f := range fields[1:] {
 			id, err := strconv.ParseUint(string(f), 10, 16)
 			if err != nil || int(id) >= c.levels[l] || (len(f) > 1 && f[0] == '0') {
