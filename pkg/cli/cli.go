@@ -41,7 +41,7 @@ var commands = map[string]command{
 	"extract":   {runExtract, "extract an article page as JSON: extract --url URL [--file FILE]"},
 	"analyze":   {runAnalyze, "flag topics and entities of JSON-lines articles on stdin"},
 	"match":     {runMatch, "test a watch query on JSON-lines articles on stdin: match --query Q"},
-	"topics":    {runTopics, "learn a topic model from labelled JSON lines: topics train --items FILE --out MODEL"},
+	"topics":    {runTopics, "learn a topic model from labelled JSON lines, or word clusters from word vectors: topics train --items FILE --out MODEL | topics clusters --vectors FILE --out FILE"},
 }
 
 // Main runs the newswatch command line and returns the process exit code.

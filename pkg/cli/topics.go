@@ -20,11 +20,17 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // runTopics dispatches the topics subcommands.
 func runTopics(ctx context.Context, args []string, io IO) int {
-	if len(args) == 0 || args[0] != "train" {
-		fmt.Fprintln(io.Stderr, "usage: newswatch topics train --items FILE [--items FILE...] --out MODEL [flags]")
-		return 2
+	if len(args) > 0 {
+		switch args[0] {
+		case "train":
+			return runTopicsTrain(ctx, args[1:], io)
+		case "clusters":
+			return runTopicsClusters(ctx, args[1:], io)
+		}
 	}
-	return runTopicsTrain(ctx, args[1:], io)
+	fmt.Fprintln(io.Stderr, "usage: newswatch topics train --items FILE [--items FILE...] --out MODEL [flags]")
+	fmt.Fprintln(io.Stderr, "       newswatch topics clusters --vectors FILE --out FILE [--words 50000] [--k 200,1000,3000] [--seed 1]")
+	return 2
 }
 
 // runTopicsTrain learns a topic model from labelled JSON lines and writes it.
