@@ -305,3 +305,18 @@ func bytesFields(dst [][]byte, b []byte) [][]byte {
 		b = b[i+1:]
 	}
 }
+
+// Index returns the word's position in the clusters, for IDs: a caller
+// that meets a word many times looks it up once. It does not allocate.
+func (c *Clusters) Index(word []byte) (int32, bool) {
+	i, ok := c.index[string(word)]
+	return i, ok
+}
+
+// IDs returns the cluster ids, one per level, of the word at position i
+// (from Index). The slice is shared: callers must not modify it.
+func (c *Clusters) IDs(i int32) []uint16 {
+	l := len(c.levels)
+	at := int(i) * l
+	return c.ids[at : at+l : at+l]
+}
