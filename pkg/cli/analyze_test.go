@@ -117,11 +117,11 @@ func TestAnalyze(t *testing.T) {
 func TestAnalyzeExplain(t *testing.T) {
 	for _, flagName := range []string{"-explain", "--explain"} {
 		t.Run(flagName, func(t *testing.T) {
-			code, out, errOut := runAnalyzeWith(t, []string{flagName}, `{"id":"x","title":"Army holds exercise with new drones","text":"Suicide bomber kills 12 at market."}`+"\n")
+			code, out, errOut := runAnalyzeWith(t, []string{flagName}, `{"id":"x","title":"Suicide bomber kills 12 at market","text":"Army holds exercise with new drones."}`+"\n")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			for _, w := range []string{"x: Army holds exercise", "defence-cooperation: probability", "terrorism: probability", "FLAGGED", "learned model", "bias", "tx-blocked:defence-cooperation", "in: Suicide bomber kills 12 at market."} {
+			for _, w := range []string{"x: Suicide bomber kills 12", "defence-cooperation: probability", "terrorism: probability", "FLAGGED", "learned model", "bias", "tx-blocked:defence-cooperation", "in: Suicide bomber kills 12 at market", "in: Army holds exercise with new drones."} {
 				if !strings.Contains(out, w) {
 					t.Errorf("explanation lacks %q:\n%s", w, out)
 				}

@@ -23,7 +23,7 @@ func ExampleClassifier_Classify() {
 		fmt.Printf("  %s (%s): %s\n", best.Term, best.Field, best.Sentence)
 	}
 	// Output:
-	// defence-cooperation 0.95 >= 0.29
+	// defence-cooperation 0.98 >= 0.33
 	//   tx:defence-cooperation/defence-subject "air defence" (title): US approves sale of air defence systems to Poland
 	// military-procurement 2.53 >= 1.00
 	//   approves (title): US approves sale of air defence systems to Poland

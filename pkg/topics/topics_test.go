@@ -732,12 +732,19 @@ topics:
 // as Classify, and neither the Doc nor the hits modified.
 func TestClassifyDoc(t *testing.T) {
 	c := defaultClassifier(t)
+	tax, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The other dictionary repeats some of the classifier's terms, so that
 	// hits of another list sit at the same offsets.
 	other := []scan.Term{{Text: "Quad"}, {Text: "terror", Prefix: true}, {Text: "United States"}, {Text: "US"}, {Text: "Lashkar-e-Tayyiba"}}
 	m, err := scan.Compile(other, c.Terms())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(tax.Terms(), c.Terms()) {
+		t.Fatal("the taxonomy-only classifier has another dictionary")
 	}
 	articles := [][2]string{}
 	for _, tc := range headlines {
@@ -766,7 +773,10 @@ func TestClassifyDoc(t *testing.T) {
 		if !slices.Equal(buf, d.Buf) || !slices.Equal(toks, d.Tokens) || !slices.Equal(sents, d.Sentences) || !slices.Equal(hc, hits) {
 			t.Errorf("%q: ClassifyDoc modified the Doc or the hits", a[0])
 		}
-		if got := c.ClassifyDoc(&d, hits, 0); got != nil {
+		// The taxonomy scorer reads nothing but hits: read at the wrong
+		// offset, the other dictionary's hits must flag nothing. (The
+		// learned model also reads words, which flag on their own.)
+		if got := tax.ClassifyDoc(&d, hits, 0); got != nil {
 			t.Errorf("%q: the other dictionary's hits flagged %v", a[0], names(got))
 		}
 	}

@@ -75,6 +75,8 @@ func TestWordRowsMatchHashing(t *testing.T) {
 		{"built-in", func(*FeatureOptions) {}},
 		{"no stem, no title words", func(o *FeatureOptions) { o.Stem, o.TitleWords = false, false }},
 		{"no pairs, one lead sentence", func(o *FeatureOptions) { o.Bigrams, o.LeadSentences = false, 1 }},
+		{"no clusters, no spelling fold", func(o *FeatureOptions) { o.Clusters, o.Spelling = false, false }},
+		{"clusters without title words", func(o *FeatureOptions) { o.Clusters, o.TitleWords = true, false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := DefaultModel()
