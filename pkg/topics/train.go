@@ -310,6 +310,7 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 	for _, fo := range opts.FeatureGrid {
 		ts := c.featurize(items, fo)
 		gr := GridResult{Features: fo}
+		var means []string // per topic, over the fold assignments
 		for _, t := range opts.Topics {
 			tr := crossValidate(ts, labels[t], folds[0], opts)
 			tr.Name = t
@@ -323,8 +324,9 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 				f1 += crossValidate(ts, labels[t], fold, again).CV.F1
 			}
 			gr.MacroF1 += f1 / float64(len(folds)*len(opts.Topics))
+			means = append(means, fmt.Sprintf("%s %.3f", t, f1/float64(len(folds))))
 		}
-		fmt.Fprintf(opts.Log, "features %+v: macro CV F1 %.3f (first fold assignment %.3f)\n", fo, gr.MacroF1, gr.FirstMacroF1)
+		fmt.Fprintf(opts.Log, "features %+v: macro CV F1 %.3f (%s; first fold assignment %.3f)\n", fo, gr.MacroF1, strings.Join(means, ", "), gr.FirstMacroF1)
 		rep.Grid = append(rep.Grid, gr)
 		// A later (richer) feature set must beat the best so far by more
 		// than MinGain: a family that does not measurably help costs
