@@ -145,8 +145,12 @@ func runTopicsTrain(ctx context.Context, args []string, io IO) int {
 	fmt.Fprintf(w, "%d items, %d story groups, %d folds grouped by story\n", rep.Items, rep.Groups, rep.Folds)
 	fmt.Fprintf(w, "features: %+v\n", rep.Chosen)
 	for _, t := range rep.Topics {
-		fmt.Fprintf(w, "%s: positives %d, lambda %g, threshold %.3f, CV F1 %.3f (P %.3f R %.3f), Brier %.4f\n",
-			t.Name, t.Positives, t.Lambda, t.Threshold, t.CV.F1, t.CV.Precision, t.CV.Recall, t.CV.Brier)
+		fmt.Fprintf(w, "%s: positives %d, lambda %g, threshold %.3f, CV F1 %.3f (P %.3f R %.3f), Brier %.4f; CV F1 over %d fold assignments %.3f",
+			t.Name, t.Positives, t.Lambda, t.Threshold, t.CV.F1, t.CV.Precision, t.CV.Recall, t.CV.Brier, rep.Repeats, t.MeanF1)
+		if len(t.Without) > 0 {
+			fmt.Fprintf(w, "; without %s", strings.Join(t.Without, ", "))
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintln(w, "  calibration (out-of-fold): bin  items  mean predicted  observed")
 		for _, b := range t.Calibration {
 			if b.N > 0 {

@@ -31,6 +31,15 @@ func clusterName(prefix string, k, id int) string {
 	return prefix + strconv.Itoa(k) + ":" + strconv.Itoa(id)
 }
 
+// isClusterFeature reports whether name is a word-cluster feature's.
+func isClusterFeature(name string) bool {
+	rest, ok := strings.CutPrefix(name, prefixTitleCluster)
+	if !ok {
+		rest, ok = strings.CutPrefix(name, prefixCluster)
+	}
+	return ok && rest != "" && rest[0] >= '0' && rest[0] <= '9'
+}
+
 // clusterLabel is what an explanation shows for a cluster feature: its
 // name and the cluster's three most frequent words, or false for another
 // feature.

@@ -103,3 +103,55 @@ func TestSpellingFoldsBritishToAmerican(t *testing.T) {
 		t.Error("spellings folded with Spelling off")
 	}
 }
+
+func TestIsClusterFeature(t *testing.T) {
+	for name, want := range map[string]bool{
+		"cl1000:412": true, "title-cl200:7": true, "w:clash": false, "co:terrorism/attack": false,
+		"title:clan": false, "cl": false, "title-cl": false, "tx:defence-cooperation/cl": false,
+	} {
+		if got := isClusterFeature(name); got != want {
+			t.Errorf("isClusterFeature(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestTopicWithoutClusters checks that a topic trained without the
+// cluster family has no cluster weights and one trained with it has some:
+// in the built-in model, and in training where a MinGain no family reaches
+// makes the topic go without.
+func TestTopicWithoutClusters(t *testing.T) {
+	check := func(what string, tm TopicModel) {
+		t.Helper()
+		n := 0
+		for name := range tm.Weights {
+			if isClusterFeature(name) {
+				n++
+			}
+		}
+		if without := slices.Contains(tm.Without, "clusters"); without != (n == 0) {
+			t.Errorf("%s %s: without %v, %d cluster weights", what, tm.Name, tm.Without, n)
+		}
+	}
+	if !DefaultModel().Features.Clusters {
+		t.Fatal("the built-in model reads no clusters")
+	}
+	for _, tm := range DefaultModel().Topics {
+		check("built-in", tm)
+	}
+	c, err := New(DefaultTaxonomy(), WithModel(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := DefaultModel().Features
+	m, rep, err := Train(c, spaceItems(), TrainOptions{Folds: 3, Repeats: 2, MinGain: 1, FeatureGrid: []FeatureOptions{fo}, Lambdas: []float64{1e-3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Repeats != 2 || rep.Topics[0].MeanF1 <= 0 {
+		t.Errorf("repeats %d, mean F1 %v", rep.Repeats, rep.Topics[0].MeanF1)
+	}
+	if !slices.Equal(m.Topics[0].Without, []string{"clusters"}) {
+		t.Errorf("trained with MinGain 1: without %v, want [clusters]", m.Topics[0].Without)
+	}
+	check("trained", m.Topics[0])
+}

@@ -42,9 +42,13 @@ type TopicModel struct {
 	// CV is the cross-validated quality measured when training.
 	CV *Quality `json:"cv,omitempty"`
 	// Positives and Items count the training data.
-	Positives int                `json:"positives"`
-	Items     int                `json:"items"`
-	Weights   map[string]float64 `json:"weights"`
+	Positives int `json:"positives"`
+	Items     int `json:"items"`
+	// Without lists the feature families of the model's options this
+	// topic has no weights for, because cross-validation found it better
+	// without them (Train; "clusters").
+	Without []string           `json:"without,omitempty"`
+	Weights map[string]float64 `json:"weights"`
 	// builtin marks a topic of the embedded model: it is scored only when
 	// the taxonomy has a topic of its name, so a taxonomy file without the
 	// default topics does not get them back. A topic of a model file is

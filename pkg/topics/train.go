@@ -204,6 +204,12 @@ type TopicReport struct {
 	Scale, Shift float64
 	CV           Quality
 	Calibration  []CalibrationBin
+	// MeanF1 is the cross-validated F1 averaged over the fold
+	// assignments (TrainOptions.Repeats); CV is the first one's.
+	MeanF1 float64
+	// Without lists the optional feature families the topic goes without
+	// (optionalFamilies).
+	Without []string
 }
 
 // CalibrationBin compares predicted probabilities with observed rates on
@@ -312,19 +318,12 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 		gr := GridResult{Features: fo}
 		var means []string // per topic, over the fold assignments
 		for _, t := range opts.Topics {
-			tr := crossValidate(ts, labels[t], folds[0], opts)
+			tr := crossValidateRepeated(ts, labels[t], folds, opts)
 			tr.Name = t
 			gr.Topics = append(gr.Topics, tr)
 			gr.FirstMacroF1 += tr.CV.F1 / float64(len(opts.Topics))
-			// The other assignments reuse the first one's penalty.
-			f1 := tr.CV.F1
-			again := opts
-			again.Lambdas, again.Log = []float64{tr.Lambda}, io.Discard
-			for _, fold := range folds[1:] {
-				f1 += crossValidate(ts, labels[t], fold, again).CV.F1
-			}
-			gr.MacroF1 += f1 / float64(len(folds)*len(opts.Topics))
-			means = append(means, fmt.Sprintf("%s %.3f", t, f1/float64(len(folds))))
+			gr.MacroF1 += tr.MeanF1 / float64(len(opts.Topics))
+			means = append(means, fmt.Sprintf("%s %.3f", t, tr.MeanF1))
 		}
 		fmt.Fprintf(opts.Log, "features %+v: macro CV F1 %.3f (%s; first fold assignment %.3f)\n", fo, gr.MacroF1, strings.Join(means, ", "), gr.FirstMacroF1)
 		rep.Grid = append(rep.Grid, gr)
@@ -336,13 +335,35 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 		}
 	}
 
+	// A topic goes without an optional family of the chosen options
+	// unless the family gains it more than MinGain by itself: a family
+	// can help one topic and not another.
+	sets := make([]*trainSet, len(rep.Topics))
+	for i, tr := range rep.Topics {
+		sets[i] = bestSet
+		for _, fam := range optionalFamilies {
+			if !fam.on(rep.Chosen) {
+				continue
+			}
+			ts := sets[i].without(fam.member)
+			alt := crossValidateRepeated(ts, labels[tr.Name], folds, opts)
+			keep := tr.MeanF1 > alt.MeanF1+max(opts.MinGain, 0)
+			fmt.Fprintf(opts.Log, "%s without %s: CV F1 %.3f, with %.3f: %s\n", tr.Name, fam.name, alt.MeanF1, tr.MeanF1, map[bool]string{true: "kept", false: "dropped"}[keep])
+			if !keep {
+				alt.Name, alt.Without = tr.Name, append(slices.Clone(tr.Without), fam.name)
+				tr, sets[i] = alt, ts
+			}
+		}
+		rep.Topics[i] = tr
+	}
+
 	m := &Model{Version: ModelVersion, Features: rep.Chosen}
 	all := make([]int, len(items))
 	for i := range all {
 		all[i] = i
 	}
-	rows, keys := bestSet.matrix(all, opts.MinDF)
-	for _, tr := range rep.Topics {
+	for i, tr := range rep.Topics {
+		rows, keys := sets[i].matrix(all, opts.MinDF)
 		fit, err := fitTopic(rows, all, labels[tr.Name], keys, tr.Lambda, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: topic %q: %v", ErrTrain, tr.Name, err)
@@ -353,15 +374,63 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 		fit.Bias = tr.Scale*fit.Bias + tr.Shift
 		cv := tr.CV
 		tm := TopicModel{Name: tr.Name, Bias: round6(fit.Bias), Threshold: tr.Threshold, Lambda: tr.Lambda, CV: &cv,
-			Positives: tr.Positives, Items: len(items), Weights: map[string]float64{}}
+			Positives: tr.Positives, Items: len(items), Without: tr.Without, Weights: map[string]float64{}}
 		for j, w := range fit.W {
 			if w = round6(w); w != 0 {
-				tm.Weights[bestSet.names[keys[j]]] = w
+				tm.Weights[sets[i].names[keys[j]]] = w
 			}
 		}
 		m.Topics = append(m.Topics, tm)
 	}
 	return m, rep, nil
+}
+
+// crossValidateRepeated cross-validates one topic on the first fold
+// assignment, choosing its penalty there (crossValidate), and sets MeanF1
+// to the F1 averaged over every assignment, the others at that penalty.
+func crossValidateRepeated(ts *trainSet, y []bool, folds [][]int, opts TrainOptions) TopicReport {
+	tr := crossValidate(ts, y, folds[0], opts)
+	f1 := tr.CV.F1
+	again := opts
+	again.Lambdas, again.Log = []float64{tr.Lambda}, io.Discard
+	for _, fold := range folds[1:] {
+		f1 += crossValidate(ts, y, fold, again).CV.F1
+	}
+	tr.MeanF1 = f1 / float64(len(folds))
+	return tr
+}
+
+// optionalFamilies are the feature families a topic may go without when
+// the chosen options have them: name, whether options o have it, and
+// whether a feature name belongs to it.
+var optionalFamilies = []struct {
+	name   string
+	on     func(o FeatureOptions) bool
+	member func(name string) bool
+}{
+	{"clusters", func(o FeatureOptions) bool { return o.Clusters }, isClusterFeature},
+}
+
+// without returns the training set with the features whose names member
+// accepts removed.
+func (ts *trainSet) without(member func(string) bool) *trainSet {
+	out := &trainSet{names: ts.names, rows: make([][]fval, len(ts.rows))}
+	drop := map[uint64]bool{}
+	for i, fs := range ts.rows {
+		kept := make([]fval, 0, len(fs))
+		for _, f := range fs {
+			d, ok := drop[f.key]
+			if !ok {
+				d = member(ts.names[f.key])
+				drop[f.key] = d
+			}
+			if !d {
+				kept = append(kept, f)
+			}
+		}
+		out.rows[i] = kept
+	}
+	return out
 }
 
 // prune zeroes the weights smaller in magnitude than min.
