@@ -347,12 +347,13 @@ func Train(c *Classifier, items []Item, opts TrainOptions) (*Model, *Report, err
 			}
 			ts := sets[i].without(fam.member)
 			alt := crossValidateRepeated(ts, labels[tr.Name], folds, opts)
-			keep := tr.MeanF1 > alt.MeanF1+max(opts.MinGain, 0)
-			fmt.Fprintf(opts.Log, "%s without %s: CV F1 %.3f, with %.3f: %s\n", tr.Name, fam.name, alt.MeanF1, tr.MeanF1, map[bool]string{true: "kept", false: "dropped"}[keep])
-			if !keep {
-				alt.Name, alt.Without = tr.Name, append(slices.Clone(tr.Without), fam.name)
-				tr, sets[i] = alt, ts
+			if tr.MeanF1 > alt.MeanF1+max(opts.MinGain, 0) {
+				fmt.Fprintf(opts.Log, "%s without %s: CV F1 %.3f, with %.3f: kept\n", tr.Name, fam.name, alt.MeanF1, tr.MeanF1)
+				continue
 			}
+			fmt.Fprintf(opts.Log, "%s without %s: CV F1 %.3f, with %.3f: dropped\n", tr.Name, fam.name, alt.MeanF1, tr.MeanF1)
+			alt.Name, alt.Without = tr.Name, append(slices.Clone(tr.Without), fam.name)
+			tr, sets[i] = alt, ts
 		}
 		rep.Topics[i] = tr
 	}
