@@ -31,30 +31,33 @@ func clusterName(prefix string, k, id int) string {
 	return prefix + strconv.Itoa(k) + ":" + strconv.Itoa(id)
 }
 
+// parseClusterName reads a name clusterName made: the level's k, the
+// cluster id and whether it is a title feature; false for another feature.
+func parseClusterName(name string) (k, id int, title, ok bool) {
+	rest, title := strings.CutPrefix(name, prefixTitleCluster)
+	if !title {
+		if rest, ok = strings.CutPrefix(name, prefixCluster); !ok {
+			return 0, 0, false, false
+		}
+	}
+	ks, ids, ok := strings.Cut(rest, ":")
+	k, err1 := strconv.Atoi(ks)
+	id, err2 := strconv.Atoi(ids)
+	return k, id, title, ok && err1 == nil && err2 == nil
+}
+
 // isClusterFeature reports whether name is a word-cluster feature's.
 func isClusterFeature(name string) bool {
-	rest, ok := strings.CutPrefix(name, prefixTitleCluster)
-	if !ok {
-		rest, ok = strings.CutPrefix(name, prefixCluster)
-	}
-	return ok && rest != "" && rest[0] >= '0' && rest[0] <= '9'
+	_, _, _, ok := parseClusterName(name)
+	return ok
 }
 
 // clusterLabel is what an explanation shows for a cluster feature: its
 // name and the cluster's three most frequent words, or false for another
 // feature.
 func (c *Classifier) clusterLabel(name string) (string, bool) {
-	rest, title := strings.CutPrefix(name, prefixTitleCluster)
-	if !title {
-		var ok bool
-		if rest, ok = strings.CutPrefix(name, prefixCluster); !ok {
-			return "", false
-		}
-	}
-	ks, ids, ok := strings.Cut(rest, ":")
-	k, err1 := strconv.Atoi(ks)
-	id, err2 := strconv.Atoi(ids)
-	if !ok || err1 != nil || err2 != nil {
+	k, id, title, ok := parseClusterName(name)
+	if !ok {
 		return "", false
 	}
 	for j, n := range c.clusters.Levels() {

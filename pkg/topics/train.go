@@ -69,8 +69,9 @@ type TrainOptions struct {
 	Repeats int
 	// MinGain is how much more macro-averaged cross-validated F1 a feature
 	// set of the grid must reach than the best earlier one to be kept
-	// (default 0.005; the grid lists richer sets later). Negative keeps
-	// any gain.
+	// (default 0.005; the grid lists richer sets later), and how much more
+	// F1 an optional family of the chosen set (optionalFamilies) must give
+	// a topic for the topic to keep it. Negative keeps any gain.
 	MinGain float64
 	// Lambdas are the L2 penalties to compare per topic (default
 	// 3e-5, 1e-4, 3e-4, 1e-3, 3e-3).

@@ -77,13 +77,11 @@ func (c *Clusters) BuildStats() []LevelStats { return slices.Clone(c.stats) }
 // Lookup returns the word's cluster id at each level (ids[level]). The slice
 // is shared: callers must not modify it. It does not allocate.
 func (c *Clusters) Lookup(word []byte) (ids []uint16, ok bool) {
-	i, ok := c.index[string(word)]
+	i, ok := c.Index(word)
 	if !ok {
 		return nil, false
 	}
-	l := len(c.levels)
-	at := int(i) * l
-	return c.ids[at : at+l : at+l], true
+	return c.IDs(i), true
 }
 
 // Label returns the first n words of cluster id at the level, in frequency
